@@ -1,0 +1,287 @@
+//! Reading and writing retentiond's own `retention_` tables: runs, per-policy results
+//! and the audit events.
+
+use std::collections::BTreeMap;
+
+use super::{Db, DbError, Query, SqlValue};
+use crate::audit::Event;
+
+/// A pass as recorded in `retention_runs`.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub trigger: String,
+    pub started_at: String,
+    pub database_now: String,
+    pub config_path: String,
+    pub config_sha256: String,
+    pub forced: bool,
+}
+
+/// One policy's outcome in one pass, as recorded in `retention_policy_runs`.
+#[derive(Debug, Clone)]
+pub struct PolicyRunRecord {
+    pub run_id: i64,
+    pub policy: String,
+    pub table_name: String,
+    pub action: String,
+    pub cutoff: Option<String>,
+    pub status: String,
+    pub rows: i64,
+    pub batches: i64,
+    pub unreadable: i64,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+}
+
+/// The last pass, for `status`.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub id: i64,
+    pub trigger: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub rows_purged: i64,
+}
+
+fn text(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Text(s) => s.clone(),
+        SqlValue::Int(n) => n.to_string(),
+        SqlValue::Real(x) => x.to_string(),
+        SqlValue::Null => String::new(),
+        SqlValue::Blob(_) => "<blob>".into(),
+    }
+}
+
+fn opt_text(v: &SqlValue) -> Option<String> {
+    match v {
+        SqlValue::Null => None,
+        other => Some(text(other)),
+    }
+}
+
+fn int(v: &SqlValue) -> i64 {
+    match v {
+        SqlValue::Int(n) => *n,
+        _ => 0,
+    }
+}
+
+fn opt(v: Option<String>) -> SqlValue {
+    v.map(SqlValue::Text).unwrap_or(SqlValue::Null)
+}
+
+impl Db {
+    pub async fn insert_run(&mut self, r: &RunRecord) -> Result<i64, DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_runs (trigger, started_at, database_now, config_path, config_sha256, forced, status) VALUES (",
+        );
+        q.bind(SqlValue::Text(r.trigger.clone())).push(", ");
+        q.bind(SqlValue::Text(r.started_at.clone())).push(", ");
+        q.bind(SqlValue::Text(r.database_now.clone())).push(", ");
+        q.bind(SqlValue::Text(r.config_path.clone())).push(", ");
+        q.bind(SqlValue::Text(r.config_sha256.clone())).push(", ");
+        q.bind(SqlValue::Int(i64::from(r.forced)));
+        q.push(", 'running') RETURNING id");
+        let rows = self.fetch(&q).await?;
+        Ok(rows.first().and_then(|r| r.first()).map(int).unwrap_or(0))
+    }
+
+    pub async fn finish_run(
+        &mut self,
+        id: i64,
+        finished_at: &str,
+        status: &str,
+        rows_purged: i64,
+        error: Option<String>,
+    ) -> Result<(), DbError> {
+        let mut q = Query::new("UPDATE retention_runs SET finished_at = ");
+        q.bind(SqlValue::Text(finished_at.into()))
+            .push(", status = ")
+            .bind(SqlValue::Text(status.into()))
+            .push(", rows_purged = ")
+            .bind(SqlValue::Int(rows_purged))
+            .push(", error = ")
+            .bind(opt(error))
+            .push(" WHERE id = ")
+            .bind(SqlValue::Int(id));
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Marks passes left `running` by a process that died as `abandoned`: the rows
+    /// they purged are all counted in their committed events.
+    pub async fn abandon_stale_runs(&mut self) -> Result<u64, DbError> {
+        self.execute(&Query::new(
+            "UPDATE retention_runs SET status = 'abandoned' WHERE status = 'running'",
+        ))
+        .await
+    }
+
+    pub async fn record_policy_run(&mut self, r: &PolicyRunRecord) -> Result<(), DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, rows, batches, unreadable, duration_ms, error) VALUES (",
+        );
+        let values = [
+            SqlValue::Int(r.run_id),
+            SqlValue::Text(r.policy.clone()),
+            SqlValue::Text(r.table_name.clone()),
+            SqlValue::Text(r.action.clone()),
+            opt(r.cutoff.clone()),
+            SqlValue::Text(r.status.clone()),
+            SqlValue::Int(r.rows),
+            SqlValue::Int(r.batches),
+            SqlValue::Int(r.unreadable),
+            SqlValue::Int(r.duration_ms),
+            opt(r.error.clone()),
+        ];
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(v);
+        }
+        q.push(")");
+        self.execute(&q).await.map(drop)
+    }
+
+    /// The id and hash of the chain's last event.
+    pub async fn chain_head(&mut self) -> Result<Option<(i64, String)>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT id, hash FROM retention_events ORDER BY id DESC LIMIT 1",
+            ))
+            .await?;
+        Ok(rows.first().map(|r| (int(&r[0]), text(&r[1]))))
+    }
+
+    pub async fn insert_event(&mut self, e: &Event) -> Result<(), DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_events (id, run_id, created_at, policy, table_name, action, cutoff, rows, children, detail, prev_hash, hash) VALUES (",
+        );
+        let values = [
+            SqlValue::Int(e.id),
+            SqlValue::Int(e.run_id),
+            SqlValue::Text(e.created_at.clone()),
+            SqlValue::Text(e.policy.clone()),
+            SqlValue::Text(e.table_name.clone()),
+            SqlValue::Text(e.action.clone()),
+            opt(e.cutoff.clone()),
+            SqlValue::Int(e.rows),
+            SqlValue::Text(e.children_json()),
+            opt(e.detail.clone()),
+            SqlValue::Text(e.prev_hash.clone()),
+            SqlValue::Text(e.hash.clone()),
+        ];
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(v);
+        }
+        q.push(")");
+        self.execute(&q).await.map(drop)
+    }
+
+    /// Events with id greater than `after`, in id order, at most `limit`.
+    pub async fn events_after(&mut self, after: i64, limit: i64) -> Result<Vec<Event>, DbError> {
+        let mut q = Query::new(
+            "SELECT id, run_id, created_at, policy, table_name, action, cutoff, rows, children, detail, prev_hash, hash FROM retention_events WHERE id > ",
+        );
+        q.bind(SqlValue::Int(after))
+            .push(" ORDER BY id LIMIT ")
+            .bind(SqlValue::Int(limit));
+        self.fetch(&q)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let children: BTreeMap<String, i64> = match &r[8] {
+                    SqlValue::Text(s) => serde_json::from_str(s).map_err(|e| {
+                        DbError::Decode(format!("event {}: children {s:?}: {e}", int(&r[0])))
+                    })?,
+                    _ => BTreeMap::new(),
+                };
+                Ok(Event {
+                    id: int(&r[0]),
+                    run_id: int(&r[1]),
+                    created_at: text(&r[2]),
+                    policy: text(&r[3]),
+                    table_name: text(&r[4]),
+                    action: text(&r[5]),
+                    cutoff: opt_text(&r[6]),
+                    rows: int(&r[7]),
+                    children,
+                    detail: opt_text(&r[9]),
+                    prev_hash: text(&r[10]),
+                    hash: text(&r[11]),
+                })
+            })
+            .collect()
+    }
+
+    /// Rows counted by the audit events, per policy, over all runs.
+    pub async fn audited_rows(&mut self) -> Result<BTreeMap<String, i64>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT policy, sum(rows) FROM retention_events GROUP BY policy ORDER BY policy",
+            ))
+            .await?;
+        Ok(rows.iter().map(|r| (text(&r[0]), int(&r[1]))).collect())
+    }
+
+    pub async fn last_run(&mut self) -> Result<Option<RunSummary>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT id, trigger, started_at, finished_at, status, rows_purged FROM retention_runs ORDER BY id DESC LIMIT 1",
+            ))
+            .await?;
+        Ok(rows.first().map(|r| RunSummary {
+            id: int(&r[0]),
+            trigger: text(&r[1]),
+            started_at: text(&r[2]),
+            finished_at: opt_text(&r[3]),
+            status: text(&r[4]),
+            rows_purged: int(&r[5]),
+        }))
+    }
+
+    /// The latest recorded outcome of each policy, with its pass's start time.
+    pub async fn last_policy_runs(&mut self) -> Result<Vec<(String, PolicyRunRecord)>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT r.started_at, p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.rows, p.batches, p.unreadable, p.duration_ms, p.error \
+                 FROM retention_policy_runs p JOIN retention_runs r ON r.id = p.run_id \
+                 WHERE p.run_id = (SELECT max(run_id) FROM retention_policy_runs q WHERE q.policy = p.policy) \
+                 ORDER BY p.policy",
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    text(&r[0]),
+                    PolicyRunRecord {
+                        run_id: int(&r[1]),
+                        policy: text(&r[2]),
+                        table_name: text(&r[3]),
+                        action: text(&r[4]),
+                        cutoff: opt_text(&r[5]),
+                        status: text(&r[6]),
+                        rows: int(&r[7]),
+                        batches: int(&r[8]),
+                        unreadable: int(&r[9]),
+                        duration_ms: int(&r[10]),
+                        error: opt_text(&r[11]),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).
+    pub async fn close(self) -> Result<(), DbError> {
+        match self.conn {
+            super::Conn::Sqlite(c) => super::sqlite::close(c).await,
+        }
+    }
+}

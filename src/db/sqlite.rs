@@ -1,0 +1,194 @@
+//! SQLite: connection settings (WAL, secure_delete, one writer), value decoding, the
+//! catalog, and retentiond's migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row, SqliteConnection, TypeInfo, ValueRef};
+
+use super::{Access, DbError, Query, SqlValue};
+
+pub(super) fn path_of(url: &str, base_dir: &Path) -> Result<PathBuf, DbError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if rest.contains('?') {
+        return Err(DbError::Unsupported(format!(
+            "SQLite URL {url} has parameters; retentiond sets its own (WAL, secure_delete): write sqlite://path/to/file.db"
+        )));
+    }
+    if rest.is_empty() || rest == ":memory:" {
+        return Err(DbError::Unsupported(format!(
+            "SQLite URL {url} names no file: write sqlite://path/to/file.db"
+        )));
+    }
+    let p = Path::new(rest);
+    Ok(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    })
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(Duration::from_secs(10))
+        // Zero deleted content in place, so a purged value is not left readable in
+        // free pages of the file.
+        .pragma("secure_delete", "ON")
+        // Keep scratch data out of temporary files.
+        .pragma("temp_store", "MEMORY")
+        .foreign_keys(true)
+}
+
+pub(super) async fn connect(path: &Path, access: Access) -> Result<SqliteConnection, DbError> {
+    let open_error = |e: sqlx::Error| DbError::Open {
+        target: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if !path.exists() {
+        return Err(DbError::Open {
+            target: path.display().to_string(),
+            reason: "no such file".into(),
+        });
+    }
+    let opts = match access {
+        Access::ReadOnly => options(path).read_only(true),
+        Access::ReadWrite => options(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal),
+    };
+    let mut conn = opts.connect().await.map_err(open_error)?;
+    // A file that is not a database fails only at its first read.
+    sqlx::query("SELECT count(*) FROM sqlite_master")
+        .execute(&mut conn)
+        .await
+        .map_err(open_error)?;
+    Ok(conn)
+}
+
+pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
+    options(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .connect()
+        .await
+        .map_err(|e| DbError::Open {
+            target: path.display().to_string(),
+            reason: e.to_string(),
+        })
+}
+
+fn build(q: &Query) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
+    for v in &q.params {
+        query = match v {
+            SqlValue::Null => query.bind(Option::<i64>::None),
+            SqlValue::Int(n) => query.bind(*n),
+            SqlValue::Real(x) => query.bind(*x),
+            SqlValue::Text(s) => query.bind(s.as_str()),
+            SqlValue::Blob(b) => query.bind(b.as_slice()),
+        };
+    }
+    query
+}
+
+pub(super) async fn fetch(c: &mut SqliteConnection, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
+    let rows = build(q).fetch_all(&mut *c).await?;
+    rows.iter().map(decode_row).collect()
+}
+
+pub(super) async fn execute(c: &mut SqliteConnection, q: &Query) -> Result<u64, DbError> {
+    Ok(build(q).execute(&mut *c).await?.rows_affected())
+}
+
+fn decode_row(row: &SqliteRow) -> Result<Vec<SqlValue>, DbError> {
+    (0..row.columns().len())
+        .map(|i| {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                return Ok(SqlValue::Null);
+            }
+            let kind = raw.type_info().name().to_string();
+            Ok(match kind.as_str() {
+                "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
+                "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
+                "TEXT" => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
+                "BLOB" => SqlValue::Blob(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+                other => {
+                    return Err(DbError::Decode(format!(
+                        "column {} holds a value of type {other}",
+                        row.columns()[i].name()
+                    )))
+                }
+            })
+        })
+        .collect()
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+pub(super) async fn migrate(c: &mut SqliteConnection) -> Result<(), DbError> {
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: MIGRATOR.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    // Every table retentiond owns carries the retention_ prefix, its bookkeeping too.
+    migrator.dangerous_set_table_name("retention_migrations");
+    migrator.run(&mut *c).await?;
+    Ok(())
+}
+
+pub(super) async fn scrub(c: &mut SqliteConnection) -> Result<(), DbError> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await?;
+    Ok(())
+}
+
+pub(super) async fn execute_script(c: &mut SqliteConnection, sql: &'static str) -> Result<(), DbError> {
+    sqlx::raw_sql(sql).execute(&mut *c).await?;
+    Ok(())
+}
+
+/// Closes the connection cleanly, so SQLite removes its `-wal` and `-shm` files.
+pub(super) async fn close(c: SqliteConnection) -> Result<(), DbError> {
+    c.close().await?;
+    Ok(())
+}
+
+// The catalog. Table-valued pragma functions take the table name as a bound value.
+
+pub(super) fn table_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new("SELECT name, type, \"notnull\", pk FROM pragma_table_info(");
+    q.bind(SqlValue::Text(table.into()))
+        .push(", ")
+        .bind(SqlValue::Text(schema.into()))
+        .push(") ORDER BY cid");
+    q
+}
+
+pub(super) fn table_names(schema: &str) -> Query {
+    let mut q = Query::new("SELECT name FROM pragma_table_list WHERE schema = ");
+    q.bind(SqlValue::Text(schema.into()))
+        .push(" AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    q
+}
+
+/// Every index of the table with its columns in order: (index name, unique, partial,
+/// column).
+pub(super) fn index_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT il.name, il.\"unique\", il.partial, ii.name \
+         FROM pragma_index_list(",
+    );
+    q.bind(SqlValue::Text(table.into()))
+        .push(", ")
+        .bind(SqlValue::Text(schema.into()))
+        .push(") AS il, pragma_index_info(il.name, ")
+        .bind(SqlValue::Text(schema.into()))
+        .push(") AS ii ORDER BY il.name, ii.seqno");
+    q
+}

@@ -1,0 +1,12 @@
+//! retentiond: enforces data-retention rules against a shop's SQL database.
+//!
+//! Data flows one way: `config` -> `policy` -> `purge` -> `audit` (and later `report`).
+//! `db` is the only module that writes SQL.
+
+pub mod config;
+pub mod period;
+pub mod policy;
+pub mod audit;
+pub mod db;
+pub mod anonymize;
+pub mod purge;

@@ -1,0 +1,262 @@
+//! A validated retention rule and the pure decisions made with it: cutoffs and guards.
+//!
+//! Nothing here does IO. `config` builds these types; `purge` executes them.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::period::Period;
+
+/// Where a value was written in the config file, so that errors found later (a
+/// missing table, say) can still point at the line that named it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loc {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A table or column name from the config. Its syntax is checked when the config is
+/// parsed (letters, digits, `_`, at most one `schema.` dot); it is checked against
+/// the live catalog and quoted by `db` before it reaches any SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub loc: Loc,
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Delete,
+    Anonymize,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Delete => "delete",
+            Action::Anonymize => "anonymize",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    LegalObligation,
+    Contract,
+    Consent,
+    LegitimateInterest,
+}
+
+impl Basis {
+    pub const ALL: [(&'static str, Basis); 4] = [
+        ("legal_obligation", Basis::LegalObligation),
+        ("contract", Basis::Contract),
+        ("consent", Basis::Consent),
+        ("legitimate_interest", Basis::LegitimateInterest),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Null,
+    Hash,
+    Redact,
+    TruncateIp,
+    EmailDomain,
+    Year,
+    Month,
+}
+
+impl Strategy {
+    pub const ALL: [(&'static str, Strategy); 7] = [
+        ("null", Strategy::Null),
+        ("hash", Strategy::Hash),
+        ("redact", Strategy::Redact),
+        ("truncate_ip", Strategy::TruncateIp),
+        ("email_domain", Strategy::EmailDomain),
+        ("year", Strategy::Year),
+        ("month", Strategy::Month),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Strategy::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Whether a value this strategy wrote can be told apart from one it has not
+    /// touched, using SQL alone. Only such strategies keep a policy idempotent
+    /// without a marker column.
+    pub fn is_recognisable(self) -> bool {
+        matches!(self, Strategy::Null | Strategy::Redact)
+    }
+
+    /// Whether the strategy produces text, so the target column must hold text.
+    pub fn writes_text(self) -> bool {
+        matches!(
+            self,
+            Strategy::Hash | Strategy::Redact | Strategy::TruncateIp | Strategy::EmailDomain
+        )
+    }
+}
+
+/// The text `redact` writes.
+pub const REDACTED: &str = "[redacted]";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterValue {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub column: Ident,
+    pub values: Vec<FilterValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cascade {
+    pub table: Ident,
+    /// Columns of the child table that hold the parent's key, in key order.
+    pub foreign_key: Vec<Ident>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anonymize {
+    pub column: Ident,
+    pub strategy: Strategy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    pub loc: Loc,
+    pub description: Option<String>,
+    pub table: Ident,
+    pub key: Vec<Ident>,
+    pub timestamp: Ident,
+    pub keep: Period,
+    pub basis: Option<Basis>,
+    pub subject: Option<Ident>,
+    pub action: Action,
+    pub cascade: Vec<Cascade>,
+    pub filter: Vec<Filter>,
+    pub marker: Option<Ident>,
+    pub anonymize: Vec<Anonymize>,
+}
+
+impl Policy {
+    /// Rows whose timestamp is strictly before this instant have expired.
+    pub fn cutoff(&self, database_now: DateTime<Utc>) -> DateTime<Utc> {
+        self.keep.before(database_now)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub batch_size: u32,
+    pub max_table_fraction: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            batch_size: 5000,
+            max_table_fraction: 0.5,
+        }
+    }
+}
+
+/// The longest the database clock may differ from the host clock before a pass is
+/// refused: a wrong clock moves every cutoff with it.
+pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Refuses a pass when the database and host clocks disagree by more than
+/// [`MAX_CLOCK_SKEW`]. Returns the skew in the refusal so the log can show it.
+pub fn clock_guard(
+    database_now: DateTime<Utc>,
+    host_now: DateTime<Utc>,
+) -> Result<(), chrono::TimeDelta> {
+    let skew = database_now - host_now;
+    if skew.abs() > MAX_CLOCK_SKEW {
+        Err(skew)
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses a policy that would purge more than `max_fraction` of its table. Returns
+/// the reason, in words an operator can act on.
+pub fn fraction_guard(
+    policy: &str,
+    expired: u64,
+    total: u64,
+    max_fraction: f64,
+) -> Result<(), String> {
+    if total == 0 || expired == 0 {
+        return Ok(());
+    }
+    let fraction = expired as f64 / total as f64;
+    if fraction > max_fraction {
+        return Err(format!(
+            "policy `{policy}` would purge {expired} of {total} rows ({:.1}%), more than \
+             max_table_fraction {max_fraction}; check the period and the timestamp column, \
+             then rerun with --force if this is intended",
+            fraction * 100.0
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn fraction_guard_refuses_only_above_the_limit() {
+        assert!(fraction_guard("p", 50, 100, 0.5).is_ok());
+        assert!(fraction_guard("p", 51, 100, 0.5).is_err());
+        assert!(fraction_guard("p", 0, 0, 0.5).is_ok());
+        assert!(fraction_guard("p", 100, 100, 1.0).is_ok());
+        let reason = fraction_guard("orders", 9, 10, 0.5).unwrap_err();
+        assert!(reason.contains("9 of 10 rows (90.0%)"), "{reason}");
+        assert!(reason.contains("--force"), "{reason}");
+    }
+
+    #[test]
+    fn clock_guard_allows_five_minutes_either_way() {
+        let host = Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap();
+        assert!(clock_guard(host + MAX_CLOCK_SKEW, host).is_ok());
+        assert!(clock_guard(host - MAX_CLOCK_SKEW, host).is_ok());
+        let skew = clock_guard(host + chrono::TimeDelta::seconds(301), host).unwrap_err();
+        assert_eq!(skew.num_seconds(), 301);
+        assert!(clock_guard(host - chrono::TimeDelta::hours(1), host).is_err());
+    }
+
+    #[test]
+    fn only_null_and_redact_are_recognisable() {
+        let recognisable: Vec<_> = Strategy::ALL
+            .iter()
+            .filter(|(_, s)| s.is_recognisable())
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(recognisable, ["null", "redact"]);
+    }
+}

@@ -1,0 +1,564 @@
+//! The batch engine: one pass over the policies, each purged in short transactions
+//! that also write the audit event counting them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::anonymize;
+use crate::audit::NewEvent;
+use crate::config::Config;
+use crate::db::{self, Db, DbError, PolicyRunRecord, RunRecord, SqlValue, Target};
+use crate::policy::{self, Action, Policy};
+
+/// What started a pass, as recorded with the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    Manual,
+    Schedule,
+    CatchUp,
+    Demo,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch-up",
+            Trigger::Demo => "demo",
+        }
+    }
+}
+
+/// Where "now" comes from. Passes always use the database's clock; tests may fix it
+/// so that boundaries can be placed to the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Database,
+    Fixed(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PassOptions {
+    pub trigger: Trigger,
+    /// Only this policy, by name.
+    pub only: Option<String>,
+    /// Override `max_table_fraction`.
+    pub force: bool,
+    pub clock: Clock,
+    /// Set to stop after the batch in flight has committed.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl PassOptions {
+    pub fn new(trigger: Trigger) -> PassOptions {
+        PassOptions {
+            trigger,
+            only: None,
+            force: false,
+            clock: Clock::Database,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Refused,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Refused => "refused",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One policy's outcome, as `plan` and `purge` print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyOutcome {
+    pub name: String,
+    pub table: String,
+    pub action: Action,
+    pub cutoff: Option<String>,
+    /// Rows of the policy's own table deleted or anonymised (or, in a plan, that would be).
+    pub rows: u64,
+    pub batches: u64,
+    /// Rows removed by `cascade`, per child table (purge only).
+    pub children: BTreeMap<String, u64>,
+    pub held: u64,
+    pub unreadable: u64,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// A whole pass, as `plan` and `purge --format json` print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassReport {
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+    pub database_now: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub policies: Vec<PolicyOutcome>,
+}
+
+impl PassReport {
+    pub fn rows(&self) -> u64 {
+        self.policies.iter().map(|p| p.rows).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("no policy named `{0}` in the config; policies: {1}")]
+    UnknownPolicy(String, String),
+}
+
+fn selected<'c>(config: &'c Config, only: Option<&str>) -> Result<Vec<&'c Policy>, PurgeError> {
+    match only {
+        None => Ok(config.policies.iter().collect()),
+        Some(name) => match config.policy(name) {
+            Some(p) => Ok(vec![p]),
+            None => Err(PurgeError::UnknownPolicy(
+                name.to_string(),
+                config.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            )),
+        },
+    }
+}
+
+async fn now(db: &mut Db, clock: Clock) -> Result<DateTime<Utc>, DbError> {
+    match clock {
+        Clock::Database => db.now().await,
+        Clock::Fixed(t) => Ok(t),
+    }
+}
+
+/// A dry run: what each policy would purge now. Reads only; creates nothing.
+pub async fn plan(db: &mut Db, config: &Config, only: Option<&str>, clock: Clock) -> Result<PassReport, PurgeError> {
+    let policies = selected(config, only)?;
+    let database_now = now(db, clock).await?;
+    let mut outcomes = Vec::new();
+    for p in policies {
+        let started = Instant::now();
+        let cutoff = p.cutoff(database_now);
+        let mut outcome = PolicyOutcome {
+            name: p.name.clone(),
+            table: p.table.name.clone(),
+            action: p.action,
+            cutoff: Some(db::rfc3339(cutoff)),
+            rows: 0,
+            batches: 0,
+            children: BTreeMap::new(),
+            held: 0,
+            unreadable: 0,
+            status: Status::Ok,
+            error: None,
+            duration_ms: 0,
+        };
+        match resolve(db, config, p).await {
+            Ok(target) => {
+                let counted = async {
+                    let unreadable = target.count_unreadable(db).await?;
+                    let expired = target.count_expired(db, cutoff).await?;
+                    let total = target.count_rows(db).await?;
+                    Ok::<_, DbError>((unreadable, expired, total))
+                }
+                .await;
+                match counted {
+                    Ok((unreadable, expired, total)) => {
+                        outcome.unreadable = unreadable;
+                        outcome.rows = expired;
+                        outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size));
+                        if let Err(reason) = policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction) {
+                            outcome.status = Status::Refused;
+                            outcome.error = Some(reason);
+                        }
+                    }
+                    Err(e) => {
+                        outcome.status = Status::Failed;
+                        outcome.error = Some(format!("policy `{}` on table `{}`: {e}", p.name, p.table.name));
+                    }
+                }
+            }
+            Err(reason) => {
+                outcome.status = Status::Failed;
+                outcome.error = Some(reason);
+            }
+        }
+        outcome.duration_ms = started.elapsed().as_millis() as u64;
+        outcomes.push(outcome);
+    }
+    Ok(PassReport {
+        run_id: None,
+        dry_run: true,
+        database_now: db::rfc3339(database_now),
+        status: overall(&outcomes),
+        error: None,
+        policies: outcomes,
+    })
+}
+
+/// Checks the policy against the live catalog; the error names the config location.
+async fn resolve(db: &mut Db, config: &Config, p: &Policy) -> Result<Target, String> {
+    let report = db::resolve(db, p)
+        .await
+        .map_err(|e| format!("policy `{}` on table `{}`: {e}", p.name, p.table.name))?;
+    match report.target {
+        Some(t) => Ok(t),
+        None => Err(report
+            .problems
+            .iter()
+            .map(|pr| format!("{}: {}", config.at(pr.loc), pr.message))
+            .collect::<Vec<_>>()
+            .join("; ")),
+    }
+}
+
+fn overall(outcomes: &[PolicyOutcome]) -> Status {
+    let any = |s: Status| outcomes.iter().any(|o| o.status == s);
+    if any(Status::Failed) {
+        Status::Failed
+    } else if any(Status::Interrupted) {
+        Status::Interrupted
+    } else if any(Status::Refused) {
+        Status::Refused
+    } else {
+        Status::Ok
+    }
+}
+
+/// One pass: every selected policy in the order written, each in batches.
+pub async fn run_pass(db: &mut Db, config: &Config, opts: &PassOptions) -> Result<PassReport, PurgeError> {
+    let policies = selected(config, opts.only.as_deref())?;
+    db.migrate().await?;
+    db.abandon_stale_runs().await?;
+    let host_now = Utc::now();
+    let database_now = now(db, opts.clock).await?;
+    let run_id = db
+        .insert_run(&RunRecord {
+            trigger: opts.trigger.as_str().into(),
+            started_at: db::rfc3339(host_now),
+            database_now: db::rfc3339(database_now),
+            config_path: config.path.display().to_string(),
+            config_sha256: config.sha256.clone(),
+            forced: opts.force,
+        })
+        .await?;
+    tracing::info!(
+        run_id,
+        trigger = opts.trigger.as_str(),
+        database_now = %db::rfc3339(database_now),
+        policies = policies.len(),
+        "pass started"
+    );
+
+    if opts.clock == Clock::Database {
+        if let Err(skew) = policy::clock_guard(database_now, host_now) {
+            let reason = format!(
+                "the database clock ({}) differs from the host clock ({}) by {} s, more than {} s: every cutoff would move with it; fix the clocks (NTP) and rerun",
+                db::rfc3339(database_now),
+                db::rfc3339(host_now),
+                skew.num_seconds(),
+                policy::MAX_CLOCK_SKEW.num_seconds()
+            );
+            tracing::error!(run_id, %reason, "pass refused");
+            db.finish_run(run_id, &db::rfc3339(Utc::now()), "refused", 0, Some(reason.clone())).await?;
+            return Ok(PassReport {
+                run_id: Some(run_id),
+                dry_run: false,
+                database_now: db::rfc3339(database_now),
+                status: Status::Refused,
+                error: Some(reason),
+                policies: Vec::new(),
+            });
+        }
+    }
+
+    let mut outcomes = Vec::new();
+    for p in policies {
+        if opts.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let outcome = run_policy(db, config, p, opts, run_id, database_now).await;
+        log_outcome(&outcome);
+        let record = PolicyRunRecord {
+            run_id,
+            policy: outcome.name.clone(),
+            table_name: outcome.table.clone(),
+            action: outcome.action.as_str().into(),
+            cutoff: outcome.cutoff.clone(),
+            status: outcome.status.as_str().into(),
+            rows: outcome.rows as i64,
+            batches: outcome.batches as i64,
+            unreadable: outcome.unreadable as i64,
+            duration_ms: outcome.duration_ms as i64,
+            error: outcome.error.clone(),
+        };
+        if let Err(e) = db.record_policy_run(&record).await {
+            tracing::error!(policy = %outcome.name, table = %outcome.table, error = %e, "could not record the policy's result");
+        }
+        outcomes.push(outcome);
+    }
+    let status = if opts.stop.load(Ordering::SeqCst) && overall(&outcomes) == Status::Ok {
+        Status::Interrupted
+    } else {
+        overall(&outcomes)
+    };
+    let report = PassReport {
+        run_id: Some(run_id),
+        dry_run: false,
+        database_now: db::rfc3339(database_now),
+        status,
+        error: None,
+        policies: outcomes,
+    };
+    let failures: Vec<String> = report.policies.iter().filter_map(|p| p.error.clone()).collect();
+    db.finish_run(
+        run_id,
+        &db::rfc3339(Utc::now()),
+        status.as_str(),
+        report.rows() as i64,
+        (!failures.is_empty()).then(|| failures.join("; ")),
+    )
+    .await?;
+    if let Err(e) = db.scrub().await {
+        tracing::warn!(error = %e, "could not checkpoint and truncate the write-ahead log");
+    }
+    tracing::info!(run_id, status = status.as_str(), rows = report.rows(), "pass finished");
+    Ok(report)
+}
+
+fn log_outcome(o: &PolicyOutcome) {
+    let cutoff = o.cutoff.as_deref().unwrap_or("-");
+    match o.status {
+        Status::Ok | Status::Interrupted => tracing::info!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, batches = o.batches, unreadable = o.unreadable,
+            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+        ),
+        Status::Refused => tracing::warn!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, status = "refused", reason = o.error.as_deref().unwrap_or(""), "policy refused"
+        ),
+        Status::Failed => tracing::error!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, batches = o.batches, duration_ms = o.duration_ms,
+            status = "failed", error = o.error.as_deref().unwrap_or(""), "policy failed"
+        ),
+    }
+}
+
+async fn run_policy(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    opts: &PassOptions,
+    run_id: i64,
+    database_now: DateTime<Utc>,
+) -> PolicyOutcome {
+    let started = Instant::now();
+    let cutoff = p.cutoff(database_now);
+    let mut outcome = PolicyOutcome {
+        name: p.name.clone(),
+        table: p.table.name.clone(),
+        action: p.action,
+        cutoff: Some(db::rfc3339(cutoff)),
+        rows: 0,
+        batches: 0,
+        children: BTreeMap::new(),
+        held: 0,
+        unreadable: 0,
+        status: Status::Ok,
+        error: None,
+        duration_ms: 0,
+    };
+    let result = purge_policy(db, config, p, opts, run_id, cutoff, &mut outcome).await;
+    if let Err(reason) = result {
+        outcome.status = reason.0;
+        outcome.error = Some(reason.1.clone());
+        let event = NewEvent {
+            run_id,
+            created_at: db::rfc3339(Utc::now()),
+            policy: p.name.clone(),
+            table_name: outcome.table.clone(),
+            action: outcome.status.as_str(),
+            cutoff: outcome.cutoff.clone(),
+            rows: 0,
+            children: BTreeMap::new(),
+            detail: Some(reason.1),
+        };
+        if let Err(e) = append_event(db, event).await {
+            tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "could not record the policy's failure in the audit trail");
+        }
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+/// Writes a refusal or failure event in a transaction of its own.
+async fn append_event(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
+    db.begin_write().await?;
+    let result = async {
+        let e = event.chain(db.chain_head().await?);
+        db.insert_event(&e).await
+    }
+    .await;
+    match result {
+        Ok(()) => db.commit().await,
+        Err(e) => {
+            db.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+type Stop = (Status, String);
+
+async fn purge_policy(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    opts: &PassOptions,
+    run_id: i64,
+    cutoff: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), Stop> {
+    let failed = |e: DbError| {
+        (
+            Status::Failed,
+            format!("policy `{}` on table `{}`: {e}", p.name, p.table.name),
+        )
+    };
+    let target = resolve(db, config, p).await.map_err(|r| (Status::Failed, r))?;
+    outcome.table = target.table_name.clone();
+    outcome.unreadable = target.count_unreadable(db).await.map_err(failed)?;
+    if outcome.unreadable > 0 {
+        tracing::warn!(
+            policy = %p.name, table = %target.table_name, unreadable = outcome.unreadable,
+            "rows whose timestamp is not a readable {} are never purged", target.encoding.describe()
+        );
+    }
+    if !opts.force {
+        let expired = target.count_expired(db, cutoff).await.map_err(failed)?;
+        let total = target.count_rows(db).await.map_err(failed)?;
+        policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction)
+            .map_err(|reason| (Status::Refused, reason))?;
+    }
+
+    let batch_size = config.limits.batch_size;
+    let key_len = target.key_len();
+    let mut cursor: Option<db::Cursor> = None;
+    loop {
+        if opts.stop.load(Ordering::SeqCst) {
+            return Err((Status::Interrupted, format!("policy `{}`: stopped after {} batches", p.name, outcome.batches)));
+        }
+        db.begin_write().await.map_err(failed)?;
+        let batch = run_batch(db, config, p, &target, run_id, cutoff, cursor.as_ref(), batch_size, key_len).await;
+        match batch {
+            Ok(None) => {
+                db.rollback().await;
+                return Ok(());
+            }
+            Ok(Some((rows, children, next))) => {
+                if let Err(e) = db.commit().await {
+                    db.rollback().await;
+                    return Err(failed(e));
+                }
+                outcome.rows += rows;
+                outcome.batches += 1;
+                for (t, n) in children {
+                    *outcome.children.entry(t).or_default() += n;
+                }
+                cursor = Some(next);
+                tracing::debug!(policy = %p.name, batch = outcome.batches, rows, "batch committed");
+            }
+            Err(e) => {
+                db.rollback().await;
+                return Err(failed(e));
+            }
+        }
+    }
+}
+
+type BatchResult = Option<(u64, BTreeMap<String, u64>, db::Cursor)>;
+
+/// One batch inside an open transaction: select, purge, write the audit event.
+/// `None` when no expired row is left after the cursor.
+#[allow(clippy::too_many_arguments)]
+async fn run_batch(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    target: &Target,
+    run_id: i64,
+    cutoff: DateTime<Utc>,
+    cursor: Option<&db::Cursor>,
+    batch_size: u32,
+    key_len: usize,
+) -> Result<BatchResult, DbError> {
+    let rows = target.select_batch(db, cutoff, cursor, batch_size).await?;
+    let Some(last) = rows.last() else {
+        return Ok(None);
+    };
+    let next: db::Cursor = last[..1 + key_len].to_vec();
+    let keys: Vec<Vec<SqlValue>> = rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
+    let mut children = BTreeMap::new();
+    let purged = match p.action {
+        Action::Delete => {
+            for (i, table) in target.cascade_tables().into_iter().enumerate() {
+                let n = target.delete_children(db, i, &keys).await?;
+                *children.entry(table).or_insert(0) += n;
+            }
+            target.delete_rows(db, &keys).await?
+        }
+        Action::Anonymize => {
+            let strategies = target.anonymize_strategies();
+            let marker = db::rfc3339(Utc::now());
+            let mut n = 0;
+            for (row, key) in rows.iter().zip(&keys) {
+                let values = strategies
+                    .iter()
+                    .zip(&row[1 + key_len..])
+                    .map(|(s, v)| anonymize::apply(*s, v, config.hmac_key.as_ref()))
+                    .collect();
+                n += target.update_row(db, key, values, Some(&marker)).await?;
+            }
+            n
+        }
+    };
+    let event = NewEvent {
+        run_id,
+        created_at: db::rfc3339(Utc::now()),
+        policy: p.name.clone(),
+        table_name: target.table_name.clone(),
+        action: p.action.as_str(),
+        cutoff: Some(db::rfc3339(cutoff)),
+        rows: purged as i64,
+        children: children.iter().map(|(k, v)| (k.clone(), *v as i64)).collect(),
+        detail: None,
+    }
+    .chain(db.chain_head().await?);
+    db.insert_event(&event).await?;
+    Ok(Some((purged, children, next)))
+}
