@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use crate::config::HmacKey;
 use crate::db::SqlValue;
-use crate::policy::{Strategy, REDACTED};
+use crate::policy::{REDACTED, Strategy};
 
 /// The replacement for `value` under `strategy`. NULL stays NULL under every
 /// strategy. A value the strategy cannot read (an IP column holding no IP address)
@@ -38,9 +38,15 @@ pub fn apply(strategy: Strategy, value: &SqlValue, key: Option<&HmacKey>) -> Sql
         Strategy::Year | Strategy::Month => {
             let month = strategy == Strategy::Month;
             match value {
-                SqlValue::Int(secs) => truncate_epoch(*secs, month).map(SqlValue::Int).unwrap_or(SqlValue::Null),
-                SqlValue::Real(secs) => truncate_epoch(*secs as i64, month).map(SqlValue::Int).unwrap_or(SqlValue::Null),
-                SqlValue::Text(s) => truncate_text_date(s, month).map(SqlValue::Text).unwrap_or(SqlValue::Null),
+                SqlValue::Int(secs) => truncate_epoch(*secs, month)
+                    .map(SqlValue::Int)
+                    .unwrap_or(SqlValue::Null),
+                SqlValue::Real(secs) => truncate_epoch(*secs as i64, month)
+                    .map(SqlValue::Int)
+                    .unwrap_or(SqlValue::Null),
+                SqlValue::Text(s) => truncate_text_date(s, month)
+                    .map(SqlValue::Text)
+                    .unwrap_or(SqlValue::Null),
                 SqlValue::Blob(_) | SqlValue::Null => SqlValue::Null,
             }
         }
@@ -76,7 +82,9 @@ pub fn truncate_ip(text: &str) -> Option<String> {
             // ::ffff:a.b.c.d is an IPv4 address: its /48 would keep all of it.
             Some(v4) => {
                 let [a, b, c, _] = v4.octets();
-                std::net::Ipv4Addr::new(a, b, c, 0).to_ipv6_mapped().to_string()
+                std::net::Ipv4Addr::new(a, b, c, 0)
+                    .to_ipv6_mapped()
+                    .to_string()
             }
             None => {
                 let s = v6.segments();
@@ -94,7 +102,9 @@ pub fn email_domain(text: &str) -> Option<String> {
 fn truncate_epoch(secs: i64, month: bool) -> Option<i64> {
     let t = DateTime::<Utc>::from_timestamp(secs, 0)?;
     let m = if month { t.month() } else { 1 };
-    Utc.with_ymd_and_hms(t.year(), m, 1, 0, 0, 0).single().map(|t| t.timestamp())
+    Utc.with_ymd_and_hms(t.year(), m, 1, 0, 0, 0)
+        .single()
+        .map(|t| t.timestamp())
 }
 
 /// The first instant of the value's year or month, written the way the value was:
@@ -137,7 +147,11 @@ mod tests {
     }
 
     fn check(strategy: Strategy, input: SqlValue, expect: SqlValue) {
-        assert_eq!(apply(strategy, &input, Some(&key())), expect, "{strategy:?} {input:?}");
+        assert_eq!(
+            apply(strategy, &input, Some(&key())),
+            expect,
+            "{strategy:?} {input:?}"
+        );
     }
 
     #[test]
@@ -151,33 +165,87 @@ mod tests {
     fn strategies_write_what_the_design_says() {
         check(Strategy::Null, text("x"), SqlValue::Null);
         check(Strategy::Redact, text("Jane Doe"), text("[redacted]"));
-        check(Strategy::TruncateIp, text("203.0.113.7"), text("203.0.113.0"));
-        check(Strategy::TruncateIp, text("2001:db8:abcd:12:3456::1"), text("2001:db8:abcd::"));
-        check(Strategy::TruncateIp, text("::ffff:203.0.113.7"), text("::ffff:203.0.113.0"));
+        check(
+            Strategy::TruncateIp,
+            text("203.0.113.7"),
+            text("203.0.113.0"),
+        );
+        check(
+            Strategy::TruncateIp,
+            text("2001:db8:abcd:12:3456::1"),
+            text("2001:db8:abcd::"),
+        );
+        check(
+            Strategy::TruncateIp,
+            text("::ffff:203.0.113.7"),
+            text("::ffff:203.0.113.0"),
+        );
         check(Strategy::TruncateIp, text("not an ip"), text("[redacted]"));
-        check(Strategy::EmailDomain, text("jane.doe@Example.com"), text("example.com"));
-        check(Strategy::EmailDomain, text("no address"), text("[redacted]"));
-        check(Strategy::Year, text("2016-05-17T10:11:12+07:00"), text("2016-01-01T00:00:00+07:00"));
-        check(Strategy::Month, text("2016-05-17 10:11:12"), text("2016-05-01 00:00:00"));
-        check(Strategy::Month, text("2016-05-17T10:11:12.345Z"), text("2016-05-01T00:00:00Z"));
+        check(
+            Strategy::EmailDomain,
+            text("jane.doe@Example.com"),
+            text("example.com"),
+        );
+        check(
+            Strategy::EmailDomain,
+            text("no address"),
+            text("[redacted]"),
+        );
+        check(
+            Strategy::Year,
+            text("2016-05-17T10:11:12+07:00"),
+            text("2016-01-01T00:00:00+07:00"),
+        );
+        check(
+            Strategy::Month,
+            text("2016-05-17 10:11:12"),
+            text("2016-05-01 00:00:00"),
+        );
+        check(
+            Strategy::Month,
+            text("2016-05-17T10:11:12.345Z"),
+            text("2016-05-01T00:00:00Z"),
+        );
         check(Strategy::Year, text("2016-05-17"), text("2016-01-01"));
         check(Strategy::Year, text("garbage"), SqlValue::Null);
         // 2016-05-17T10:11:12Z
-        check(Strategy::Month, SqlValue::Int(1_463_479_872), SqlValue::Int(1_462_060_800));
-        check(Strategy::Year, SqlValue::Int(1_463_479_872), SqlValue::Int(1_451_606_400));
+        check(
+            Strategy::Month,
+            SqlValue::Int(1_463_479_872),
+            SqlValue::Int(1_462_060_800),
+        );
+        check(
+            Strategy::Year,
+            SqlValue::Int(1_463_479_872),
+            SqlValue::Int(1_451_606_400),
+        );
     }
 
     #[test]
     fn hash_is_a_keyed_hmac() {
-        let SqlValue::Text(h) = apply(Strategy::Hash, &text("jane@example.com"), Some(&key())) else {
+        let SqlValue::Text(h) = apply(Strategy::Hash, &text("jane@example.com"), Some(&key()))
+        else {
             panic!("hash writes text")
         };
         assert_eq!(h.len(), 64);
-        assert!(h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            h.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         // Same input and key, same output: joins on the pseudonym still work.
-        assert_eq!(text(&h), apply(Strategy::Hash, &text("jane@example.com"), Some(&key())));
+        assert_eq!(
+            text(&h),
+            apply(Strategy::Hash, &text("jane@example.com"), Some(&key()))
+        );
         // Another key, another output: not a plain digest anyone could recompute.
-        assert_ne!(text(&h), apply(Strategy::Hash, &text("jane@example.com"), Some(&HmacKey(vec![8u8; 32]))));
+        assert_ne!(
+            text(&h),
+            apply(
+                Strategy::Hash,
+                &text("jane@example.com"),
+                Some(&HmacKey(vec![8u8; 32]))
+            )
+        );
         // RFC 4231 test case 2.
         assert_eq!(
             hmac_hex(&HmacKey(b"Jefe".to_vec()), b"what do ya want for nothing?"),

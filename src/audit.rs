@@ -95,13 +95,23 @@ impl Event {
 /// What is wrong with the chain at its first broken event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Broken {
-    #[error("event {id}: its contents do not match its hash: the event was edited, or moved from another position")]
+    #[error(
+        "event {id}: its contents do not match its hash: the event was edited, or moved from another position"
+    )]
     Edited { id: i64 },
     #[error("event {id} follows event {previous}: {missing} event(s) before it were deleted")]
-    Deleted { id: i64, previous: i64, missing: i64 },
-    #[error("event {id}: its previous-hash does not match event {previous}: events were reordered, replaced or deleted")]
+    Deleted {
+        id: i64,
+        previous: i64,
+        missing: i64,
+    },
+    #[error(
+        "event {id}: its previous-hash does not match event {previous}: events were reordered, replaced or deleted"
+    )]
     Unlinked { id: i64, previous: i64 },
-    #[error("event {id} is the first event, but the chain starts at event 1: earlier events were deleted")]
+    #[error(
+        "event {id} is the first event, but the chain starts at event 1: earlier events were deleted"
+    )]
     Truncated { id: i64 },
 }
 
@@ -117,17 +127,25 @@ impl Verifier {
     pub fn push(&mut self, e: &Event) -> Result<(), Broken> {
         match &self.last {
             None if e.id != 1 => return Err(Broken::Truncated { id: e.id }),
-            None if e.prev_hash != GENESIS => return Err(Broken::Unlinked { id: e.id, previous: 0 }),
+            None if e.prev_hash != GENESIS => {
+                return Err(Broken::Unlinked {
+                    id: e.id,
+                    previous: 0,
+                });
+            }
             Some((prev_id, _)) if e.id != prev_id + 1 => {
                 return Err(Broken::Deleted {
                     id: e.id,
                     previous: *prev_id,
                     missing: e.id - prev_id - 1,
-                })
+                });
             }
             Some((prev_id, prev_hash)) if &e.prev_hash != prev_hash => {
                 // An edited predecessor is reported as such, at the predecessor.
-                return Err(Broken::Unlinked { id: e.id, previous: *prev_id });
+                return Err(Broken::Unlinked {
+                    id: e.id,
+                    previous: *prev_id,
+                });
             }
             _ => {}
         }
@@ -197,7 +215,14 @@ mod tests {
     fn a_deleted_event_is_named() {
         let mut c = chain(5);
         c.remove(2);
-        assert_eq!(verify(&c), Err(Broken::Deleted { id: 4, previous: 2, missing: 1 }));
+        assert_eq!(
+            verify(&c),
+            Err(Broken::Deleted {
+                id: 4,
+                previous: 2,
+                missing: 1
+            })
+        );
         let mut c = chain(3);
         c.remove(0);
         assert_eq!(verify(&c), Err(Broken::Truncated { id: 2 }));

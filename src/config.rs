@@ -10,8 +10,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::period;
 use crate::policy::{
@@ -94,12 +94,7 @@ pub fn redact_url(url: &str) -> String {
     if !userinfo.contains(':') {
         return url.to_string();
     }
-    format!(
-        "{}{}:***{}",
-        &url[..scheme_end + 3],
-        user,
-        &rest[at..]
-    )
+    format!("{}{}:***{}", &url[..scheme_end + 3], user, &rest[at..])
 }
 
 #[derive(Debug, Clone)]
@@ -170,7 +165,11 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         }
     }
     if problems.len() > 1 {
-        out.push_str(&format!("\n{} problems in {}", problems.len(), path.display()));
+        out.push_str(&format!(
+            "\n{} problems in {}",
+            problems.len(),
+            path.display()
+        ));
     }
     out
 }
@@ -199,7 +198,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let env_url = std::env::var(DATABASE_URL_ENV).ok().filter(|u| !u.is_empty());
+    let env_url = std::env::var(DATABASE_URL_ENV)
+        .ok()
+        .filter(|u| !u.is_empty());
     parse(path, &bytes, env_url)
 }
 
@@ -298,12 +299,7 @@ const POLICY_KEYS: &[&str] = &[
 const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 const MAX_BATCH_SIZE: i64 = 100_000;
 
-fn build(
-    cx: &mut Cx,
-    root: &DeTable,
-    base_dir: &Path,
-    env_url: Option<String>,
-) -> Option<Built> {
+fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) -> Option<Built> {
     cx.check_keys(root, TOP_KEYS, "at the top level");
 
     let database = match get(root, "database") {
@@ -363,10 +359,10 @@ fn build(
             DeValue::Array(entries) => {
                 for (i, entry) in entries.iter().enumerate() {
                     let what = format!("[[policy]] #{}", i + 1);
-                    if let Some(t) = cx.table(entry, &what) {
-                        if let Some(p) = policy(cx, t, entry.span(), i + 1) {
-                            policies.push(p);
-                        }
+                    if let Some(t) = cx.table(entry, &what)
+                        && let Some(p) = policy(cx, t, entry.span(), i + 1)
+                    {
+                        policies.push(p);
                     }
                 }
             }
@@ -456,7 +452,11 @@ fn database(
                 Ok(contents) => {
                     let url = contents.trim().to_string();
                     if url.is_empty() {
-                        cx.problem(span, format!("url_file {} is empty", p.display()), Some("write the database URL into the file, on one line".into()));
+                        cx.problem(
+                            span,
+                            format!("url_file {} is empty", p.display()),
+                            Some("write the database URL into the file, on one line".into()),
+                        );
                         return None;
                     }
                     Some(DatabaseSettings {
@@ -489,14 +489,23 @@ fn database(
 }
 
 fn check_url(cx: &mut Cx, url: &str, span: Range<usize>) -> Option<()> {
-    let known = ["sqlite:", "postgres://", "postgresql://", "mysql://", "mariadb://"];
+    let known = [
+        "sqlite:",
+        "postgres://",
+        "postgresql://",
+        "mysql://",
+        "mariadb://",
+    ];
     if known.iter().any(|k| url.starts_with(k)) {
         return Some(());
     }
     cx.problem(
         span,
         format!("unsupported database URL `{}`", redact_url(url)),
-        Some("valid forms: sqlite://path/to/shop.db, postgres://user@host/db, mysql://user@host/db".into()),
+        Some(
+            "valid forms: sqlite://path/to/shop.db, postgres://user@host/db, mysql://user@host/db"
+                .into(),
+        ),
     );
     None
 }
@@ -531,13 +540,18 @@ fn schedule(cx: &mut Cx, t: &DeTable, span: Range<usize>) -> Option<Schedule> {
             match name.parse::<chrono_tz::Tz>() {
                 Ok(tz) => tz,
                 Err(_) => {
-                    let suggestion = did_you_mean(&name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()));
+                    let suggestion =
+                        did_you_mean(&name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()));
                     cx.problem(
                         v.span(),
                         format!("unknown time zone `{name}`"),
                         Some(match suggestion {
-                            Some(s) => format!("did you mean `{s}`? an IANA name such as Europe/Berlin or UTC"),
-                            None => "an IANA name such as Europe/Berlin, Asia/Jakarta or UTC".into(),
+                            Some(s) => format!(
+                                "did you mean `{s}`? an IANA name such as Europe/Berlin or UTC"
+                            ),
+                            None => {
+                                "an IANA name such as Europe/Berlin, Asia/Jakarta or UTC".into()
+                            }
                         }),
                     );
                     return None;
@@ -570,7 +584,10 @@ fn hmac_key(cx: &mut Cx, item: &Item, base_dir: &Path) -> Option<HmacKey> {
             cx.problem(
                 item.span(),
                 format!("cannot read key_file {}: {e}", p.display()),
-                Some(format!("create a key with: head -c {MIN_KEY_BYTES} /dev/urandom > {}", p.display())),
+                Some(format!(
+                    "create a key with: head -c {MIN_KEY_BYTES} /dev/urandom > {}",
+                    p.display()
+                )),
             );
             None
         }
@@ -580,30 +597,32 @@ fn hmac_key(cx: &mut Cx, item: &Item, base_dir: &Path) -> Option<HmacKey> {
 fn limits(cx: &mut Cx, t: &DeTable) -> Limits {
     cx.check_keys(t, LIMITS_KEYS, "in [limits]");
     let mut limits = Limits::default();
-    if let Some(v) = get(t, "batch_size") {
-        if let Some(n) = cx.integer(v, "batch_size") {
-            if (1..=MAX_BATCH_SIZE).contains(&n) {
-                limits.batch_size = n as u32;
-            } else {
-                cx.problem(
-                    v.span(),
-                    format!("batch_size {n} is out of range"),
-                    Some(format!("a whole number from 1 to {MAX_BATCH_SIZE}; 5000 keeps each transaction short")),
-                );
-            }
+    if let Some(v) = get(t, "batch_size")
+        && let Some(n) = cx.integer(v, "batch_size")
+    {
+        if (1..=MAX_BATCH_SIZE).contains(&n) {
+            limits.batch_size = n as u32;
+        } else {
+            cx.problem(
+                v.span(),
+                format!("batch_size {n} is out of range"),
+                Some(format!(
+                    "a whole number from 1 to {MAX_BATCH_SIZE}; 5000 keeps each transaction short"
+                )),
+            );
         }
     }
-    if let Some(v) = get(t, "max_table_fraction") {
-        if let Some(f) = cx.number(v, "max_table_fraction") {
-            if f > 0.0 && f <= 1.0 {
-                limits.max_table_fraction = f;
-            } else {
-                cx.problem(
-                    v.span(),
-                    format!("max_table_fraction {f} is out of range"),
-                    Some("a number greater than 0 and at most 1, e.g. 0.5".into()),
-                );
-            }
+    if let Some(v) = get(t, "max_table_fraction")
+        && let Some(f) = cx.number(v, "max_table_fraction")
+    {
+        if f > 0.0 && f <= 1.0 {
+            limits.max_table_fraction = f;
+        } else {
+            cx.problem(
+                v.span(),
+                format!("max_table_fraction {f} is out of range"),
+                Some("a number greater than 0 and at most 1, e.g. 0.5".into()),
+            );
         }
     }
     limits
@@ -613,14 +632,22 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
     let name = match get(t, "name") {
         Some(v) => cx.string(v, "name").and_then(|n| {
             if n.trim().is_empty() {
-                cx.problem(v.span(), "policy name is empty".into(), Some("a short name such as \"orders\"".into()));
+                cx.problem(
+                    v.span(),
+                    "policy name is empty".into(),
+                    Some("a short name such as \"orders\"".into()),
+                );
                 None
             } else {
                 Some((n, cx.loc(v.span().start)))
             }
         }),
         None => {
-            cx.problem(span.start..span.start, format!("[[policy]] #{index} has no `name`"), Some("add name = \"orders\" (a unique short name)".into()));
+            cx.problem(
+                span.start..span.start,
+                format!("[[policy]] #{index} has no `name`"),
+                Some("add name = \"orders\" (a unique short name)".into()),
+            );
             None
         }
     };
@@ -697,11 +724,19 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
     match action {
         Action::Delete => {
             if let Some(v) = get(t, "anonymize") {
-                cx.problem(v.span(), format!("policy `{name}` deletes rows, so `anonymize` has no effect"), Some("remove [policy.anonymize], or set action = \"anonymize\"".into()));
+                cx.problem(
+                    v.span(),
+                    format!("policy `{name}` deletes rows, so `anonymize` has no effect"),
+                    Some("remove [policy.anonymize], or set action = \"anonymize\"".into()),
+                );
             }
             if let Some(m) = &marker {
                 let at = cx.offset_of(m.loc);
-                cx.problem(at..at, format!("policy `{name}` deletes rows, so `marker` has no effect"), Some("remove marker, or set action = \"anonymize\"".into()));
+                cx.problem(
+                    at..at,
+                    format!("policy `{name}` deletes rows, so `marker` has no effect"),
+                    Some("remove marker, or set action = \"anonymize\"".into()),
+                );
             }
         }
         Action::Anonymize => {
@@ -712,10 +747,11 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
                 let at = cx.offset_of(c.table.loc);
                 cx.problem(at..at, format!("policy `{name}` anonymises rows, so `cascade` (which deletes child rows) does not apply"), Some("remove cascade, or give the child table its own anonymise policy".into()));
             }
-            if marker.is_none() {
-                if let Some(a) = anonymize.iter().find(|a| !a.strategy.is_recognisable()) {
-                    let at = cx.offset_of(a.column.loc);
-                    cx.problem(
+            if marker.is_none()
+                && let Some(a) = anonymize.iter().find(|a| !a.strategy.is_recognisable())
+            {
+                let at = cx.offset_of(a.column.loc);
+                cx.problem(
                         at..at,
                         format!(
                             "policy `{name}` is not idempotent: after `{}` has run, its output cannot be told apart from an untouched value, so every pass would anonymise the same rows again",
@@ -723,14 +759,24 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
                         ),
                         Some("add marker = \"anonymized_at\" (a nullable column that retentiond sets), or use only null and redact".into()),
                     );
-                }
             }
             for a in &anonymize {
-                let clash = key.iter().any(|k| k.name.eq_ignore_ascii_case(&a.column.name))
-                    || marker.as_ref().is_some_and(|m| m.name.eq_ignore_ascii_case(&a.column.name));
+                let clash = key
+                    .iter()
+                    .any(|k| k.name.eq_ignore_ascii_case(&a.column.name))
+                    || marker
+                        .as_ref()
+                        .is_some_and(|m| m.name.eq_ignore_ascii_case(&a.column.name));
                 if clash {
                     let at = cx.offset_of(a.column.loc);
-                    cx.problem(at..at, format!("column `{}` is the policy's key or marker and cannot be anonymised", a.column.name), Some("anonymise personal data columns only".into()));
+                    cx.problem(
+                        at..at,
+                        format!(
+                            "column `{}` is the policy's key or marker and cannot be anonymised",
+                            a.column.name
+                        ),
+                        Some("anonymise personal data columns only".into()),
+                    );
                 }
             }
         }
@@ -772,7 +818,11 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
 
 fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
     let DeValue::Array(entries) = v.get_ref() else {
-        cx.problem(v.span(), "`cascade` must be an array of tables".into(), Some("cascade = [{ table = \"order_items\", foreign_key = \"order_id\" }]".into()));
+        cx.problem(
+            v.span(),
+            "`cascade` must be an array of tables".into(),
+            Some("cascade = [{ table = \"order_items\", foreign_key = \"order_id\" }]".into()),
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -786,7 +836,11 @@ fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
         let table = match get(t, "table") {
             Some(v) => cx.ident(v, "table", true),
             None => {
-                cx.problem(e.span(), "cascade entry has no `table`".into(), Some("{ table = \"order_items\", foreign_key = \"order_id\" }".into()));
+                cx.problem(
+                    e.span(),
+                    "cascade entry has no `table`".into(),
+                    Some("{ table = \"order_items\", foreign_key = \"order_id\" }".into()),
+                );
                 None
             }
         };
@@ -806,9 +860,7 @@ fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
 }
 
 fn filter(cx: &mut Cx, v: &Item) -> Option<Vec<Filter>> {
-    let Some(t) = cx.table(v, "filter") else {
-        return None;
-    };
+    let t = cx.table(v, "filter")?;
     let mut out = Vec::new();
     let mut ok = true;
     for (k, val) in t.iter() {
@@ -818,10 +870,17 @@ fn filter(cx: &mut Cx, v: &Item) -> Option<Vec<Filter>> {
         };
         let values = match val.get_ref() {
             DeValue::Array(items) if items.is_empty() => {
-                cx.problem(val.span(), format!("filter on `{}` lists no values", column.name), Some("give one value or a non-empty list".into()));
+                cx.problem(
+                    val.span(),
+                    format!("filter on `{}` lists no values", column.name),
+                    Some("give one value or a non-empty list".into()),
+                );
                 None
             }
-            DeValue::Array(items) => items.iter().map(|i| cx.filter_value(i)).collect::<Option<Vec<_>>>(),
+            DeValue::Array(items) => items
+                .iter()
+                .map(|i| cx.filter_value(i))
+                .collect::<Option<Vec<_>>>(),
             _ => cx.filter_value(val).map(|x| vec![x]),
         };
         match values {
@@ -833,9 +892,7 @@ fn filter(cx: &mut Cx, v: &Item) -> Option<Vec<Filter>> {
 }
 
 fn anonymize(cx: &mut Cx, v: &Item) -> Option<Vec<Anonymize>> {
-    let Some(t) = cx.table(v, "[policy.anonymize]") else {
-        return None;
-    };
+    let t = cx.table(v, "[policy.anonymize]")?;
     let mut out = Vec::new();
     let mut ok = true;
     for (k, val) in t.iter() {
@@ -882,7 +939,10 @@ pub fn ident_problem(name: &str, allow_schema: bool) -> Option<String> {
         if part.len() > MAX_IDENT_LEN {
             return Some(format!("longer than {MAX_IDENT_LEN} characters"));
         }
-        if let Some(c) = part.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        if let Some(c) = part
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        {
             return Some(format!("the character {c:?}"));
         }
         if part.starts_with(|c: char| c.is_ascii_digit()) {
@@ -893,10 +953,18 @@ pub fn ident_problem(name: &str, allow_schema: bool) -> Option<String> {
 }
 
 /// The closest of `candidates` to `word`, if one is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -934,7 +1002,11 @@ impl Cx {
     }
 
     fn offset_of(&self, loc: Loc) -> usize {
-        let start = self.line_starts.get(loc.line.saturating_sub(1)).copied().unwrap_or(0);
+        let start = self
+            .line_starts
+            .get(loc.line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         self.text[start..]
             .char_indices()
             .nth(loc.col.saturating_sub(1))
@@ -963,10 +1035,17 @@ impl Cx {
                 continue;
             }
             let help = match did_you_mean(key, allowed.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? valid keys {context}: {}", allowed.join(", ")),
+                Some(s) => format!(
+                    "did you mean `{s}`? valid keys {context}: {}",
+                    allowed.join(", ")
+                ),
                 None => format!("valid keys {context}: {}", allowed.join(", ")),
             };
-            self.problem(k.span(), format!("unknown key `{key}` {context}"), Some(help));
+            self.problem(
+                k.span(),
+                format!("unknown key `{key}` {context}"),
+                Some(help),
+            );
         }
     }
 
@@ -980,7 +1059,11 @@ impl Cx {
             DeValue::Array(_) => "an array",
             DeValue::Table(_) => "a table",
         };
-        self.problem(v.span(), format!("`{key}` must be {expected}, found {found}"), None);
+        self.problem(
+            v.span(),
+            format!("`{key}` must be {expected}, found {found}"),
+            None,
+        );
     }
 
     fn table<'t, 'i>(&mut self, v: &'t Item<'i>, key: &str) -> Option<&'t DeTable<'i>> {
@@ -1055,7 +1138,13 @@ impl Cx {
         self.ident_text(&s, v.span(), key, allow_schema)
     }
 
-    fn ident_text(&mut self, s: &str, span: Range<usize>, key: &str, allow_schema: bool) -> Option<Ident> {
+    fn ident_text(
+        &mut self,
+        s: &str,
+        span: Range<usize>,
+        key: &str,
+        allow_schema: bool,
+    ) -> Option<Ident> {
         if let Some(why) = ident_problem(s, allow_schema) {
             let valid = if allow_schema {
                 "letters, digits and `_`, not starting with a digit, optionally `schema.table`"
@@ -1065,7 +1154,9 @@ impl Cx {
             self.problem(
                 span,
                 format!("invalid {key} name {s:?}: it has {why}"),
-                Some(format!("a {key} name is {valid}, at most {MAX_IDENT_LEN} characters")),
+                Some(format!(
+                    "a {key} name is {valid}, at most {MAX_IDENT_LEN} characters"
+                )),
             );
             return None;
         }
@@ -1079,11 +1170,18 @@ impl Cx {
         match v.get_ref() {
             DeValue::String(_) => self.ident(v, key, allow_schema).map(|i| vec![i]),
             DeValue::Array(items) if items.is_empty() => {
-                self.problem(v.span(), format!("`{key}` lists no columns"), Some("name one column, or a list of columns".into()));
+                self.problem(
+                    v.span(),
+                    format!("`{key}` lists no columns"),
+                    Some("name one column, or a list of columns".into()),
+                );
                 None
             }
             DeValue::Array(items) => {
-                let idents: Vec<Option<Ident>> = items.iter().map(|i| self.ident(i, key, allow_schema)).collect();
+                let idents: Vec<Option<Ident>> = items
+                    .iter()
+                    .map(|i| self.ident(i, key, allow_schema))
+                    .collect();
                 idents.into_iter().collect()
             }
             _ => {
@@ -1150,7 +1248,12 @@ action = "delete"
 
     #[test]
     fn env_url_overrides_the_file() {
-        let c = parse(Path::new("r.toml"), MINIMAL.as_bytes(), Some("sqlite://other.db".into())).unwrap();
+        let c = parse(
+            Path::new("r.toml"),
+            MINIMAL.as_bytes(),
+            Some("sqlite://other.db".into()),
+        )
+        .unwrap();
         assert_eq!(c.database.url, "sqlite://other.db");
         assert_eq!(c.database.source, UrlSource::Environment);
     }
@@ -1160,7 +1263,10 @@ action = "delete"
         let text = MINIMAL.replace("table = ", "tabel = ");
         let e = parse_str(&text).unwrap_err();
         let rendered = e.to_string();
-        assert!(rendered.contains("retention.toml:7:1: unknown key `tabel`"), "{rendered}");
+        assert!(
+            rendered.contains("retention.toml:7:1: unknown key `tabel`"),
+            "{rendered}"
+        );
         assert!(rendered.contains("did you mean `table`?"), "{rendered}");
         // The missing `table` is reported too: all problems at once.
         assert!(rendered.contains("missing `table`"), "{rendered}");
@@ -1197,7 +1303,19 @@ action = "purge"
         assert_eq!(ident_problem("orders", true), None);
         assert_eq!(ident_problem("sales.orders", true), None);
         assert_eq!(ident_problem("_x9", false), None);
-        for bad in ["a.b.c", "", ".x", "x.", "ord\u{0435}rs", "a-b", "1abc", "a b", "x\"y", "a;b", "a--b"] {
+        for bad in [
+            "a.b.c",
+            "",
+            ".x",
+            "x.",
+            "ord\u{0435}rs",
+            "a-b",
+            "1abc",
+            "a b",
+            "x\"y",
+            "a;b",
+            "a--b",
+        ] {
             assert!(ident_problem(bad, true).is_some(), "{bad}");
         }
         assert!(ident_problem("sales.orders", false).is_some());
@@ -1206,7 +1324,10 @@ action = "purge"
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://shop.db"), "sqlite://shop.db");
         assert_eq!(redact_url("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");

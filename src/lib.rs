@@ -3,10 +3,13 @@
 //! Data flows one way: `config` -> `policy` -> `purge` -> `audit` (and later `report`).
 //! `db` is the only module that writes SQL.
 
+pub mod anonymize;
+pub mod audit;
+pub mod cli;
 pub mod config;
+pub mod db;
+pub mod demo;
 pub mod period;
 pub mod policy;
-pub mod audit;
-pub mod db;
-pub mod anonymize;
 pub mod purge;
+pub mod scheduler;

@@ -62,7 +62,7 @@ impl fmt::Display for Period {
         }
         let mut first = true;
         let (years, months) = (self.months / 12, self.months % 12);
-        let (weeks, days) = if self.days % 7 == 0 {
+        let (weeks, days) = if self.days.is_multiple_of(7) {
             (self.days / 7, 0)
         } else {
             (0, self.days)
@@ -116,7 +116,7 @@ fn parse_words(text: &str) -> Result<Period, String> {
         _ => {
             return Err(format!(
                 "invalid period `{text}`: unknown unit `{unit}`; valid units: day, week, month, year (singular or plural)"
-            ))
+            ));
         }
     };
     Ok(period)
@@ -216,8 +216,15 @@ mod tests {
             ("1 Year", "p1y"),
             ("0 days", "P0D"),
         ] {
-            assert_eq!(parse(words).unwrap(), parse(iso).unwrap(), "{words} vs {iso}");
-            assert_eq!(parse(words).unwrap().before(now), parse(iso).unwrap().before(now));
+            assert_eq!(
+                parse(words).unwrap(),
+                parse(iso).unwrap(),
+                "{words} vs {iso}"
+            );
+            assert_eq!(
+                parse(words).unwrap().before(now),
+                parse(iso).unwrap().before(now)
+            );
         }
         assert_eq!(parse("P1Y6M").unwrap(), Period::new(18, 0));
         assert_eq!(parse("P1Y2M3W4D").unwrap(), Period::new(14, 25));
@@ -263,13 +270,38 @@ mod tests {
     #[test]
     fn invalid_periods_say_what_is_valid() {
         for bad in [
-            "", "10", "years", "ten years", "10 yrs", "-1 days", "1.5 years", "10 years ago",
-            "P", "PT1H", "P1H", "P1M1Y", "P1Y1Y", "PY", "P10", "P1.5Y", "99999999999 days",
-            "1001 years", "P4294967295Y",
+            "",
+            "10",
+            "years",
+            "ten years",
+            "10 yrs",
+            "-1 days",
+            "1.5 years",
+            "10 years ago",
+            "P",
+            "PT1H",
+            "P1H",
+            "P1M1Y",
+            "P1Y1Y",
+            "PY",
+            "P10",
+            "P1.5Y",
+            "99999999999 days",
+            "1001 years",
+            "P4294967295Y",
         ] {
             let err = parse(bad).expect_err(bad);
-            assert!(err.contains(&format!("`{bad}`")) || bad.is_empty(), "{bad}: {err}");
-            assert!(err.contains("expected") || err.contains("too") || err.contains("longer") || err.contains("unit"), "{bad}: {err}");
+            assert!(
+                err.contains(&format!("`{bad}`")) || bad.is_empty(),
+                "{bad}: {err}"
+            );
+            assert!(
+                err.contains("expected")
+                    || err.contains("too")
+                    || err.contains("longer")
+                    || err.contains("unit"),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -2,8 +2,8 @@
 //! that also write the audit event counting them.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -141,7 +141,12 @@ fn selected<'c>(config: &'c Config, only: Option<&str>) -> Result<Vec<&'c Policy
             Some(p) => Ok(vec![p]),
             None => Err(PurgeError::UnknownPolicy(
                 name.to_string(),
-                config.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                config
+                    .policies
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )),
         },
     }
@@ -155,7 +160,12 @@ async fn now(db: &mut Db, clock: Clock) -> Result<DateTime<Utc>, DbError> {
 }
 
 /// A dry run: what each policy would purge now. Reads only; creates nothing.
-pub async fn plan(db: &mut Db, config: &Config, only: Option<&str>, clock: Clock) -> Result<PassReport, PurgeError> {
+pub async fn plan(
+    db: &mut Db,
+    config: &Config,
+    only: Option<&str>,
+    clock: Clock,
+) -> Result<PassReport, PurgeError> {
     let policies = selected(config, only)?;
     let database_now = now(db, clock).await?;
     let mut outcomes = Vec::new();
@@ -190,14 +200,22 @@ pub async fn plan(db: &mut Db, config: &Config, only: Option<&str>, clock: Clock
                         outcome.unreadable = unreadable;
                         outcome.rows = expired;
                         outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size));
-                        if let Err(reason) = policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction) {
+                        if let Err(reason) = policy::fraction_guard(
+                            &p.name,
+                            expired,
+                            total,
+                            config.limits.max_table_fraction,
+                        ) {
                             outcome.status = Status::Refused;
                             outcome.error = Some(reason);
                         }
                     }
                     Err(e) => {
                         outcome.status = Status::Failed;
-                        outcome.error = Some(format!("policy `{}` on table `{}`: {e}", p.name, p.table.name));
+                        outcome.error = Some(format!(
+                            "policy `{}` on table `{}`: {e}",
+                            p.name, p.table.name
+                        ));
                     }
                 }
             }
@@ -249,7 +267,11 @@ fn overall(outcomes: &[PolicyOutcome]) -> Status {
 }
 
 /// One pass: every selected policy in the order written, each in batches.
-pub async fn run_pass(db: &mut Db, config: &Config, opts: &PassOptions) -> Result<PassReport, PurgeError> {
+pub async fn run_pass(
+    db: &mut Db,
+    config: &Config,
+    opts: &PassOptions,
+) -> Result<PassReport, PurgeError> {
     let policies = selected(config, opts.only.as_deref())?;
     db.migrate().await?;
     db.abandon_stale_runs().await?;
@@ -273,26 +295,33 @@ pub async fn run_pass(db: &mut Db, config: &Config, opts: &PassOptions) -> Resul
         "pass started"
     );
 
-    if opts.clock == Clock::Database {
-        if let Err(skew) = policy::clock_guard(database_now, host_now) {
-            let reason = format!(
-                "the database clock ({}) differs from the host clock ({}) by {} s, more than {} s: every cutoff would move with it; fix the clocks (NTP) and rerun",
-                db::rfc3339(database_now),
-                db::rfc3339(host_now),
-                skew.num_seconds(),
-                policy::MAX_CLOCK_SKEW.num_seconds()
-            );
-            tracing::error!(run_id, %reason, "pass refused");
-            db.finish_run(run_id, &db::rfc3339(Utc::now()), "refused", 0, Some(reason.clone())).await?;
-            return Ok(PassReport {
-                run_id: Some(run_id),
-                dry_run: false,
-                database_now: db::rfc3339(database_now),
-                status: Status::Refused,
-                error: Some(reason),
-                policies: Vec::new(),
-            });
-        }
+    if opts.clock == Clock::Database
+        && let Err(skew) = policy::clock_guard(database_now, host_now)
+    {
+        let reason = format!(
+            "the database clock ({}) differs from the host clock ({}) by {} s, more than {} s: every cutoff would move with it; fix the clocks (NTP) and rerun",
+            db::rfc3339(database_now),
+            db::rfc3339(host_now),
+            skew.num_seconds(),
+            policy::MAX_CLOCK_SKEW.num_seconds()
+        );
+        tracing::error!(run_id, %reason, "pass refused");
+        db.finish_run(
+            run_id,
+            &db::rfc3339(Utc::now()),
+            "refused",
+            0,
+            Some(reason.clone()),
+        )
+        .await?;
+        return Ok(PassReport {
+            run_id: Some(run_id),
+            dry_run: false,
+            database_now: db::rfc3339(database_now),
+            status: Status::Refused,
+            error: Some(reason),
+            policies: Vec::new(),
+        });
     }
 
     let mut outcomes = Vec::new();
@@ -333,7 +362,11 @@ pub async fn run_pass(db: &mut Db, config: &Config, opts: &PassOptions) -> Resul
         error: None,
         policies: outcomes,
     };
-    let failures: Vec<String> = report.policies.iter().filter_map(|p| p.error.clone()).collect();
+    let failures: Vec<String> = report
+        .policies
+        .iter()
+        .filter_map(|p| p.error.clone())
+        .collect();
     db.finish_run(
         run_id,
         &db::rfc3339(Utc::now()),
@@ -345,7 +378,12 @@ pub async fn run_pass(db: &mut Db, config: &Config, opts: &PassOptions) -> Resul
     if let Err(e) = db.scrub().await {
         tracing::warn!(error = %e, "could not checkpoint and truncate the write-ahead log");
     }
-    tracing::info!(run_id, status = status.as_str(), rows = report.rows(), "pass finished");
+    tracing::info!(
+        run_id,
+        status = status.as_str(),
+        rows = report.rows(),
+        "pass finished"
+    );
     Ok(report)
 }
 
@@ -450,7 +488,9 @@ async fn purge_policy(
             format!("policy `{}` on table `{}`: {e}", p.name, p.table.name),
         )
     };
-    let target = resolve(db, config, p).await.map_err(|r| (Status::Failed, r))?;
+    let target = resolve(db, config, p)
+        .await
+        .map_err(|r| (Status::Failed, r))?;
     outcome.table = target.table_name.clone();
     outcome.unreadable = target.count_unreadable(db).await.map_err(failed)?;
     if outcome.unreadable > 0 {
@@ -471,10 +511,27 @@ async fn purge_policy(
     let mut cursor: Option<db::Cursor> = None;
     loop {
         if opts.stop.load(Ordering::SeqCst) {
-            return Err((Status::Interrupted, format!("policy `{}`: stopped after {} batches", p.name, outcome.batches)));
+            return Err((
+                Status::Interrupted,
+                format!(
+                    "policy `{}`: stopped after {} batches",
+                    p.name, outcome.batches
+                ),
+            ));
         }
         db.begin_write().await.map_err(failed)?;
-        let batch = run_batch(db, config, p, &target, run_id, cutoff, cursor.as_ref(), batch_size, key_len).await;
+        let batch = run_batch(
+            db,
+            config,
+            p,
+            &target,
+            run_id,
+            cutoff,
+            cursor.as_ref(),
+            batch_size,
+            key_len,
+        )
+        .await;
         match batch {
             Ok(None) => {
                 db.rollback().await;
@@ -555,7 +612,10 @@ async fn run_batch(
         action: p.action.as_str(),
         cutoff: Some(db::rfc3339(cutoff)),
         rows: purged as i64,
-        children: children.iter().map(|(k, v)| (k.clone(), *v as i64)).collect(),
+        children: children
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as i64))
+            .collect(),
         detail: None,
     }
     .chain(db.chain_head().await?);

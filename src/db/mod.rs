@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{redact_url, DatabaseSettings};
+use crate::config::{DatabaseSettings, redact_url};
 
 pub use own::{PolicyRunRecord, RunRecord, RunSummary};
-pub use target::{resolve, rfc3339, Cursor, ResolveReport, SchemaProblem, Target, TsEncoding};
+pub use target::{Cursor, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row, SqliteConnection, TypeInfo, ValueRef};
+use sqlx::{
+    AssertSqlSafe, Column, ConnectOptions, Connection, Row, SqliteConnection, TypeInfo, ValueRef,
+};
 
 use super::{Access, DbError, Query, SqlValue};
 
@@ -97,7 +99,10 @@ fn build(q: &Query) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::Sqlite
     query
 }
 
-pub(super) async fn fetch(c: &mut SqliteConnection, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
+pub(super) async fn fetch(
+    c: &mut SqliteConnection,
+    q: &Query,
+) -> Result<Vec<Vec<SqlValue>>, DbError> {
     let rows = build(q).fetch_all(&mut *c).await?;
     rows.iter().map(decode_row).collect()
 }
@@ -123,7 +128,7 @@ fn decode_row(row: &SqliteRow) -> Result<Vec<SqlValue>, DbError> {
                     return Err(DbError::Decode(format!(
                         "column {} holds a value of type {other}",
                         row.columns()[i].name()
-                    )))
+                    )));
                 }
             })
         })
@@ -144,11 +149,16 @@ pub(super) async fn migrate(c: &mut SqliteConnection) -> Result<(), DbError> {
 }
 
 pub(super) async fn scrub(c: &mut SqliteConnection) -> Result<(), DbError> {
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
-pub(super) async fn execute_script(c: &mut SqliteConnection, sql: &'static str) -> Result<(), DbError> {
+pub(super) async fn execute_script(
+    c: &mut SqliteConnection,
+    sql: &'static str,
+) -> Result<(), DbError> {
     sqlx::raw_sql(sql).execute(&mut *c).await?;
     Ok(())
 }

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Days, SecondsFormat, Utc};
 
-use super::{quote, sqlite, Backend, Db, DbError, Query, SqlValue};
+use super::{Backend, Db, DbError, Query, SqlValue, quote, sqlite};
 use crate::config::did_you_mean;
-use crate::policy::{Action, FilterValue, Ident, Loc, Policy, Strategy, REDACTED};
+use crate::policy::{Action, FilterValue, Ident, Loc, Policy, REDACTED, Strategy};
 
 /// Rows bound per `IN (...)` list. Keeps every statement well below SQLite's and
 /// PostgreSQL's limits on bound values.
@@ -97,7 +97,9 @@ struct TableInfo {
 
 impl TableInfo {
     fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     fn primary_key(&self) -> Vec<String> {
@@ -125,10 +127,11 @@ impl TableInfo {
     fn has_index_led_by(&self, column: &str) -> bool {
         let pk = self.primary_key();
         pk.first().is_some_and(|c| c.eq_ignore_ascii_case(column))
-            || self
-                .indexes
-                .iter()
-                .any(|i| i.columns.first().is_some_and(|c| c.eq_ignore_ascii_case(column)))
+            || self.indexes.iter().any(|i| {
+                i.columns
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(column))
+            })
     }
 }
 
@@ -165,21 +168,28 @@ async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbE
     let columns = rows
         .into_iter()
         .map(|r| match r.as_slice() {
-            [SqlValue::Text(name), declared, SqlValue::Int(not_null), SqlValue::Int(pk)] => {
-                Ok(Column {
-                    name: name.clone(),
-                    declared: declared.as_text().unwrap_or("").to_string(),
-                    not_null: *not_null != 0,
-                    pk: *pk,
-                })
-            }
+            [
+                SqlValue::Text(name),
+                declared,
+                SqlValue::Int(not_null),
+                SqlValue::Int(pk),
+            ] => Ok(Column {
+                name: name.clone(),
+                declared: declared.as_text().unwrap_or("").to_string(),
+                not_null: *not_null != 0,
+                pk: *pk,
+            }),
             other => Err(DbError::Decode(format!("table_info row {other:?}"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut indexes: Vec<(String, Index)> = Vec::new();
     for r in db.fetch(&sqlite::index_columns(schema, table)).await? {
-        let [SqlValue::Text(index), SqlValue::Int(unique), SqlValue::Int(partial), column] =
-            r.as_slice()
+        let [
+            SqlValue::Text(index),
+            SqlValue::Int(unique),
+            SqlValue::Int(partial),
+            column,
+        ] = r.as_slice()
         else {
             continue;
         };
@@ -251,10 +261,17 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
                 policy.name, policy.table.name
             ),
         );
-        return Ok(ResolveReport { target: None, problems, warnings });
+        return Ok(ResolveReport {
+            target: None,
+            problems,
+            warnings,
+        });
     };
 
-    let column = |ident: &Ident, role: &str, problem: &mut dyn FnMut(Loc, String)| -> Option<String> {
+    let column = |ident: &Ident,
+                  role: &str,
+                  problem: &mut dyn FnMut(Loc, String)|
+     -> Option<String> {
         match info.column(&ident.name) {
             Some(c) => Some(c.name.clone()),
             None => {
@@ -278,7 +295,11 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         }
     };
 
-    let key: Vec<Option<String>> = policy.key.iter().map(|k| column(k, "key", &mut problem)).collect();
+    let key: Vec<Option<String>> = policy
+        .key
+        .iter()
+        .map(|k| column(k, "key", &mut problem))
+        .collect();
     let ts = column(&policy.timestamp, "timestamp", &mut problem);
     if let Some(s) = &policy.subject {
         column(s, "subject", &mut problem);
@@ -293,17 +314,20 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             })
         })
         .collect();
-    let marker = policy.marker.as_ref().and_then(|m| column(m, "marker", &mut problem));
-    if let Some(m) = policy.marker.as_ref().and_then(|m| info.column(&m.name)) {
-        if m.not_null {
-            problem(
-                policy.marker.as_ref().map(|i| i.loc).unwrap_or(policy.loc),
-                format!(
-                    "policy `{}`: marker column `{}` is NOT NULL; retentiond finds rows still to anonymise by a NULL marker",
-                    policy.name, m.name
-                ),
-            );
-        }
+    let marker = policy
+        .marker
+        .as_ref()
+        .and_then(|m| column(m, "marker", &mut problem));
+    if let Some(m) = policy.marker.as_ref().and_then(|m| info.column(&m.name))
+        && m.not_null
+    {
+        problem(
+            policy.marker.as_ref().map(|i| i.loc).unwrap_or(policy.loc),
+            format!(
+                "policy `{}`: marker column `{}` is NOT NULL; retentiond finds rows still to anonymise by a NULL marker",
+                policy.name, m.name
+            ),
+        );
     }
     let mut anonymize = Vec::new();
     for a in &policy.anonymize {
@@ -349,16 +373,16 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             ),
         );
     }
-    if let Some(ts) = &ts {
-        if !info.has_index_led_by(ts) {
-            warnings.push(SchemaProblem {
+    if let Some(ts) = &ts
+        && !info.has_index_led_by(ts)
+    {
+        warnings.push(SchemaProblem {
                 loc: policy.timestamp.loc,
                 message: format!(
                     "policy `{}`: no index on table `{}` starts with `{ts}`, so every pass reads the whole table; CREATE INDEX ON {} ({ts})",
                     policy.name, info.name, info.name
                 ),
             });
-        }
     }
 
     let mut cascade = Vec::new();
@@ -384,7 +408,12 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
                         policy.name,
                         fk.name,
                         child.name,
-                        child.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                        child
+                            .columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ),
             }
@@ -397,10 +426,17 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     }
 
     if !problems.is_empty() {
-        return Ok(ResolveReport { target: None, problems, warnings });
+        return Ok(ResolveReport {
+            target: None,
+            problems,
+            warnings,
+        });
     }
     let ts = ts.expect("no problems, so the timestamp column exists");
-    let declared = info.column(&ts).map(|c| c.declared.clone()).unwrap_or_default();
+    let declared = info
+        .column(&ts)
+        .map(|c| c.declared.clone())
+        .unwrap_or_default();
     let mut target = Target {
         table_name: info.name.clone(),
         encoding: TsEncoding::Text,
@@ -414,18 +450,18 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         cascade,
     };
     target.encoding = detect_encoding(db, &target, &declared).await?;
-    if target.encoding == TsEncoding::Epoch {
-        if let Some(SqlValue::Int(max)) = target.extreme(db, true).await?.first() {
-            // 10^11 seconds is the year 5138: such values are surely milliseconds.
-            if *max > 100_000_000_000 {
-                warnings.push(SchemaProblem {
+    if target.encoding == TsEncoding::Epoch
+        && let Some(SqlValue::Int(max)) = target.extreme(db, true).await?.first()
+    {
+        // 10^11 seconds is the year 5138: such values are surely milliseconds.
+        if *max > 100_000_000_000 {
+            warnings.push(SchemaProblem {
                     loc: policy.timestamp.loc,
                     message: format!(
                         "policy `{}`: `{ts}` holds epoch values up to {max}, which look like milliseconds; retentiond reads epoch values as seconds, so these rows would never expire",
                         policy.name
                     ),
                 });
-            }
         }
     }
     Ok(ResolveReport {
@@ -552,7 +588,11 @@ impl Target {
             }
             match strategy {
                 Strategy::Redact => {
-                    q.push("(").push(column).push(" IS NOT NULL AND ").push(column).push(" <> ");
+                    q.push("(")
+                        .push(column)
+                        .push(" IS NOT NULL AND ")
+                        .push(column)
+                        .push(" <> ");
                     q.bind(SqlValue::Text(REDACTED.into())).push(")");
                 }
                 _ => {
@@ -608,7 +648,9 @@ impl Target {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         match self.encoding {
             TsEncoding::Epoch => {
-                q.push("typeof(").push(&self.ts).push(") IN ('text', 'blob')");
+                q.push("typeof(")
+                    .push(&self.ts)
+                    .push(") IN ('text', 'blob')");
             }
             TsEncoding::Text => {
                 q.push(&self.ts)
@@ -642,7 +684,11 @@ impl Target {
         if self.action == Action::Anonymize {
             columns.extend(self.anonymize.iter().map(|(c, _)| c.clone()));
         }
-        let mut q = Query::new(format!("SELECT {} FROM {} WHERE ", columns.join(", "), self.table));
+        let mut q = Query::new(format!(
+            "SELECT {} FROM {} WHERE ",
+            columns.join(", "),
+            self.table
+        ));
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
         self.push_pending(&mut q);
@@ -656,12 +702,20 @@ impl Target {
             }
             q.push(")");
         }
-        q.push(" ORDER BY ").push(&order).push(" LIMIT ").bind(SqlValue::Int(i64::from(limit)));
+        q.push(" ORDER BY ")
+            .push(&order)
+            .push(" LIMIT ")
+            .bind(SqlValue::Int(i64::from(limit)));
         db.fetch(&q).await
     }
 
     /// Deletes the children of `keys` in cascade table `index`; returns the count.
-    pub async fn delete_children(&self, db: &mut Db, index: usize, keys: &[Vec<SqlValue>]) -> Result<u64, DbError> {
+    pub async fn delete_children(
+        &self,
+        db: &mut Db,
+        index: usize,
+        keys: &[Vec<SqlValue>],
+    ) -> Result<u64, DbError> {
         let c = &self.cascade[index];
         let mut total = 0;
         for chunk in keys.chunks(KEYS_PER_STATEMENT) {
@@ -700,7 +754,10 @@ impl Target {
             q.push(column).push(" = ").bind(v);
         }
         if let (Some(column), Some(m)) = (&self.marker, marker) {
-            q.push(", ").push(column).push(" = ").bind(SqlValue::Text(m.into()));
+            q.push(", ")
+                .push(column)
+                .push(" = ")
+                .bind(SqlValue::Text(m.into()));
         }
         q.push(" WHERE ");
         for (i, (column, v)) in self.key.iter().zip(key).enumerate() {

@@ -1,0 +1,508 @@
+//! `retentiond demo`: a sample shop on SQLite with twelve years of data, in the
+//! timestamp encodings real shops use, to be purged by `./retention.toml`.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::db::{Db, DbError, SqlValue};
+
+/// Written to SQLite's `application_id` header field, so that `demo` only ever
+/// replaces a database it created itself.
+pub const DEMO_APPLICATION_ID: i64 = 0x5254_4e44; // "RTND"
+
+const SCHEMA: &str = r#"
+PRAGMA application_id = 1381256772;
+
+CREATE TABLE customers (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT NOT NULL,
+    name          TEXT,
+    phone         TEXT,
+    birth_date    TEXT,
+    last_ip       TEXT,
+    created_at    TEXT NOT NULL,              -- ISO 8601, UTC with Z
+    last_login_at TEXT NOT NULL,
+    anonymized_at TEXT
+);
+CREATE INDEX customers_last_login_at ON customers (last_login_at);
+
+CREATE TABLE orders (
+    id               INTEGER PRIMARY KEY,
+    customer_id      INTEGER NOT NULL REFERENCES customers (id),
+    placed_at        TEXT NOT NULL,           -- ISO 8601 in the shop's zone, +07:00
+    status           TEXT NOT NULL,
+    total_cents      INTEGER NOT NULL,
+    shipping_address TEXT NOT NULL
+);
+CREATE INDEX orders_placed_at ON orders (placed_at);
+CREATE INDEX orders_customer_id ON orders (customer_id);
+
+CREATE TABLE order_items (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES orders (id),
+    sku         TEXT NOT NULL,
+    quantity    INTEGER NOT NULL,
+    price_cents INTEGER NOT NULL
+);
+CREATE INDEX order_items_order_id ON order_items (order_id);
+
+CREATE TABLE kyc_documents (
+    id              INTEGER PRIMARY KEY,
+    customer_id     INTEGER NOT NULL REFERENCES customers (id),
+    kind            TEXT NOT NULL,
+    document_number TEXT NOT NULL,
+    verified_at     INTEGER NOT NULL          -- Unix epoch seconds
+);
+CREATE INDEX kyc_documents_verified_at ON kyc_documents (verified_at);
+
+CREATE TABLE marketing_consents (
+    id              INTEGER PRIMARY KEY,
+    customer_id     INTEGER NOT NULL REFERENCES customers (id),
+    email           TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    consented_at    TEXT NOT NULL,
+    unsubscribed_at TEXT                      -- NULL while subscribed
+);
+CREATE INDEX marketing_consents_unsubscribed_at ON marketing_consents (unsubscribed_at);
+
+CREATE TABLE analytics_events (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER,                    -- NULL for visitors without an account
+    session_id    TEXT NOT NULL,
+    ip_address    TEXT,
+    user_agent    TEXT,
+    path          TEXT NOT NULL,
+    occurred_at   TEXT NOT NULL,              -- 'YYYY-MM-DD HH:MM:SS', UTC without a zone
+    anonymized_at TEXT
+);
+CREATE INDEX analytics_events_occurred_at ON analytics_events (occurred_at);
+"#;
+
+/// Row counts of the generated shop, per table.
+#[derive(Debug, Clone, Default)]
+pub struct DemoData {
+    pub tables: Vec<(&'static str, u64)>,
+}
+
+impl DemoData {
+    pub fn total(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0} exists and is not a retentiond demo database; pass --db with another path")]
+    NotADemo(String),
+    #[error("cannot replace the old demo database {path}: {source}")]
+    Remove {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Whether the file at `path` is a database `demo` created.
+async fn is_demo(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    // SQLite keeps application_id big-endian at offset 68 of the header.
+    bytes.len() >= 72
+        && bytes.starts_with(b"SQLite format 3\0")
+        && i64::from(u32::from_be_bytes([
+            bytes[68], bytes[69], bytes[70], bytes[71],
+        ])) == DEMO_APPLICATION_ID
+}
+
+/// Creates the sample shop at `path`, replacing an earlier demo database there.
+pub async fn create(path: &Path, now: DateTime<Utc>) -> Result<DemoData, DemoError> {
+    if path.exists() {
+        if !is_demo(path).await {
+            return Err(DemoError::NotADemo(path.display().to_string()));
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let p = format!("{}{suffix}", path.display());
+            if Path::new(&p).exists() {
+                std::fs::remove_file(&p).map_err(|source| DemoError::Remove {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    let mut db = Db::create_sqlite(path).await?;
+    db.execute_script(SCHEMA).await?;
+    db.begin_write().await?;
+    let data = generate(&mut db, now).await;
+    match data {
+        Ok(data) => {
+            db.commit().await?;
+            db.close().await?;
+            Ok(data)
+        }
+        Err(e) => {
+            db.rollback().await;
+            Err(e.into())
+        }
+    }
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Ayu", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gita", "Hadi", "Indah", "Joko", "Kartika",
+    "Lestari", "Maya", "Nanda", "Oka", "Putri", "Rudi", "Sari", "Tono", "Wati", "Anna", "Ben",
+    "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ida", "Jonas",
+];
+const LAST_NAMES: &[&str] = &[
+    "Santoso", "Wijaya", "Kusuma", "Hartono", "Saputra", "Pratama", "Halim", "Gunawan", "Schmidt",
+    "Müller", "Weber", "Fischer", "Meyer", "Wagner", "Becker", "Hoffmann",
+];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "example.net",
+    "example.org",
+    "mail.example",
+    "shop.example",
+];
+const STREETS: &[&str] = &[
+    "Jalan Merdeka",
+    "Jalan Sudirman",
+    "Hauptstraße",
+    "Bahnhofstraße",
+    "Jalan Gatot Subroto",
+];
+const AGENTS: &[&str] = &[
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+];
+const PATHS: &[&str] = &[
+    "/",
+    "/search",
+    "/product/batik-shirt",
+    "/product/kopi-luwak",
+    "/cart",
+    "/checkout",
+    "/account",
+];
+const SKUS: &[&str] = &[
+    "BTK-001", "KOP-250", "TEH-100", "SRG-XL", "TAS-RTN", "KRS-07",
+];
+
+/// Customers: when the shop began, twelve years ago; the business grows, so later
+/// years hold more data (density rising linearly).
+const YEARS: i64 = 12;
+const CUSTOMERS: usize = 15_000;
+const ORDERS: usize = 50_000;
+const KYC: usize = 6_000;
+const CONSENTS: usize = 10_000;
+const ANALYTICS: usize = 120_000;
+/// Analytics started four years ago.
+const ANALYTICS_YEARS: i64 = 4;
+
+fn growing(rng: &mut StdRng, start: DateTime<Utc>, end: DateTime<Utc>) -> DateTime<Utc> {
+    let span = (end - start).num_seconds().max(1) as f64;
+    let u: f64 = rng.random();
+    start + Duration::seconds((span * u.sqrt()) as i64)
+}
+
+fn iso_z(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> {
+    // The seed is fixed so two demos on the same day hold the same shop.
+    let mut rng = StdRng::seed_from_u64(20261122);
+    let begin = now - Duration::days(365 * YEARS + 3);
+    let jakarta = chrono::FixedOffset::east_opt(7 * 3600).expect("+07:00 is valid");
+
+    // Ids follow signup order, as they do in a real shop.
+    let mut created: Vec<DateTime<Utc>> = (0..CUSTOMERS)
+        .map(|_| growing(&mut rng, begin, now - Duration::days(1)))
+        .collect();
+    created.sort();
+    let mut customers = Vec::with_capacity(CUSTOMERS);
+    for id in 1..=CUSTOMERS as i64 {
+        let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+        let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+        let domain = DOMAINS[rng.random_range(0..DOMAINS.len())];
+        let created_at = created[id as usize - 1];
+        // Most customers come back now and then; the time since their last login
+        // is exponential with a mean of 18 months.
+        let idle_days = (-(1.0 - rng.random::<f64>()).ln() * 547.0) as i64;
+        let last_login =
+            (now - Duration::days(idle_days) - Duration::seconds(rng.random_range(0..86_400)))
+                .max(created_at);
+        let birth = now - Duration::days(rng.random_range(18 * 365..80 * 365));
+        customers.push(vec![
+            SqlValue::Int(id),
+            SqlValue::Text(format!(
+                "{}.{}{}@{domain}",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                id
+            )),
+            SqlValue::Text(format!("{first} {last}")),
+            SqlValue::Text(format!(
+                "+62 8{:02} {:04} {:04}",
+                rng.random_range(11..99),
+                rng.random_range(0..10_000),
+                rng.random_range(0..10_000)
+            )),
+            SqlValue::Text(birth.format("%Y-%m-%d").to_string()),
+            SqlValue::Text(format!(
+                "203.0.{}.{}",
+                rng.random_range(0..256),
+                rng.random_range(1..255)
+            )),
+            SqlValue::Text(iso_z(created_at)),
+            SqlValue::Text(iso_z(last_login)),
+            SqlValue::Null,
+        ]);
+    }
+    db.insert_rows(
+        "customers",
+        &[
+            "id",
+            "email",
+            "name",
+            "phone",
+            "birth_date",
+            "last_ip",
+            "created_at",
+            "last_login_at",
+            "anonymized_at",
+        ],
+        customers,
+    )
+    .await?;
+
+    let mut orders = Vec::with_capacity(ORDERS);
+    let mut items = Vec::new();
+    let mut item_id = 0i64;
+    for id in 1..=ORDERS as i64 {
+        let placed = growing(&mut rng, begin, now - Duration::hours(1));
+        let customer = existing_customer(&created, placed, &mut rng);
+        let placed = placed.max(created[customer]);
+        let age_days = (now - placed).num_days();
+        let status = match rng.random_range(0..100) {
+            _ if age_days < 3 => "pending",
+            _ if age_days < 10 => "shipped",
+            0..=2 => "disputed",
+            3..=8 => "cancelled",
+            9..=11 => "refunded",
+            _ => "delivered",
+        };
+        let n_items = rng.random_range(1..5);
+        let mut total = 0;
+        for _ in 0..n_items {
+            item_id += 1;
+            let price = rng.random_range(15..500) * 1000;
+            let qty = rng.random_range(1..4);
+            total += price * qty;
+            items.push(vec![
+                SqlValue::Int(item_id),
+                SqlValue::Int(id),
+                SqlValue::Text(SKUS[rng.random_range(0..SKUS.len())].into()),
+                SqlValue::Int(qty),
+                SqlValue::Int(price),
+            ]);
+        }
+        orders.push(vec![
+            SqlValue::Int(id),
+            SqlValue::Int(customer as i64 + 1),
+            SqlValue::Text(
+                placed
+                    .with_timezone(&jakarta)
+                    .format("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string(),
+            ),
+            SqlValue::Text(status.into()),
+            SqlValue::Int(total),
+            SqlValue::Text(format!(
+                "{} {}, Jakarta",
+                STREETS[rng.random_range(0..STREETS.len())],
+                rng.random_range(1..300)
+            )),
+        ]);
+    }
+    // Orders come in time order in a real shop; ids follow placed_at.
+    orders.sort_by(|a, b| a[2].as_text().cmp(&b[2].as_text()));
+    let mut renumber = vec![0i64; ORDERS + 1];
+    for (i, o) in orders.iter_mut().enumerate() {
+        if let SqlValue::Int(old) = o[0] {
+            renumber[old as usize] = i as i64 + 1;
+        }
+        o[0] = SqlValue::Int(i as i64 + 1);
+    }
+    for it in items.iter_mut() {
+        if let SqlValue::Int(old) = it[1] {
+            it[1] = SqlValue::Int(renumber[old as usize]);
+        }
+    }
+    let (n_orders, n_items) = (orders.len() as u64, items.len() as u64);
+    db.insert_rows(
+        "orders",
+        &[
+            "id",
+            "customer_id",
+            "placed_at",
+            "status",
+            "total_cents",
+            "shipping_address",
+        ],
+        orders,
+    )
+    .await?;
+    db.insert_rows(
+        "order_items",
+        &["id", "order_id", "sku", "quantity", "price_cents"],
+        items,
+    )
+    .await?;
+
+    let mut kyc = Vec::with_capacity(KYC);
+    for id in 1..=KYC as i64 {
+        let verified = growing(&mut rng, begin, now - Duration::hours(1));
+        let customer = existing_customer(&created, verified, &mut rng);
+        let verified = verified.max(created[customer]);
+        kyc.push(vec![
+            SqlValue::Int(id),
+            SqlValue::Int(customer as i64 + 1),
+            SqlValue::Text(
+                ["passport", "national_id", "proof_of_address"][rng.random_range(0..3)].into(),
+            ),
+            SqlValue::Text(format!(
+                "{:016}",
+                rng.random_range(0..10_000_000_000_000_000i64)
+            )),
+            SqlValue::Int(verified.timestamp()),
+        ]);
+    }
+    db.insert_rows(
+        "kyc_documents",
+        &[
+            "id",
+            "customer_id",
+            "kind",
+            "document_number",
+            "verified_at",
+        ],
+        kyc,
+    )
+    .await?;
+
+    let mut consents = Vec::with_capacity(CONSENTS);
+    for id in 1..=CONSENTS as i64 {
+        let consented = growing(&mut rng, begin, now - Duration::days(1));
+        let customer = existing_customer(&created, consented, &mut rng);
+        let consented = consented.max(created[customer]);
+        let unsubscribed = rng
+            .random_bool(0.3)
+            .then(|| growing(&mut rng, consented, now));
+        let email = customers_email(customer, &mut rng);
+        consents.push(vec![
+            SqlValue::Int(id),
+            SqlValue::Int(customer as i64 + 1),
+            SqlValue::Text(email),
+            SqlValue::Text(["newsletter", "sms", "partner_offers"][rng.random_range(0..3)].into()),
+            SqlValue::Text(iso_z(consented)),
+            unsubscribed
+                .map(|t| SqlValue::Text(iso_z(t)))
+                .unwrap_or(SqlValue::Null),
+        ]);
+    }
+    db.insert_rows(
+        "marketing_consents",
+        &[
+            "id",
+            "customer_id",
+            "email",
+            "channel",
+            "consented_at",
+            "unsubscribed_at",
+        ],
+        consents,
+    )
+    .await?;
+
+    let analytics_begin = now - Duration::days(365 * ANALYTICS_YEARS);
+    let mut events = Vec::with_capacity(ANALYTICS);
+    for id in 1..=ANALYTICS as i64 {
+        let at = growing(&mut rng, analytics_begin, now);
+        let customer = rng
+            .random_bool(0.4)
+            .then(|| rng.random_range(1..=CUSTOMERS as i64));
+        let ip = if rng.random_bool(0.2) {
+            format!(
+                "2001:db8:{:x}:{:x}::{:x}",
+                rng.random_range(0..0xffff),
+                rng.random_range(0..0xffff),
+                rng.random_range(1..0xffff)
+            )
+        } else {
+            format!(
+                "198.51.{}.{}",
+                rng.random_range(0..256),
+                rng.random_range(1..255)
+            )
+        };
+        events.push(vec![
+            SqlValue::Int(id),
+            customer.map(SqlValue::Int).unwrap_or(SqlValue::Null),
+            SqlValue::Text(format!("s{:012x}", rng.random_range(0..u64::MAX >> 16))),
+            SqlValue::Text(ip),
+            SqlValue::Text(AGENTS[rng.random_range(0..AGENTS.len())].into()),
+            SqlValue::Text(PATHS[rng.random_range(0..PATHS.len())].into()),
+            SqlValue::Text(at.format("%Y-%m-%d %H:%M:%S").to_string()),
+            SqlValue::Null,
+        ]);
+    }
+    events.sort_by(|a, b| a[6].as_text().cmp(&b[6].as_text()));
+    for (i, e) in events.iter_mut().enumerate() {
+        e[0] = SqlValue::Int(i as i64 + 1);
+    }
+    db.insert_rows(
+        "analytics_events",
+        &[
+            "id",
+            "customer_id",
+            "session_id",
+            "ip_address",
+            "user_agent",
+            "path",
+            "occurred_at",
+            "anonymized_at",
+        ],
+        events,
+    )
+    .await?;
+
+    Ok(DemoData {
+        tables: vec![
+            ("customers", CUSTOMERS as u64),
+            ("orders", n_orders),
+            ("order_items", n_items),
+            ("kyc_documents", KYC as u64),
+            ("marketing_consents", CONSENTS as u64),
+            ("analytics_events", ANALYTICS as u64),
+        ],
+    })
+}
+
+/// A customer who had signed up by `t` (the first customer if none had).
+fn existing_customer(created: &[DateTime<Utc>], t: DateTime<Utc>, rng: &mut StdRng) -> usize {
+    let signed_up = created.partition_point(|c| *c <= t);
+    rng.random_range(0..signed_up.max(1))
+}
+
+/// A consent's e-mail address: usually the customer's, sometimes another one.
+fn customers_email(customer: usize, rng: &mut StdRng) -> String {
+    let domain = DOMAINS[rng.random_range(0..DOMAINS.len())];
+    format!("subscriber{}@{domain}", customer + 1)
+}
