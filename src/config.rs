@@ -295,6 +295,7 @@ const POLICY_KEYS: &[&str] = &[
     "filter",
     "marker",
     "anonymize",
+    "vacuum",
 ];
 const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 const MAX_BATCH_SIZE: i64 = 100_000;
@@ -709,6 +710,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         None => Some(Vec::new()),
     };
     let marker = get(t, "marker").and_then(|v| cx.ident(v, "marker", false));
+    let vacuum = get(t, "vacuum").and_then(|v| cx.boolean(v, "vacuum"));
     let anonymize = match get(t, "anonymize") {
         Some(v) => anonymize(cx, v),
         None => Some(Vec::new()),
@@ -813,6 +815,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         filter,
         marker,
         anonymize,
+        vacuum,
     })
 }
 
@@ -1081,6 +1084,16 @@ impl Cx {
             DeValue::String(s) => Some(s.to_string()),
             _ => {
                 self.type_error(v, key, "a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, v: &Item, key: &str) -> Option<bool> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.type_error(v, key, "true or false");
                 None
             }
         }

@@ -158,6 +158,9 @@ pub struct Policy {
     pub filter: Vec<Filter>,
     pub marker: Option<Ident>,
     pub anonymize: Vec<Anonymize>,
+    /// Rebuild storage after a pass that purged rows, so no old copy survives. `None`
+    /// is the backend's default (on for SQLite).
+    pub vacuum: Option<bool>,
 }
 
 impl Policy {

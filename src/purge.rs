@@ -362,6 +362,7 @@ pub async fn run_pass(
         error: None,
         policies: outcomes,
     };
+    vacuum_if_needed(db, config, &report).await;
     let failures: Vec<String> = report
         .policies
         .iter()
@@ -385,6 +386,39 @@ pub async fn run_pass(
         "pass finished"
     );
     Ok(report)
+}
+
+/// Rebuilds storage after a pass in which a policy that asks for it (on SQLite, every
+/// policy unless it says `vacuum = false`) purged rows.
+async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
+    let wants = |name: &str| {
+        config
+            .policy(name)
+            .and_then(|p| p.vacuum)
+            .unwrap_or(db.backend() == db::Backend::Sqlite)
+    };
+    let purged: Vec<&str> = report
+        .policies
+        .iter()
+        .filter(|o| o.rows > 0 && wants(&o.name))
+        .map(|o| o.name.as_str())
+        .collect();
+    if purged.is_empty() {
+        return;
+    }
+    let started = Instant::now();
+    match db.vacuum().await {
+        Ok(()) => tracing::info!(
+            policies = %purged.join(","),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "database rebuilt (VACUUM): no copy of a purged value is left in its pages"
+        ),
+        Err(e) => tracing::error!(
+            policies = %purged.join(","),
+            error = %e,
+            "VACUUM failed: copies of purged values may remain in unused space of the database file until the next successful pass"
+        ),
+    }
 }
 
 fn log_outcome(o: &PolicyOutcome) {

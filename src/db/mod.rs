@@ -274,6 +274,16 @@ impl Db {
         }
     }
 
+    /// Rebuilds the whole SQLite file, so that no copy of a purged value survives in
+    /// the unused space of a page. Such copies are left by the application's own
+    /// writes (a page split copies rows and leaves the old bytes behind), which
+    /// secure_delete cannot reach: it only zeroes what this connection frees.
+    pub async fn vacuum(&mut self) -> Result<(), DbError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => sqlite::vacuum(c).await,
+        }
+    }
+
     /// Runs raw SQL with no bound values: for `demo`'s fixed schema only.
     pub(crate) async fn execute_script(&mut self, sql: &'static str) -> Result<(), DbError> {
         match &mut self.conn {

@@ -155,6 +155,20 @@ pub(super) async fn scrub(c: &mut SqliteConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+pub(super) async fn vacuum(c: &mut SqliteConnection) -> Result<(), DbError> {
+    // VACUUM builds the new file in temporary storage first: on disk, not in memory,
+    // so a large database does not become a large process.
+    sqlx::query("PRAGMA temp_store = FILE")
+        .execute(&mut *c)
+        .await?;
+    let result = sqlx::query("VACUUM").execute(&mut *c).await;
+    sqlx::query("PRAGMA temp_store = MEMORY")
+        .execute(&mut *c)
+        .await?;
+    result?;
+    Ok(())
+}
+
 pub(super) async fn execute_script(
     c: &mut SqliteConnection,
     sql: &'static str,
