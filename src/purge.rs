@@ -108,6 +108,25 @@ pub struct PolicyOutcome {
     pub duration_ms: u64,
 }
 
+impl PolicyOutcome {
+    fn new(p: &Policy, cutoff: DateTime<Utc>) -> PolicyOutcome {
+        PolicyOutcome {
+            name: p.name.clone(),
+            table: p.table.name.clone(),
+            action: p.action,
+            cutoff: Some(db::rfc3339(cutoff)),
+            rows: 0,
+            batches: 0,
+            children: BTreeMap::new(),
+            held: 0,
+            unreadable: 0,
+            status: Status::Ok,
+            error: None,
+            duration_ms: 0,
+        }
+    }
+}
+
 /// A whole pass, as `plan` and `purge --format json` print it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PassReport {
@@ -172,20 +191,7 @@ pub async fn plan(
     for p in policies {
         let started = Instant::now();
         let cutoff = p.cutoff(database_now);
-        let mut outcome = PolicyOutcome {
-            name: p.name.clone(),
-            table: p.table.name.clone(),
-            action: p.action,
-            cutoff: Some(db::rfc3339(cutoff)),
-            rows: 0,
-            batches: 0,
-            children: BTreeMap::new(),
-            held: 0,
-            unreadable: 0,
-            status: Status::Ok,
-            error: None,
-            duration_ms: 0,
-        };
+        let mut outcome = PolicyOutcome::new(p, cutoff);
         match resolve(db, config, p).await {
             Ok(target) => {
                 let counted = async {
@@ -451,20 +457,7 @@ async fn run_policy(
 ) -> PolicyOutcome {
     let started = Instant::now();
     let cutoff = p.cutoff(database_now);
-    let mut outcome = PolicyOutcome {
-        name: p.name.clone(),
-        table: p.table.name.clone(),
-        action: p.action,
-        cutoff: Some(db::rfc3339(cutoff)),
-        rows: 0,
-        batches: 0,
-        children: BTreeMap::new(),
-        held: 0,
-        unreadable: 0,
-        status: Status::Ok,
-        error: None,
-        duration_ms: 0,
-    };
+    let mut outcome = PolicyOutcome::new(p, cutoff);
     let result = purge_policy(db, config, p, opts, run_id, cutoff, &mut outcome).await;
     if let Err(reason) = result {
         outcome.status = reason.0;

@@ -95,6 +95,17 @@ impl Query {
         self
     }
 
+    /// Appends `?, ?, ...` binding each value in turn.
+    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) -> &mut Query {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }
@@ -310,13 +321,7 @@ impl Db {
             ));
             for (i, row) in iter.by_ref().take(per_statement).enumerate() {
                 q.push(if i == 0 { "(" } else { ", (" });
-                for (j, v) in row.into_iter().enumerate() {
-                    if j > 0 {
-                        q.push(", ");
-                    }
-                    q.bind(v);
-                }
-                q.push(")");
+                q.bind_list(row).push(")");
             }
             self.execute(&q).await?;
         }

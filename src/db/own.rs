@@ -135,12 +135,7 @@ impl Db {
             SqlValue::Int(r.duration_ms),
             opt(r.error.clone()),
         ];
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(v);
-        }
+        q.bind_list(values);
         q.push(")");
         self.execute(&q).await.map(drop)
     }
@@ -173,12 +168,7 @@ impl Db {
             SqlValue::Text(e.prev_hash.clone()),
             SqlValue::Text(e.hash.clone()),
         ];
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(v);
-        }
+        q.bind_list(values);
         q.push(")");
         self.execute(&q).await.map(drop)
     }

@@ -561,13 +561,7 @@ impl Target {
     fn push_filter(&self, q: &mut Query) {
         for (column, values) in &self.filter {
             q.push(" AND ").push(column).push(" IN (");
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind(v.clone());
-            }
-            q.push(")");
+            q.bind_list(values.iter().cloned()).push(")");
         }
     }
 
@@ -606,24 +600,12 @@ impl Target {
     fn push_key_list(&self, q: &mut Query, columns: &[String], keys: &[Vec<SqlValue>]) {
         if columns.len() == 1 {
             q.push(&columns[0]).push(" IN (");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind(k[0].clone());
-            }
-            q.push(")");
+            q.bind_list(keys.iter().map(|k| k[0].clone())).push(")");
         } else {
             q.push("(").push(&columns.join(", ")).push(") IN (VALUES ");
             for (i, k) in keys.iter().enumerate() {
                 q.push(if i == 0 { "(" } else { ", (" });
-                for (j, v) in k.iter().enumerate() {
-                    if j > 0 {
-                        q.push(", ");
-                    }
-                    q.bind(v.clone());
-                }
-                q.push(")");
+                q.bind_list(k.iter().cloned()).push(")");
             }
             q.push(")");
         }
@@ -694,13 +676,7 @@ impl Target {
         self.push_pending(&mut q);
         if let Some(cursor) = cursor {
             q.push(" AND (").push(&order).push(") > (");
-            for (i, v) in cursor.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind(v.clone());
-            }
-            q.push(")");
+            q.bind_list(cursor.iter().cloned()).push(")");
         }
         q.push(" ORDER BY ")
             .push(&order)
