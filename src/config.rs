@@ -8,6 +8,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use toml::Spanned;
@@ -60,6 +61,46 @@ pub struct DatabaseSettings {
     pub source: UrlSource,
     /// The directory relative SQLite paths are resolved against.
     pub base_dir: PathBuf,
+    pub timeouts: Timeouts,
+    /// Wait before a batch while any replica replays more than this far behind.
+    pub max_replica_lag: Option<Duration>,
+}
+
+/// Per-transaction limits for live databases, from `[database]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long one statement may wait for a row lock.
+    pub lock: Duration,
+    /// How long one statement may run.
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            lock: Duration::from_secs(5),
+            statement: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Parses `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let valid = "a whole number and a unit: ms, s, m or h (\"500ms\", \"5s\", \"2m\")";
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration `{text}`: expected {valid}"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("invalid duration `{text}`: expected {valid}")),
+    };
+    Ok(d)
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -277,7 +318,13 @@ type Built = (
 type Item<'i> = Spanned<DeValue<'i>>;
 
 const TOP_KEYS: &[&str] = &["database", "schedule", "anonymize", "limits", "policy"];
-const DATABASE_KEYS: &[&str] = &["url", "url_file"];
+const DATABASE_KEYS: &[&str] = &[
+    "url",
+    "url_file",
+    "lock_timeout",
+    "statement_timeout",
+    "max_replica_lag",
+];
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const ANONYMIZE_KEYS: &[&str] = &["key_file"];
 const LIMITS_KEYS: &[&str] = &["batch_size", "max_table_fraction"];
@@ -312,6 +359,8 @@ fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) 
                 url,
                 source: UrlSource::Environment,
                 base_dir: base_dir.to_path_buf(),
+                timeouts: Timeouts::default(),
+                max_replica_lag: None,
             }),
             None => {
                 cx.problem(
@@ -420,6 +469,14 @@ fn database(
     env_url: Option<String>,
 ) -> Option<DatabaseSettings> {
     cx.check_keys(t, DATABASE_KEYS, "in [database]");
+    let mut timeouts = Timeouts::default();
+    if let Some(d) = get(t, "lock_timeout").and_then(|v| cx.duration(v, "lock_timeout")) {
+        timeouts.lock = d;
+    }
+    if let Some(d) = get(t, "statement_timeout").and_then(|v| cx.duration(v, "statement_timeout")) {
+        timeouts.statement = d;
+    }
+    let max_replica_lag = get(t, "max_replica_lag").and_then(|v| cx.duration(v, "max_replica_lag"));
     let url = get(t, "url").and_then(|v| cx.string(v, "url").map(|s| (s, v.span())));
     let url_file = get(t, "url_file").and_then(|v| cx.string(v, "url_file").map(|s| (s, v.span())));
     let base = base_dir.to_path_buf();
@@ -436,6 +493,8 @@ fn database(
             url,
             source: UrlSource::Environment,
             base_dir: base,
+            timeouts,
+            max_replica_lag,
         });
     }
     match (url, url_file) {
@@ -445,6 +504,8 @@ fn database(
                 url,
                 source: UrlSource::Config,
                 base_dir: base,
+                timeouts,
+                max_replica_lag,
             })
         }
         (None, Some((file, span))) => {
@@ -464,6 +525,8 @@ fn database(
                         url,
                         source: UrlSource::File(p),
                         base_dir: base,
+                        timeouts,
+                        max_replica_lag,
                     })
                 }
                 Err(e) => {
@@ -1084,6 +1147,21 @@ impl Cx {
             DeValue::String(s) => Some(s.to_string()),
             _ => {
                 self.type_error(v, key, "a string");
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: &Item, key: &str) -> Option<Duration> {
+        let text = self.string(v, key)?;
+        match parse_duration(&text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.problem(v.span(), format!("`{key}` must be longer than 0"), None);
+                None
+            }
+            Err(e) => {
+                self.problem(v.span(), e, None);
                 None
             }
         }

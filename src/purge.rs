@@ -394,36 +394,47 @@ pub async fn run_pass(
     Ok(report)
 }
 
-/// Rebuilds storage after a pass in which a policy that asks for it (on SQLite, every
-/// policy unless it says `vacuum = false`) purged rows.
+/// Reclaims storage after a pass, for the policies that purged rows and ask for it:
+/// on SQLite every policy unless it says `vacuum = false` (one rebuild of the file),
+/// elsewhere the policies that say `vacuum = true` (their tables).
 async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
-    let wants = |name: &str| {
-        config
-            .policy(name)
-            .and_then(|p| p.vacuum)
-            .unwrap_or(db.backend() == db::Backend::Sqlite)
-    };
-    let purged: Vec<&str> = report
+    let sqlite = db.backend() == db::Backend::Sqlite;
+    let wanted: Vec<&Policy> = report
         .policies
         .iter()
-        .filter(|o| o.rows > 0 && wants(&o.name))
-        .map(|o| o.name.as_str())
+        .filter(|o| o.rows > 0)
+        .filter_map(|o| config.policy(&o.name))
+        .filter(|p| p.vacuum.unwrap_or(sqlite))
         .collect();
-    if purged.is_empty() {
+    if wanted.is_empty() {
         return;
     }
     let started = Instant::now();
-    match db.vacuum().await {
-        Ok(()) => tracing::info!(
-            policies = %purged.join(","),
+    let names: Vec<&str> = wanted.iter().map(|p| p.name.as_str()).collect();
+    let mut failed = false;
+    if sqlite {
+        if let Err(e) = db.vacuum_sqlite().await {
+            tracing::error!(policies = %names.join(","), error = %e, "VACUUM failed: copies of purged values may remain in unused space of the database file until the next successful pass");
+            failed = true;
+        }
+    } else {
+        for p in &wanted {
+            let vacuumed = match resolve(db, config, p).await {
+                Ok(target) => target.vacuum(db).await.map_err(|e| e.to_string()),
+                Err(reason) => Err(reason),
+            };
+            if let Err(e) = vacuumed {
+                tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "VACUUM failed: dead rows keep purged values until the next vacuum");
+                failed = true;
+            }
+        }
+    }
+    if !failed {
+        tracing::info!(
+            policies = %names.join(","),
             duration_ms = started.elapsed().as_millis() as u64,
-            "database rebuilt (VACUUM): no copy of a purged value is left in its pages"
-        ),
-        Err(e) => tracing::error!(
-            policies = %purged.join(","),
-            error = %e,
-            "VACUUM failed: copies of purged values may remain in unused space of the database file until the next successful pass"
-        ),
+            "storage reclaimed (VACUUM): no copy of a purged value is left in the purged tables' pages"
+        );
     }
 }
 
@@ -618,7 +629,7 @@ async fn run_batch(
         }
         Action::Anonymize => {
             let strategies = target.anonymize_strategies();
-            let marker = db::rfc3339(Utc::now());
+            let marker = target.marker_value(Utc::now());
             let mut n = 0;
             for (row, key) in rows.iter().zip(&keys) {
                 let values = strategies

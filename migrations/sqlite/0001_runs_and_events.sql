@@ -3,7 +3,7 @@
 -- One row per pass (purge, scheduled run, demo).
 CREATE TABLE retention_runs (
     id            INTEGER PRIMARY KEY,
-    trigger       TEXT    NOT NULL,          -- manual | schedule | catch-up | demo
+    triggered_by  TEXT    NOT NULL,          -- manual | schedule | catch-up | demo
     started_at    TEXT    NOT NULL,          -- host clock
     finished_at   TEXT,
     database_now  TEXT    NOT NULL,          -- the clock every cutoff was computed from

@@ -6,7 +6,10 @@
 //! Identifiers from the config reach SQL only through [`Target`], which is built by
 //! checking them against the live catalog and quoting the catalog's own spelling.
 
+mod catalog;
+mod mysql;
 mod own;
+mod postgres;
 mod sqlite;
 mod target;
 
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{DatabaseSettings, redact_url};
+use crate::config::{DatabaseSettings, Timeouts, redact_url};
 
 pub use own::{PolicyRunRecord, RunRecord, RunSummary};
 pub use target::{Cursor, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339};
@@ -131,6 +134,39 @@ impl DbError {
     pub fn is_disk_full(&self) -> bool {
         self.to_string().contains("database or disk is full")
     }
+
+    /// Whether the statement gave up waiting (a lock or statement timeout, SQLite's
+    /// busy timeout): worth retrying after a pause, unlike other errors.
+    pub fn is_timeout(&self) -> bool {
+        let DbError::Sql(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        let code = e.code().map(|c| c.into_owned()).unwrap_or_default();
+        matches!(
+            code.as_str(),
+            // PostgreSQL: lock_not_available, query_canceled (statement_timeout)
+            "55P03" | "57014"
+            // MySQL/MariaDB: lock wait timeout, deadlock, max_statement_time exceeded
+            | "1205" | "1213" | "1969" | "3024"
+            // SQLite: SQLITE_BUSY, SQLITE_LOCKED
+            | "5" | "6" | "517" | "261"
+        ) || e.message().contains("database is locked")
+    }
+
+    /// Whether the connection itself is gone (server restarted, network cut).
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            DbError::Sql(sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Protocol(_))
+        ) || {
+            let text = self.to_string();
+            text.contains("terminating connection")
+                || text.contains("server closed the connection")
+                || text.contains("Connection refused")
+                || text.contains("broken pipe")
+                || text.contains("connection reset")
+        }
+    }
 }
 
 /// How a connection may be used. `plan` and `check` open read-only, so that they
@@ -146,10 +182,13 @@ pub struct Db {
     backend: Backend,
     label: String,
     conn: Conn,
+    timeouts: Timeouts,
 }
 
 enum Conn {
     Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
 }
 
 impl fmt::Debug for Db {
@@ -171,21 +210,28 @@ impl Db {
                 redact_url(&settings.url)
             ))
         })?;
-        match backend {
+        let timeouts = settings.timeouts;
+        let (label, conn) = match backend {
             Backend::Sqlite => {
                 let path = sqlite::path_of(&settings.url, &settings.base_dir)?;
                 let conn = sqlite::connect(&path, access).await?;
-                Ok(Db {
-                    backend,
-                    label: path.display().to_string(),
-                    conn: Conn::Sqlite(conn),
-                })
+                (path.display().to_string(), Conn::Sqlite(conn))
             }
-            Backend::Postgres | Backend::MySql => Err(DbError::Unsupported(format!(
-                "the {} backend is not available in this build yet; use a sqlite:// URL",
-                backend.name()
-            ))),
-        }
+            Backend::Postgres => (
+                redact_url(&settings.url),
+                Conn::Postgres(postgres::connect(&settings.url, access).await?),
+            ),
+            Backend::MySql => (
+                redact_url(&settings.url),
+                Conn::MySql(mysql::connect(&settings.url, access, timeouts.lock.as_secs()).await?),
+            ),
+        };
+        Ok(Db {
+            backend,
+            label,
+            conn,
+            timeouts,
+        })
     }
 
     /// Opens a SQLite file, creating it if needed: for `demo` only.
@@ -195,6 +241,7 @@ impl Db {
             backend: Backend::Sqlite,
             label: path.display().to_string(),
             conn: Conn::Sqlite(conn),
+            timeouts: Timeouts::default(),
         })
     }
 
@@ -209,9 +256,12 @@ impl Db {
 
     /// The database's clock, which every cutoff is computed from.
     pub async fn now(&mut self) -> Result<DateTime<Utc>, DbError> {
-        let rows = self
-            .fetch(&Query::new("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"))
-            .await?;
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            Backend::Postgres => postgres::NOW,
+            Backend::MySql => mysql::NOW,
+        };
+        let rows = self.fetch(&Query::new(sql)).await?;
         let text = rows
             .first()
             .and_then(|r| r.first())
@@ -224,8 +274,30 @@ impl Db {
 
     /// Opens a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a batch never fails half-way for want of the lock.
+    /// On PostgreSQL the transaction carries `[database]`'s lock and statement
+    /// timeouts; MySQL sets them per session when connecting.
     pub async fn begin_write(&mut self) -> Result<(), DbError> {
-        self.execute(&Query::new("BEGIN IMMEDIATE")).await.map(drop)
+        match self.backend {
+            Backend::Sqlite => self.execute(&Query::new("BEGIN IMMEDIATE")).await.map(drop),
+            Backend::Postgres => {
+                self.execute(&Query::new("BEGIN")).await?;
+                // SET takes no bound values; these are integers retentiond formats.
+                let set = format!(
+                    "SET LOCAL lock_timeout = '{}ms'",
+                    self.timeouts.lock.as_millis()
+                );
+                self.execute(&Query::new(set)).await?;
+                let set = format!(
+                    "SET LOCAL statement_timeout = '{}ms'",
+                    self.timeouts.statement.as_millis()
+                );
+                self.execute(&Query::new(set)).await.map(drop)
+            }
+            Backend::MySql => self
+                .execute(&Query::new("START TRANSACTION"))
+                .await
+                .map(drop),
+        }
     }
 
     pub async fn commit(&mut self) -> Result<(), DbError> {
@@ -243,6 +315,8 @@ impl Db {
     async fn fetch(&mut self, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::fetch(c, q).await,
+            Conn::Postgres(c) => postgres::fetch(c, q).await,
+            Conn::MySql(c) => mysql::fetch(c, q).await,
         }
     }
 
@@ -258,6 +332,8 @@ impl Db {
     async fn execute(&mut self, q: &Query) -> Result<u64, DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::execute(c, q).await,
+            Conn::Postgres(c) => postgres::execute(c, q).await,
+            Conn::MySql(c) => mysql::execute(c, q).await,
         }
     }
 
@@ -265,15 +341,21 @@ impl Db {
     pub async fn migrate(&mut self) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::migrate(c).await,
+            Conn::Postgres(c) => postgres::migrate(c).await,
+            Conn::MySql(c) => mysql::migrate(c).await,
         }
     }
 
     /// Whether retentiond's own tables exist, without creating them.
     pub async fn has_own_tables(&mut self) -> Result<bool, DbError> {
-        let q = Query::new(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'",
-        );
-        Ok(self.fetch_one_int(&q).await? > 0)
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'"
+            }
+            Backend::Postgres => postgres::HAS_OWN_TABLES,
+            Backend::MySql => mysql::HAS_OWN_TABLES,
+        };
+        Ok(self.fetch_one_int(&Query::new(sql)).await? > 0)
     }
 
     /// Makes sure nothing purged can be read back from the file or its WAL once the
@@ -282,6 +364,7 @@ impl Db {
     pub async fn scrub(&mut self) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::scrub(c).await,
+            Conn::Postgres(_) | Conn::MySql(_) => Ok(()),
         }
     }
 
@@ -289,9 +372,10 @@ impl Db {
     /// the unused space of a page. Such copies are left by the application's own
     /// writes (a page split copies rows and leaves the old bytes behind), which
     /// secure_delete cannot reach: it only zeroes what this connection frees.
-    pub async fn vacuum(&mut self) -> Result<(), DbError> {
+    pub async fn vacuum_sqlite(&mut self) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::vacuum(c).await,
+            Conn::Postgres(_) | Conn::MySql(_) => Ok(()),
         }
     }
 
@@ -299,6 +383,9 @@ impl Db {
     pub(crate) async fn execute_script(&mut self, sql: &'static str) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::execute_script(c, sql).await,
+            Conn::Postgres(_) | Conn::MySql(_) => {
+                Err(DbError::Unsupported("scripts run on SQLite only".into()))
+            }
         }
     }
 
@@ -329,11 +416,9 @@ impl Db {
     }
 }
 
-/// Quotes an identifier that has been checked against the catalog. Double quotes are
-/// doubled as a second line of defence; checked names never contain one.
-fn quote(backend: Backend, name: &str) -> String {
-    match backend {
-        Backend::MySql => format!("`{}`", name.replace('`', "``")),
-        Backend::Sqlite | Backend::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
+/// Quotes an identifier that has been checked against the catalog. Every backend
+/// uses `"` (MySQL sessions run with ANSI_QUOTES). Double quotes are doubled as a
+/// second line of defence; checked names never contain one.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

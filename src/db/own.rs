@@ -75,7 +75,7 @@ fn opt(v: Option<String>) -> SqlValue {
 impl Db {
     pub async fn insert_run(&mut self, r: &RunRecord) -> Result<i64, DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_runs (trigger, started_at, database_now, config_path, config_sha256, forced, status) VALUES (",
+            "INSERT INTO retention_runs (triggered_by, started_at, database_now, config_path, config_sha256, forced, status) VALUES (",
         );
         q.bind(SqlValue::Text(r.trigger.clone())).push(", ");
         q.bind(SqlValue::Text(r.started_at.clone())).push(", ");
@@ -120,7 +120,7 @@ impl Db {
 
     pub async fn record_policy_run(&mut self, r: &PolicyRunRecord) -> Result<(), DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, rows, batches, unreadable, duration_ms, error) VALUES (",
+            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, duration_ms, error) VALUES (",
         );
         let values = [
             SqlValue::Int(r.run_id),
@@ -152,7 +152,7 @@ impl Db {
 
     pub async fn insert_event(&mut self, e: &Event) -> Result<(), DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_events (id, run_id, created_at, policy, table_name, action, cutoff, rows, children, detail, prev_hash, hash) VALUES (",
+            "INSERT INTO retention_events (id, run_id, created_at, policy, table_name, action, cutoff, \"rows\", children, detail, prev_hash, hash) VALUES (",
         );
         let values = [
             SqlValue::Int(e.id),
@@ -176,7 +176,7 @@ impl Db {
     /// Events with id greater than `after`, in id order, at most `limit`.
     pub async fn events_after(&mut self, after: i64, limit: i64) -> Result<Vec<Event>, DbError> {
         let mut q = Query::new(
-            "SELECT id, run_id, created_at, policy, table_name, action, cutoff, rows, children, detail, prev_hash, hash FROM retention_events WHERE id > ",
+            "SELECT id, run_id, created_at, policy, table_name, action, cutoff, \"rows\", children, detail, prev_hash, hash FROM retention_events WHERE id > ",
         );
         q.bind(SqlValue::Int(after))
             .push(" ORDER BY id LIMIT ")
@@ -209,20 +209,10 @@ impl Db {
             .collect()
     }
 
-    /// Rows counted by the audit events, per policy, over all runs.
-    pub async fn audited_rows(&mut self) -> Result<BTreeMap<String, i64>, DbError> {
-        let rows = self
-            .fetch(&Query::new(
-                "SELECT policy, sum(rows) FROM retention_events GROUP BY policy ORDER BY policy",
-            ))
-            .await?;
-        Ok(rows.iter().map(|r| (text(&r[0]), int(&r[1]))).collect())
-    }
-
     pub async fn last_run(&mut self) -> Result<Option<RunSummary>, DbError> {
         let rows = self
             .fetch(&Query::new(
-                "SELECT id, trigger, started_at, finished_at, status, rows_purged FROM retention_runs ORDER BY id DESC LIMIT 1",
+                "SELECT id, triggered_by, started_at, finished_at, status, rows_purged FROM retention_runs ORDER BY id DESC LIMIT 1",
             ))
             .await?;
         Ok(rows.first().map(|r| RunSummary {
@@ -239,7 +229,7 @@ impl Db {
     pub async fn last_policy_runs(&mut self) -> Result<Vec<(String, PolicyRunRecord)>, DbError> {
         let rows = self
             .fetch(&Query::new(
-                "SELECT r.started_at, p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.rows, p.batches, p.unreadable, p.duration_ms, p.error \
+                "SELECT r.started_at, p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.duration_ms, p.error \
                  FROM retention_policy_runs p JOIN retention_runs r ON r.id = p.run_id \
                  WHERE p.run_id = (SELECT max(run_id) FROM retention_policy_runs q WHERE q.policy = p.policy) \
                  ORDER BY p.policy",
@@ -272,6 +262,8 @@ impl Db {
     pub async fn close(self) -> Result<(), DbError> {
         match self.conn {
             super::Conn::Sqlite(c) => super::sqlite::close(c).await,
+            super::Conn::Postgres(c) => super::postgres::close(c).await,
+            super::Conn::MySql(c) => super::mysql::close(c).await,
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Days, SecondsFormat, Utc};
 
-use super::{Backend, Db, DbError, Query, SqlValue, quote, sqlite};
+use super::catalog::{self, Kind, TableInfo, split_table};
+use super::{Backend, Db, DbError, Query, SqlValue, quote};
 use crate::config::did_you_mean;
 use crate::policy::{Action, FilterValue, Ident, Loc, Policy, REDACTED, Strategy};
 
@@ -15,6 +16,14 @@ const KEYS_PER_STATEMENT: usize = 500;
 /// A `YYYY-MM-DD` prefix, which every readable ISO 8601 timestamp starts with.
 const ISO_DATE_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*";
 
+/// The ISO 8601 forms retentiond reads from text columns on PostgreSQL and MySQL.
+const ISO_REGEX: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$";
+const ISO_REGEX_NO_ZONE: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$";
+const ISO_REGEX_Z: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?Z$";
+const ISO_REGEX_OFFSET: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[+-][0-9]{2}:[0-9]{2}$";
+
 /// How a timestamp column stores its instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TsEncoding {
@@ -22,6 +31,8 @@ pub enum TsEncoding {
     Epoch,
     /// ISO 8601 text, with or without an offset (without = UTC).
     Text,
+    /// The database's own timestamp or date type.
+    Native,
 }
 
 impl TsEncoding {
@@ -29,6 +40,7 @@ impl TsEncoding {
         match self {
             TsEncoding::Epoch => "Unix epoch seconds",
             TsEncoding::Text => "ISO 8601 text",
+            TsEncoding::Native => "native timestamps",
         }
     }
 }
@@ -52,190 +64,54 @@ pub struct ResolveReport {
 /// The position after the last row of the previous batch: its timestamp, then its key.
 pub type Cursor = Vec<SqlValue>;
 
+/// A column of a checked table: its quoted name and what it holds.
+#[derive(Debug, Clone)]
+struct Col {
+    quoted: String,
+    kind: Kind,
+    /// The catalog type, for PostgreSQL's casts of bound text.
+    cast: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 struct Cascade {
     table_name: String,
     table: String,
-    foreign_key: Vec<String>,
+    foreign_key: Vec<Col>,
 }
 
 /// A policy whose table and columns exist, with their quoted names.
 #[derive(Debug, Clone)]
 pub struct Target {
+    backend: Backend,
     /// The table as the catalog spells it, for messages and the audit trail.
     pub table_name: String,
     pub encoding: TsEncoding,
     pub action: Action,
     table: String,
-    key: Vec<String>,
-    ts: String,
-    filter: Vec<(String, Vec<SqlValue>)>,
-    marker: Option<String>,
-    /// Quoted column and its strategy, in config order.
-    anonymize: Vec<(String, Strategy)>,
+    key: Vec<Col>,
+    ts: Col,
+    filter: Vec<(Col, Vec<SqlValue>)>,
+    marker: Option<Col>,
+    /// Each column to anonymise and its strategy, in config order.
+    anonymize: Vec<(Col, Strategy)>,
     cascade: Vec<Cascade>,
 }
 
-struct Column {
-    name: String,
-    declared: String,
-    not_null: bool,
-    pk: i64,
-}
-
-struct Index {
-    unique: bool,
-    partial: bool,
-    columns: Vec<String>,
-}
-
-struct TableInfo {
-    name: String,
-    columns: Vec<Column>,
-    indexes: Vec<Index>,
-}
-
-impl TableInfo {
-    fn column(&self, name: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-    }
-
-    fn primary_key(&self) -> Vec<String> {
-        let mut pk: Vec<&Column> = self.columns.iter().filter(|c| c.pk > 0).collect();
-        pk.sort_by_key(|c| c.pk);
-        pk.iter().map(|c| c.name.to_ascii_lowercase()).collect()
-    }
-
-    fn is_unique(&self, cols: &[String]) -> bool {
-        let mut want: Vec<String> = cols.iter().map(|c| c.to_ascii_lowercase()).collect();
-        want.sort();
-        let same = |have: Vec<String>| {
-            let mut have = have;
-            have.sort();
-            have == want
-        };
-        (!self.primary_key().is_empty() && same(self.primary_key()))
-            || self.indexes.iter().any(|i| {
-                i.unique
-                    && !i.partial
-                    && same(i.columns.iter().map(|c| c.to_ascii_lowercase()).collect())
-            })
-    }
-
-    fn has_index_led_by(&self, column: &str) -> bool {
-        let pk = self.primary_key();
-        pk.first().is_some_and(|c| c.eq_ignore_ascii_case(column))
-            || self.indexes.iter().any(|i| {
-                i.columns
-                    .first()
-                    .is_some_and(|c| c.eq_ignore_ascii_case(column))
-            })
+fn quoted_table(info: &TableInfo) -> String {
+    match &info.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&info.table)),
+        None => quote(&info.table),
     }
 }
 
-/// SQLite's type affinity of a declared column type (section 3.1 of its datatype doc).
-fn sqlite_affinity(declared: &str) -> &'static str {
-    let d = declared.to_ascii_uppercase();
-    if d.contains("INT") {
-        "INTEGER"
-    } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
-        "TEXT"
-    } else if d.is_empty() || d.contains("BLOB") {
-        "BLOB"
-    } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
-        "REAL"
-    } else {
-        "NUMERIC"
-    }
-}
-
-fn split_table(name: &str) -> (Option<&str>, &str) {
-    match name.split_once('.') {
-        Some((schema, table)) => (Some(schema), table),
-        None => (None, name),
-    }
-}
-
-async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbError> {
-    let (schema, table) = split_table(&ident.name);
-    let schema = schema.unwrap_or("main");
-    let rows = db.fetch(&sqlite::table_columns(schema, table)).await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let columns = rows
-        .into_iter()
-        .map(|r| match r.as_slice() {
-            [
-                SqlValue::Text(name),
-                declared,
-                SqlValue::Int(not_null),
-                SqlValue::Int(pk),
-            ] => Ok(Column {
-                name: name.clone(),
-                declared: declared.as_text().unwrap_or("").to_string(),
-                not_null: *not_null != 0,
-                pk: *pk,
-            }),
-            other => Err(DbError::Decode(format!("table_info row {other:?}"))),
+/// PostgreSQL type names as `format_type` prints the built-in ones. A type outside
+/// this shape (a quoted user type, an array) is refused rather than pasted into a cast.
+fn castable(declared: &str) -> bool {
+    !declared.is_empty()
+        && declared.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ' ' | '_' | '(' | ')' | ',')
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut indexes: Vec<(String, Index)> = Vec::new();
-    for r in db.fetch(&sqlite::index_columns(schema, table)).await? {
-        let [
-            SqlValue::Text(index),
-            SqlValue::Int(unique),
-            SqlValue::Int(partial),
-            column,
-        ] = r.as_slice()
-        else {
-            continue;
-        };
-        // An index on an expression has a NULL column name; it cannot serve a key.
-        let column = column.as_text().unwrap_or("").to_string();
-        match indexes.last_mut() {
-            Some((name, idx)) if name == index => idx.columns.push(column),
-            _ => indexes.push((
-                index.clone(),
-                Index {
-                    unique: *unique != 0,
-                    partial: *partial != 0,
-                    columns: vec![column],
-                },
-            )),
-        }
-    }
-    let catalog_name = match schema {
-        "main" if !ident.name.contains('.') => table.to_string(),
-        _ => format!("{schema}.{table}"),
-    };
-    Ok(Some(TableInfo {
-        name: catalog_name,
-        columns,
-        indexes: indexes.into_iter().map(|(_, i)| i).collect(),
-    }))
-}
-
-async fn table_names(db: &mut Db, ident: &Ident) -> Result<Vec<String>, DbError> {
-    let schema = split_table(&ident.name).0.unwrap_or("main");
-    let rows = db.fetch(&sqlite::table_names(schema)).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .filter_map(|v| match v {
-            SqlValue::Text(s) if !s.starts_with("retention_") => Some(s),
-            _ => None,
-        })
-        .collect())
-}
-
-fn quoted_table(backend: Backend, info: &TableInfo) -> String {
-    match split_table(&info.name) {
-        (Some(schema), table) => format!("{}.{}", quote(backend, schema), quote(backend, table)),
-        (None, table) => quote(backend, table),
-    }
 }
 
 /// Checks `policy` against the live catalog and detects how its timestamps are stored.
@@ -247,9 +123,12 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     let mut warnings = Vec::new();
     let mut problem = |loc: Loc, message: String| problems.push(SchemaProblem { loc, message });
 
-    let Some(info) = table_info(db, &policy.table).await? else {
-        let names = table_names(db, &policy.table).await?;
-        let hint = match did_you_mean(&policy.table.name, names.iter().map(String::as_str)) {
+    let Some(info) = catalog::table_info(db, &policy.table).await? else {
+        let names = catalog::table_names(db, &policy.table).await?;
+        let hint = match did_you_mean(
+            split_table(&policy.table.name).1,
+            names.iter().map(String::as_str),
+        ) {
             Some(s) => format!("; did you mean `{s}`?"),
             None if names.is_empty() => "; the database has no tables".into(),
             None => format!("; tables: {}", names.join(", ")),
@@ -268,56 +147,68 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         });
     };
 
-    let column = |ident: &Ident,
+    let column = |info: &TableInfo,
+                  ident: &Ident,
                   role: &str,
                   problem: &mut dyn FnMut(Loc, String)|
-     -> Option<String> {
-        match info.column(&ident.name) {
-            Some(c) => Some(c.name.clone()),
-            None => {
-                let names: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
-                let hint = match did_you_mean(&ident.name, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? "),
-                    None => String::new(),
-                };
-                problem(
-                    ident.loc,
-                    format!(
-                        "policy `{}`: {role} column `{}` does not exist in table `{}`; {hint}columns: {}",
-                        policy.name,
-                        ident.name,
-                        info.name,
-                        names.join(", ")
-                    ),
-                );
-                None
-            }
+     -> Option<Col> {
+        let Some(c) = info.column(&ident.name) else {
+            let names: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
+            let hint = match did_you_mean(&ident.name, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? "),
+                None => String::new(),
+            };
+            problem(
+                ident.loc,
+                format!(
+                    "policy `{}`: {role} column `{}` does not exist in table `{}`; {hint}columns: {}",
+                    policy.name,
+                    ident.name,
+                    info.name,
+                    names.join(", ")
+                ),
+            );
+            return None;
+        };
+        let cast = (backend == Backend::Postgres).then(|| c.declared.clone());
+        if cast.as_deref().is_some_and(|t| !castable(t)) {
+            problem(
+                ident.loc,
+                format!(
+                    "policy `{}`: column `{}` has type {}, which retentiond cannot bind values to",
+                    policy.name, c.name, c.declared
+                ),
+            );
+            return None;
         }
+        Some(Col {
+            quoted: quote(&c.name),
+            kind: c.kind,
+            cast,
+        })
     };
 
-    let key: Vec<Option<String>> = policy
+    let key: Vec<Option<Col>> = policy
         .key
         .iter()
-        .map(|k| column(k, "key", &mut problem))
+        .map(|k| column(&info, k, "key", &mut problem))
         .collect();
-    let ts = column(&policy.timestamp, "timestamp", &mut problem);
+    let ts = column(&info, &policy.timestamp, "timestamp", &mut problem);
     if let Some(s) = &policy.subject {
-        column(s, "subject", &mut problem);
+        column(&info, s, "subject", &mut problem);
     }
-    let filter: Vec<Option<(String, Vec<SqlValue>)>> = policy
+    let filter: Vec<Option<(Col, Vec<SqlValue>)>> = policy
         .filter
         .iter()
         .map(|f| {
-            column(&f.column, "filter", &mut problem).map(|c| {
-                let values = f.values.iter().map(filter_value).collect();
-                (quote(backend, &c), values)
-            })
+            column(&info, &f.column, "filter", &mut problem)
+                .map(|c| (c, f.values.iter().map(filter_value).collect()))
         })
         .collect();
     let marker = policy
         .marker
         .as_ref()
-        .and_then(|m| column(m, "marker", &mut problem));
+        .and_then(|m| column(&info, m, "marker", &mut problem));
     if let Some(m) = policy.marker.as_ref().and_then(|m| info.column(&m.name))
         && m.not_null
     {
@@ -331,37 +222,58 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     }
     let mut anonymize = Vec::new();
     for a in &policy.anonymize {
-        let Some(name) = column(&a.column, "anonymize", &mut problem) else {
+        let Some(col) = column(&info, &a.column, "anonymize", &mut problem) else {
             continue;
         };
-        let col = info.column(&name).expect("column was found above");
-        let affinity = sqlite_affinity(&col.declared);
-        if a.strategy.writes_text() && !matches!(affinity, "TEXT" | "BLOB") {
+        let c = info.column(&a.column.name).expect("column was found above");
+        let text_ok = matches!(c.kind, Kind::Text | Kind::Any)
+            || (a.strategy == Strategy::TruncateIp && c.kind == Kind::Ip);
+        if a.strategy.writes_text() && !text_ok {
             problem(
                 a.column.loc,
                 format!(
-                    "policy `{}`: strategy `{}` writes text, but column `{}` is declared {} ({} affinity)",
+                    "policy `{}`: strategy `{}` writes text, but column `{}` is declared {}",
                     policy.name,
                     a.strategy.as_str(),
-                    name,
-                    col.declared,
-                    affinity.to_ascii_lowercase()
+                    c.name,
+                    c.declared
                 ),
             );
         }
-        if a.strategy == Strategy::Null && col.not_null {
+        if matches!(a.strategy, Strategy::Year | Strategy::Month)
+            && !matches!(
+                c.kind,
+                Kind::Timestamp { .. } | Kind::Date | Kind::Text | Kind::Integer | Kind::Any
+            )
+        {
             problem(
                 a.column.loc,
                 format!(
-                    "policy `{}`: strategy `null` on column `{name}`, which is NOT NULL; use `redact` for text",
-                    policy.name
+                    "policy `{}`: strategy `{}` needs a date, timestamp, ISO text or epoch column; `{}` is declared {}",
+                    policy.name,
+                    a.strategy.as_str(),
+                    c.name,
+                    c.declared
                 ),
             );
         }
-        anonymize.push((quote(backend, &name), a.strategy));
+        if a.strategy == Strategy::Null && c.not_null {
+            problem(
+                a.column.loc,
+                format!(
+                    "policy `{}`: strategy `null` on column `{}`, which is NOT NULL; use `redact` for text",
+                    policy.name, c.name
+                ),
+            );
+        }
+        anonymize.push((col, a.strategy));
     }
 
-    let key_names: Vec<String> = key.iter().flatten().cloned().collect();
+    let key_names: Vec<String> = policy
+        .key
+        .iter()
+        .filter_map(|k| info.column(&k.name).map(|c| c.name.clone()))
+        .collect();
     if key_names.len() == policy.key.len() && !info.is_unique(&key_names) {
         problem(
             policy.key[0].loc,
@@ -373,21 +285,31 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             ),
         );
     }
-    if let Some(ts) = &ts
-        && !info.has_index_led_by(ts)
-    {
-        warnings.push(SchemaProblem {
+    let ts_column = info.column(&policy.timestamp.name);
+    if let Some(c) = ts_column {
+        if !info.has_index_led_by(&c.name) {
+            warnings.push(SchemaProblem {
                 loc: policy.timestamp.loc,
                 message: format!(
-                    "policy `{}`: no index on table `{}` starts with `{ts}`, so every pass reads the whole table; CREATE INDEX ON {} ({ts})",
-                    policy.name, info.name, info.name
+                    "policy `{}`: no index on table `{}` starts with `{}`, so every pass reads the whole table; CREATE INDEX ON {} ({})",
+                    policy.name, info.name, c.name, info.name, c.name
                 ),
             });
+        }
+        if matches!(c.kind, Kind::Other | Kind::Ip) {
+            problem(
+                policy.timestamp.loc,
+                format!(
+                    "policy `{}`: timestamp column `{}` is declared {}; it must hold a timestamp, a date, ISO 8601 text or epoch seconds",
+                    policy.name, c.name, c.declared
+                ),
+            );
+        }
     }
 
     let mut cascade = Vec::new();
     for c in &policy.cascade {
-        let Some(child) = table_info(db, &c.table).await? else {
+        let Some(child) = catalog::table_info(db, &c.table).await? else {
             problem(
                 c.table.loc,
                 format!(
@@ -397,30 +319,14 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             );
             continue;
         };
-        let mut fks = Vec::new();
-        for fk in &c.foreign_key {
-            match child.column(&fk.name) {
-                Some(col) => fks.push(quote(backend, &col.name)),
-                None => problem(
-                    fk.loc,
-                    format!(
-                        "policy `{}`: foreign_key column `{}` does not exist in table `{}`; columns: {}",
-                        policy.name,
-                        fk.name,
-                        child.name,
-                        child
-                            .columns
-                            .iter()
-                            .map(|c| c.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            }
-        }
+        let fks: Vec<Col> = c
+            .foreign_key
+            .iter()
+            .filter_map(|fk| column(&child, fk, "foreign_key", &mut problem))
+            .collect();
         cascade.push(Cascade {
             table_name: child.name.clone(),
-            table: quoted_table(backend, &child),
+            table: quoted_table(&child),
             foreign_key: fks,
         });
     }
@@ -433,42 +339,47 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         });
     }
     let ts = ts.expect("no problems, so the timestamp column exists");
-    let declared = info
-        .column(&ts)
-        .map(|c| c.declared.clone())
-        .unwrap_or_default();
     let mut target = Target {
+        backend,
         table_name: info.name.clone(),
         encoding: TsEncoding::Text,
         action: policy.action,
-        table: quoted_table(backend, &info),
-        key: key_names.iter().map(|k| quote(backend, k)).collect(),
-        ts: quote(backend, &ts),
+        table: quoted_table(&info),
+        key: key.into_iter().flatten().collect(),
+        ts,
         filter: filter.into_iter().flatten().collect(),
-        marker: marker.map(|m| quote(backend, &m)),
+        marker,
         anonymize,
         cascade,
     };
-    target.encoding = detect_encoding(db, &target, &declared).await?;
+    target.encoding = detect_encoding(db, &target).await?;
     if target.encoding == TsEncoding::Epoch
-        && let Some(SqlValue::Int(max)) = target.extreme(db, true).await?.first()
+        && let Some(max) = target.extreme(db, true).await?.first().and_then(as_number)
+        && max > 1e11
     {
         // 10^11 seconds is the year 5138: such values are surely milliseconds.
-        if *max > 100_000_000_000 {
-            warnings.push(SchemaProblem {
-                    loc: policy.timestamp.loc,
-                    message: format!(
-                        "policy `{}`: `{ts}` holds epoch values up to {max}, which look like milliseconds; retentiond reads epoch values as seconds, so these rows would never expire",
-                        policy.name
-                    ),
-                });
-        }
+        warnings.push(SchemaProblem {
+            loc: policy.timestamp.loc,
+            message: format!(
+                "policy `{}`: `{}` holds epoch values up to {max}, which look like milliseconds; retentiond reads epoch values as seconds, so these rows would never expire",
+                policy.name, policy.timestamp.name
+            ),
+        });
     }
     Ok(ResolveReport {
         target: Some(target),
         problems,
         warnings,
     })
+}
+
+fn as_number(v: &SqlValue) -> Option<f64> {
+    match v {
+        SqlValue::Int(n) => Some(*n as f64),
+        SqlValue::Real(x) => Some(*x),
+        SqlValue::Text(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 fn filter_value(v: &FilterValue) -> SqlValue {
@@ -480,10 +391,17 @@ fn filter_value(v: &FilterValue) -> SqlValue {
     }
 }
 
-/// SQLite sorts numbers before text, so the smallest and largest non-NULL timestamps
-/// tell whether the column holds numbers, text, or both. Both: the declared type
-/// decides, and the other kind is counted as unreadable.
-async fn detect_encoding(db: &mut Db, t: &Target, declared: &str) -> Result<TsEncoding, DbError> {
+/// PostgreSQL and MySQL say in their catalog what a column holds. SQLite does not, so
+/// there the data decides: it sorts numbers before text, so the smallest and largest
+/// non-NULL values tell whether the column holds numbers, text, or both. Both: the
+/// declared type decides, and the other kind is counted as unreadable.
+async fn detect_encoding(db: &mut Db, t: &Target) -> Result<TsEncoding, DbError> {
+    match t.ts.kind {
+        Kind::Integer | Kind::Real if t.backend != Backend::Sqlite => return Ok(TsEncoding::Epoch),
+        Kind::Timestamp { .. } | Kind::Date => return Ok(TsEncoding::Native),
+        Kind::Text if t.backend != Backend::Sqlite => return Ok(TsEncoding::Text),
+        _ => {}
+    }
     let kind = |v: Option<&SqlValue>| match v {
         Some(SqlValue::Int(_) | SqlValue::Real(_)) => Some(true),
         Some(_) => Some(false),
@@ -491,13 +409,18 @@ async fn detect_encoding(db: &mut Db, t: &Target, declared: &str) -> Result<TsEn
     };
     let lowest = kind(t.extreme(db, false).await?.first());
     let highest = kind(t.extreme(db, true).await?.first());
-    let numeric_affinity = matches!(sqlite_affinity(declared), "INTEGER" | "REAL");
+    let numeric_affinity = matches!(t.ts.kind, Kind::Integer | Kind::Real);
     Ok(match (lowest, highest) {
         (Some(true), Some(true)) => TsEncoding::Epoch,
         (Some(false), _) => TsEncoding::Text,
         _ if numeric_affinity => TsEncoding::Epoch,
         _ => TsEncoding::Text,
     })
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC: what MySQL and PostgreSQL's zone-less types read.
+fn naive(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 impl Target {
@@ -513,55 +436,175 @@ impl Target {
         self.cascade.iter().map(|c| c.table_name.clone()).collect()
     }
 
+    /// The value of `col` as the engine reads it: native on SQLite, text elsewhere,
+    /// so any column type round-trips through [`Target::push_value`].
+    fn read(&self, col: &Col) -> String {
+        match self.backend {
+            Backend::Sqlite => col.quoted.clone(),
+            Backend::Postgres => format!("CAST({} AS text)", col.quoted),
+            Backend::MySql => format!("CAST({} AS CHAR)", col.quoted),
+        }
+    }
+
+    /// Binds `v` for comparison with or assignment to `col`.
+    fn push_value(&self, q: &mut Query, col: &Col, v: SqlValue) {
+        match (&self.backend, &col.cast) {
+            (Backend::Postgres, Some(ty)) => {
+                let text = match v {
+                    SqlValue::Int(n) => SqlValue::Text(n.to_string()),
+                    SqlValue::Real(x) => SqlValue::Text(x.to_string()),
+                    other => other,
+                };
+                q.push("CAST(").bind(text).push(" AS ").push(ty).push(")");
+            }
+            _ => {
+                q.bind(v);
+            }
+        }
+    }
+
+    fn push_values(&self, q: &mut Query, cols: &[Col], values: &[SqlValue]) {
+        for (i, (c, v)) in cols.iter().zip(values).enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            self.push_value(q, c, v.clone());
+        }
+    }
+
     /// The smallest or largest non-NULL timestamp value, read through the index.
     async fn extreme(&self, db: &mut Db, largest: bool) -> Result<Vec<SqlValue>, DbError> {
         let q = Query::new(format!(
             "SELECT {ts} FROM {t} WHERE {ts} IS NOT NULL ORDER BY {ts} {dir} LIMIT 1",
-            ts = self.ts,
+            ts = self.ts.quoted,
             t = self.table,
             dir = if largest { "DESC" } else { "ASC" }
         ));
         Ok(db.fetch(&q).await?.into_iter().next().unwrap_or_default())
     }
 
+    /// MySQL has no parser for ISO 8601 with offsets: this expression reads the three
+    /// forms (no zone, `Z`, `+07:00`) as UTC DATETIME, and is NULL for anything else.
+    fn push_mysql_iso(&self, q: &mut Query) {
+        let ts = &self.ts.quoted;
+        q.push("(CASE WHEN ")
+            .push(ts)
+            .push(" REGEXP ")
+            .bind(SqlValue::Text(ISO_REGEX_NO_ZONE.into()));
+        q.push(&format!(
+            " THEN CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"
+        ));
+        q.push(" WHEN ")
+            .push(ts)
+            .push(" REGEXP ")
+            .bind(SqlValue::Text(ISO_REGEX_Z.into()));
+        q.push(&format!(
+            " THEN CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"
+        ));
+        q.push(" WHEN ")
+            .push(ts)
+            .push(" REGEXP ")
+            .bind(SqlValue::Text(ISO_REGEX_OFFSET.into()));
+        q.push(&format!(
+            " THEN CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00') END)"
+        ));
+    }
+
     /// `timestamp < cutoff`, in a form that can walk an index on the timestamp.
     fn push_expired(&self, q: &mut Query, cutoff: DateTime<Utc>) {
-        match self.encoding {
-            TsEncoding::Epoch => {
+        let ts = &self.ts.quoted;
+        match (self.encoding, self.backend) {
+            (TsEncoding::Epoch, Backend::Sqlite) => {
                 let seconds = cutoff.timestamp() as f64
                     + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0;
-                q.push(&self.ts).push(" < ").bind(SqlValue::Real(seconds));
+                q.push(ts).push(" < ").bind(SqlValue::Real(seconds));
             }
-            TsEncoding::Text => {
+            (TsEncoding::Epoch, _) => {
+                // An integer column compared with a float loses its index on
+                // PostgreSQL; for whole seconds, `< ceil(cutoff)` is the same test.
+                let v = if self.ts.kind == Kind::Integer {
+                    let whole = cutoff.timestamp() + i64::from(cutoff.timestamp_subsec_nanos() > 0);
+                    SqlValue::Int(whole)
+                } else {
+                    SqlValue::Real(
+                        cutoff.timestamp() as f64
+                            + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0,
+                    )
+                };
+                q.push(ts).push(" < ");
+                self.push_value(q, &self.ts, v);
+            }
+            (TsEncoding::Native, Backend::Postgres) => {
+                let (value, ty) = match self.ts.kind {
+                    Kind::Timestamp { tz: true } => (rfc3339(cutoff), "timestamptz"),
+                    _ => (naive(cutoff), "timestamp"),
+                };
+                q.push(ts)
+                    .push(" < CAST(")
+                    .bind(SqlValue::Text(value))
+                    .push(" AS ")
+                    .push(ty)
+                    .push(")");
+            }
+            (TsEncoding::Native, _) => {
+                q.push(ts).push(" < ").bind(SqlValue::Text(naive(cutoff)));
+            }
+            (TsEncoding::Text, backend) => {
                 // The index is ordered as text, and offsets can move a local date by
                 // up to 14 hours: bound the index range by the date two days after the
-                // cutoff, then compare exact instants with julianday(), which parses
-                // offsets and treats text without one as UTC.
+                // cutoff, then compare exact instants, reading text without an offset
+                // as UTC.
                 let coarse = (cutoff + Days::new(2)).format("%Y-%m-%d").to_string();
-                q.push(&self.ts)
-                    .push(" >= ")
-                    .bind(SqlValue::Text(String::new()))
-                    .push(" AND ")
-                    .push(&self.ts)
+                q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
+                q.push(" AND ")
+                    .push(ts)
                     .push(" < ")
-                    .bind(SqlValue::Text(coarse))
-                    .push(" AND ")
-                    .push(&self.ts)
-                    .push(" GLOB ")
-                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()))
-                    .push(" AND julianday(")
-                    .push(&self.ts)
-                    .push(") < julianday(")
-                    .bind(SqlValue::Text(rfc3339(cutoff)))
-                    .push(")");
+                    .bind(SqlValue::Text(coarse));
+                match backend {
+                    Backend::Sqlite => {
+                        q.push(" AND ")
+                            .push(ts)
+                            .push(" GLOB ")
+                            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                        q.push(" AND julianday(")
+                            .push(ts)
+                            .push(") < julianday(")
+                            .bind(SqlValue::Text(rfc3339(cutoff)))
+                            .push(")");
+                    }
+                    Backend::Postgres => {
+                        q.push(" AND (CASE WHEN ")
+                            .push(ts)
+                            .push(" ~ ")
+                            .bind(SqlValue::Text(ISO_REGEX.into()));
+                        q.push(" THEN CAST(")
+                            .push(ts)
+                            .push(" AS timestamptz) END) < CAST(");
+                        q.bind(SqlValue::Text(rfc3339(cutoff)))
+                            .push(" AS timestamptz)");
+                    }
+                    Backend::MySql => {
+                        q.push(" AND ");
+                        self.push_mysql_iso(q);
+                        q.push(" < CAST(")
+                            .bind(SqlValue::Text(naive(cutoff)))
+                            .push(" AS DATETIME(6))");
+                    }
+                }
             }
         }
     }
 
     fn push_filter(&self, q: &mut Query) {
         for (column, values) in &self.filter {
-            q.push(" AND ").push(column).push(" IN (");
-            q.bind_list(values.iter().cloned()).push(")");
+            q.push(" AND ").push(&column.quoted).push(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                self.push_value(q, column, v.clone());
+            }
+            q.push(")");
         }
     }
 
@@ -572,7 +615,7 @@ impl Target {
             return;
         }
         if let Some(marker) = &self.marker {
-            q.push(" AND ").push(marker).push(" IS NULL");
+            q.push(" AND ").push(&marker.quoted).push(" IS NULL");
             return;
         }
         q.push(" AND (");
@@ -580,35 +623,50 @@ impl Target {
             if i > 0 {
                 q.push(" OR ");
             }
+            let c = &column.quoted;
             match strategy {
                 Strategy::Redact => {
                     q.push("(")
-                        .push(column)
+                        .push(c)
                         .push(" IS NOT NULL AND ")
-                        .push(column)
+                        .push(c)
                         .push(" <> ");
                     q.bind(SqlValue::Text(REDACTED.into())).push(")");
                 }
                 _ => {
-                    q.push(column).push(" IS NOT NULL");
+                    q.push(c).push(" IS NOT NULL");
                 }
             }
         }
         q.push(")");
     }
 
-    fn push_key_list(&self, q: &mut Query, columns: &[String], keys: &[Vec<SqlValue>]) {
+    fn push_key_list(&self, q: &mut Query, columns: &[Col], keys: &[Vec<SqlValue>]) {
         if columns.len() == 1 {
-            q.push(&columns[0]).push(" IN (");
-            q.bind_list(keys.iter().map(|k| k[0].clone())).push(")");
-        } else {
-            q.push("(").push(&columns.join(", ")).push(") IN (VALUES ");
+            q.push(&columns[0].quoted).push(" IN (");
             for (i, k) in keys.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                q.bind_list(k.iter().cloned()).push(")");
+                if i > 0 {
+                    q.push(", ");
+                }
+                self.push_value(q, &columns[0], k[0].clone());
             }
             q.push(")");
+            return;
         }
+        let names: Vec<&str> = columns.iter().map(|c| c.quoted.as_str()).collect();
+        // SQLite and PostgreSQL take a VALUES list; MySQL takes plain row constructors.
+        let open = if self.backend == Backend::MySql {
+            ") IN ("
+        } else {
+            ") IN (VALUES "
+        };
+        q.push("(").push(&names.join(", ")).push(open);
+        for (i, k) in keys.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            self.push_values(q, columns, k);
+            q.push(")");
+        }
+        q.push(")");
     }
 
     /// Rows the policy would purge now.
@@ -627,32 +685,44 @@ impl Target {
 
     /// Rows in the policy's scope whose timestamp cannot be read: never purged.
     pub async fn count_unreadable(&self, db: &mut Db) -> Result<u64, DbError> {
+        let ts = &self.ts.quoted;
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
-        match self.encoding {
-            TsEncoding::Epoch => {
-                q.push("typeof(")
-                    .push(&self.ts)
-                    .push(") IN ('text', 'blob')");
+        match (self.encoding, self.backend) {
+            (TsEncoding::Native, _) => return Ok(0),
+            (TsEncoding::Epoch, Backend::Sqlite) => {
+                q.push("typeof(").push(ts).push(") IN ('text', 'blob')");
             }
-            TsEncoding::Text => {
-                q.push(&self.ts)
+            (TsEncoding::Epoch, _) => return Ok(0),
+            (TsEncoding::Text, Backend::Sqlite) => {
+                q.push(ts)
                     .push(" IS NOT NULL AND NOT (typeof(")
-                    .push(&self.ts)
-                    .push(") = 'text' AND ")
-                    .push(&self.ts)
+                    .push(ts)
+                    .push(") = 'text' AND ");
+                q.push(ts)
                     .push(" GLOB ")
-                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()))
-                    .push(" AND julianday(")
-                    .push(&self.ts)
-                    .push(") IS NOT NULL)");
+                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
+            }
+            (TsEncoding::Text, Backend::Postgres) => {
+                q.push(ts)
+                    .push(" IS NOT NULL AND ")
+                    .push(ts)
+                    .push(" !~ ")
+                    .bind(SqlValue::Text(ISO_REGEX.into()));
+            }
+            (TsEncoding::Text, Backend::MySql) => {
+                q.push(ts).push(" IS NOT NULL AND ");
+                self.push_mysql_iso(&mut q);
+                q.push(" IS NULL");
             }
         }
         self.push_filter(&mut q);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
-    /// The next batch in (timestamp, key) order after `cursor`: each row is the
-    /// timestamp, the key columns, then the columns to anonymise.
+    /// The next batch in (timestamp, key) order after `cursor`, locked for this
+    /// transaction: each row is the timestamp, the key columns, then the columns to
+    /// anonymise.
     pub async fn select_batch(
         &self,
         db: &mut Db,
@@ -660,15 +730,17 @@ impl Target {
         cursor: Option<&Cursor>,
         limit: u32,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-        let mut columns = vec![self.ts.clone()];
-        columns.extend(self.key.iter().cloned());
-        let order = columns.join(", ");
+        let mut order_cols = vec![self.ts.clone()];
+        order_cols.extend(self.key.iter().cloned());
+        let order: Vec<&str> = order_cols.iter().map(|c| c.quoted.as_str()).collect();
+        let order = order.join(", ");
+        let mut read: Vec<String> = order_cols.iter().map(|c| self.read(c)).collect();
         if self.action == Action::Anonymize {
-            columns.extend(self.anonymize.iter().map(|(c, _)| c.clone()));
+            read.extend(self.anonymize.iter().map(|(c, _)| self.read(c)));
         }
         let mut q = Query::new(format!(
             "SELECT {} FROM {} WHERE ",
-            columns.join(", "),
+            read.join(", "),
             self.table
         ));
         self.push_expired(&mut q, cutoff);
@@ -676,12 +748,17 @@ impl Target {
         self.push_pending(&mut q);
         if let Some(cursor) = cursor {
             q.push(" AND (").push(&order).push(") > (");
-            q.bind_list(cursor.iter().cloned()).push(")");
+            self.push_values(&mut q, &order_cols, cursor);
+            q.push(")");
         }
         q.push(" ORDER BY ")
             .push(&order)
             .push(" LIMIT ")
             .bind(SqlValue::Int(i64::from(limit)));
+        if self.backend != Backend::Sqlite {
+            // SQLite's BEGIN IMMEDIATE already holds the only write lock.
+            q.push(" FOR UPDATE");
+        }
         db.fetch(&q).await
     }
 
@@ -713,6 +790,14 @@ impl Target {
         Ok(total)
     }
 
+    /// The value a marker column is set to, in a form every backend reads as `at`.
+    pub fn marker_value(&self, at: DateTime<Utc>) -> String {
+        match self.backend {
+            Backend::MySql => naive(at),
+            Backend::Sqlite | Backend::Postgres => rfc3339(at),
+        }
+    }
+
     /// Writes one row's anonymised values (in the order of the policy's `anonymize`
     /// table) and the marker; returns the count (0 or 1).
     pub async fn update_row(
@@ -727,22 +812,34 @@ impl Target {
             if i > 0 {
                 q.push(", ");
             }
-            q.push(column).push(" = ").bind(v);
+            q.push(&column.quoted).push(" = ");
+            self.push_value(&mut q, column, v);
         }
         if let (Some(column), Some(m)) = (&self.marker, marker) {
-            q.push(", ")
-                .push(column)
-                .push(" = ")
-                .bind(SqlValue::Text(m.into()));
+            q.push(", ").push(&column.quoted).push(" = ");
+            self.push_value(&mut q, column, SqlValue::Text(m.into()));
         }
         q.push(" WHERE ");
         for (i, (column, v)) in self.key.iter().zip(key).enumerate() {
             if i > 0 {
                 q.push(" AND ");
             }
-            q.push(column).push(" = ").bind(v.clone());
+            q.push(&column.quoted).push(" = ");
+            self.push_value(&mut q, column, v.clone());
         }
         db.execute(&q).await
+    }
+
+    /// Reclaims the table's storage after a purge: PostgreSQL's VACUUM (dead tuples
+    /// keep old values until then), MySQL's OPTIMIZE TABLE. SQLite rebuilds the whole
+    /// file instead ([`Db::vacuum_sqlite`]).
+    pub async fn vacuum(&self, db: &mut Db) -> Result<(), DbError> {
+        let sql = match self.backend {
+            Backend::Sqlite => return db.vacuum_sqlite().await,
+            Backend::Postgres => format!("VACUUM {}", self.table),
+            Backend::MySql => format!("OPTIMIZE TABLE {}", self.table),
+        };
+        db.fetch(&Query::new(sql)).await.map(drop)
     }
 }
 

@@ -1,0 +1,277 @@
+//! The live catalog: which tables and columns exist, their types, keys and indexes,
+//! read the same way from every backend.
+
+use super::{Backend, Db, DbError, Query, SqlValue, mysql, postgres, sqlite};
+use crate::policy::Ident;
+
+/// What a column can hold, as far as retentiond cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Integer,
+    Real,
+    Text,
+    /// A native timestamp; `tz` when it stores an instant (timestamptz).
+    Timestamp {
+        tz: bool,
+    },
+    Date,
+    /// PostgreSQL inet / cidr.
+    Ip,
+    /// SQLite columns without a declared type, or with NUMERIC affinity (DATETIME):
+    /// they hold whatever was stored.
+    Any,
+    Other,
+}
+
+pub(super) struct Column {
+    pub name: String,
+    /// The type as the catalog spells it (`timestamp with time zone`, `varchar(64)`).
+    pub declared: String,
+    pub kind: Kind,
+    pub not_null: bool,
+    pub pk: i64,
+}
+
+pub(super) struct Index {
+    pub unique: bool,
+    pub partial: bool,
+    pub columns: Vec<String>,
+}
+
+pub(super) struct TableInfo {
+    /// `schema.table` when the config named a schema, else the table, as the catalog spells them.
+    pub name: String,
+    pub schema: Option<String>,
+    pub table: String,
+    pub columns: Vec<Column>,
+    pub indexes: Vec<Index>,
+}
+
+impl TableInfo {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name).or_else(|| {
+            self.columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    fn primary_key(&self) -> Vec<String> {
+        let mut pk: Vec<&Column> = self.columns.iter().filter(|c| c.pk > 0).collect();
+        pk.sort_by_key(|c| c.pk);
+        pk.iter().map(|c| c.name.to_ascii_lowercase()).collect()
+    }
+
+    pub fn is_unique(&self, cols: &[String]) -> bool {
+        let mut want: Vec<String> = cols.iter().map(|c| c.to_ascii_lowercase()).collect();
+        want.sort();
+        let same = |mut have: Vec<String>| {
+            have.sort();
+            have == want
+        };
+        (!self.primary_key().is_empty() && same(self.primary_key()))
+            || self.indexes.iter().any(|i| {
+                i.unique
+                    && !i.partial
+                    && same(i.columns.iter().map(|c| c.to_ascii_lowercase()).collect())
+            })
+    }
+
+    pub fn has_index_led_by(&self, column: &str) -> bool {
+        self.primary_key()
+            .first()
+            .is_some_and(|c| c.eq_ignore_ascii_case(column))
+            || self.indexes.iter().any(|i| {
+                i.columns
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(column))
+            })
+    }
+}
+
+/// SQLite's type affinity of a declared column type (section 3.1 of its datatype doc).
+pub(super) fn sqlite_affinity(declared: &str) -> &'static str {
+    let d = declared.to_ascii_uppercase();
+    if d.contains("INT") {
+        "INTEGER"
+    } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
+        "TEXT"
+    } else if d.is_empty() || d.contains("BLOB") {
+        "BLOB"
+    } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
+fn kind_of(backend: Backend, declared: &str) -> Kind {
+    let d = declared.to_ascii_lowercase();
+    match backend {
+        Backend::Sqlite => match sqlite_affinity(declared) {
+            "INTEGER" => Kind::Integer,
+            "REAL" => Kind::Real,
+            "TEXT" => Kind::Text,
+            _ => Kind::Any,
+        },
+        Backend::Postgres => {
+            if matches!(d.as_str(), "smallint" | "integer" | "bigint") {
+                Kind::Integer
+            } else if d.starts_with("numeric") || d == "real" || d == "double precision" {
+                Kind::Real
+            } else if d == "text" || d.starts_with("character") || d == "citext" {
+                Kind::Text
+            } else if d.starts_with("timestamp") {
+                Kind::Timestamp {
+                    tz: d.ends_with("with time zone"),
+                }
+            } else if d == "date" {
+                Kind::Date
+            } else if d == "inet" || d == "cidr" {
+                Kind::Ip
+            } else {
+                Kind::Other
+            }
+        }
+        Backend::MySql => {
+            let base = d.split(['(', ' ']).next().unwrap_or("");
+            match base {
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" => {
+                    Kind::Integer
+                }
+                "decimal" | "numeric" | "float" | "double" | "real" => Kind::Real,
+                "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => Kind::Text,
+                "datetime" | "timestamp" => Kind::Timestamp { tz: false },
+                "date" => Kind::Date,
+                _ => Kind::Other,
+            }
+        }
+    }
+}
+
+pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('.') {
+        Some((schema, table)) => (Some(schema), table),
+        None => (None, name),
+    }
+}
+
+fn text(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Text(s) => s.clone(),
+        SqlValue::Int(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn int(v: &SqlValue) -> i64 {
+    match v {
+        SqlValue::Int(n) => *n,
+        SqlValue::Text(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The table `ident` names, or `None` if the database has no such table.
+pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbError> {
+    let backend = db.backend();
+    let (schema, table) = split_table(&ident.name);
+    // Find the table's exact schema and spelling first.
+    let (found_schema, found_table) = match backend {
+        Backend::Sqlite => {
+            let schema = schema.unwrap_or("main");
+            let rows = db.fetch(&sqlite::table_columns(schema, table)).await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            (schema.to_string(), table.to_string())
+        }
+        Backend::Postgres | Backend::MySql => {
+            let q = if backend == Backend::Postgres {
+                postgres::find_table(schema, table)
+            } else {
+                mysql::find_table(schema, table)
+            };
+            let rows = db.fetch(&q).await?;
+            let Some(r) = rows.first() else {
+                return Ok(None);
+            };
+            (text(&r[0]), text(&r[1]))
+        }
+    };
+    let (columns_q, indexes_q): (Query, Query) = match backend {
+        Backend::Sqlite => (
+            sqlite::table_columns(&found_schema, &found_table),
+            sqlite::index_columns(&found_schema, &found_table),
+        ),
+        Backend::Postgres => (
+            postgres::table_columns(&found_schema, &found_table),
+            postgres::index_columns(&found_schema, &found_table),
+        ),
+        Backend::MySql => (
+            mysql::table_columns(&found_schema, &found_table),
+            mysql::index_columns(&found_schema, &found_table),
+        ),
+    };
+    let columns = db
+        .fetch(&columns_q)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let declared = text(&r[1]);
+            Column {
+                name: text(&r[0]),
+                kind: kind_of(backend, &declared),
+                declared,
+                not_null: int(&r[2]) != 0,
+                pk: int(&r[3]),
+            }
+        })
+        .collect();
+    let mut indexes: Vec<(String, Index)> = Vec::new();
+    for r in db.fetch(&indexes_q).await? {
+        let (index, unique, partial) = (text(&r[0]), int(&r[1]) != 0, int(&r[2]) != 0);
+        // An index on an expression has no column name; it cannot serve as a key.
+        let column = text(&r[3]);
+        match indexes.last_mut() {
+            Some((name, idx)) if *name == index => idx.columns.push(column),
+            _ => indexes.push((
+                index,
+                Index {
+                    unique,
+                    partial,
+                    columns: vec![column],
+                },
+            )),
+        }
+    }
+    let qualified = schema.is_some();
+    Ok(Some(TableInfo {
+        name: if qualified {
+            format!("{found_schema}.{found_table}")
+        } else {
+            found_table.clone()
+        },
+        schema: qualified.then_some(found_schema),
+        table: found_table,
+        columns,
+        indexes: indexes.into_iter().map(|(_, i)| i).collect(),
+    }))
+}
+
+/// The tables a policy could have meant, for "did you mean".
+pub(super) async fn table_names(db: &mut Db, ident: &Ident) -> Result<Vec<String>, DbError> {
+    let schema = split_table(&ident.name).0;
+    let q = match db.backend() {
+        Backend::Sqlite => sqlite::table_names(schema.unwrap_or("main")),
+        Backend::Postgres => postgres::table_names(schema),
+        Backend::MySql => mysql::table_names(schema),
+    };
+    Ok(db
+        .fetch(&q)
+        .await?
+        .iter()
+        .map(|r| text(&r[0]))
+        .filter(|s| !s.starts_with("retention_"))
+        .collect())
+}

@@ -1,0 +1,200 @@
+//! MySQL and MariaDB: connection settings, value decoding, the catalog, migrations.
+//!
+//! Shop values are read as text (`CAST(col AS CHAR)`) and bound back as text, which
+//! MySQL converts to the column's type on comparison and assignment. The session uses
+//! ANSI_QUOTES so that identifiers are quoted with `"` as on the other backends.
+
+use std::str::FromStr;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
+use sqlx::{
+    AssertSqlSafe, Column, ConnectOptions, Connection, MySqlConnection, Row, TypeInfo, ValueRef,
+};
+
+use super::{Access, DbError, Query, SqlValue};
+use crate::config::redact_url;
+
+pub(super) async fn connect(
+    url: &str,
+    access: Access,
+    lock_timeout_s: u64,
+) -> Result<MySqlConnection, DbError> {
+    let open_error = |reason: String| DbError::Open {
+        target: redact_url(url),
+        reason,
+    };
+    let url = url
+        .strip_prefix("mariadb://")
+        .map(|r| format!("mysql://{r}"))
+        .unwrap_or_else(|| url.to_string());
+    let opts = MySqlConnectOptions::from_str(&url)
+        .map_err(|e| open_error(e.to_string()))?
+        .timezone(Some("+00:00".to_string()));
+    let mut conn = opts
+        .connect()
+        .await
+        .map_err(|e| open_error(e.to_string()))?;
+    sqlx::query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        lock_timeout_s.max(1)
+    )))
+    .execute(&mut conn)
+    .await?;
+    if access == Access::ReadOnly {
+        sqlx::query("SET SESSION TRANSACTION READ ONLY")
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(conn)
+}
+
+fn build(q: &Query) -> sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
+    for v in &q.params {
+        query = match v {
+            SqlValue::Null => query.bind(Option::<String>::None),
+            SqlValue::Int(n) => query.bind(*n),
+            SqlValue::Real(x) => query.bind(*x),
+            SqlValue::Text(s) => query.bind(s.as_str()),
+            SqlValue::Blob(b) => query.bind(b.as_slice()),
+        };
+    }
+    query
+}
+
+pub(super) async fn fetch(
+    c: &mut MySqlConnection,
+    q: &Query,
+) -> Result<Vec<Vec<SqlValue>>, DbError> {
+    let rows = build(q).fetch_all(&mut *c).await?;
+    rows.iter().map(decode_row).collect()
+}
+
+pub(super) async fn execute(c: &mut MySqlConnection, q: &Query) -> Result<u64, DbError> {
+    Ok(build(q).execute(&mut *c).await?.rows_affected())
+}
+
+fn decode_row(row: &MySqlRow) -> Result<Vec<SqlValue>, DbError> {
+    (0..row.columns().len())
+        .map(|i| {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                return Ok(SqlValue::Null);
+            }
+            let kind = raw.type_info().name().to_string();
+            Ok(match kind.as_str() {
+                "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+                "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
+                    SqlValue::Int(row.try_get::<i64, _>(i)?)
+                }
+                k if k.ends_with("UNSIGNED") => SqlValue::Int(row.try_get::<u64, _>(i)? as i64),
+                "FLOAT" | "DOUBLE" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+                "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" => {
+                    SqlValue::Text(row.try_get_unchecked::<String, _>(i)?)
+                }
+                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+                    // Text cast to CHAR arrives as binary under a binary collation.
+                    let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
+                    match String::from_utf8(bytes) {
+                        Ok(s) => SqlValue::Text(s),
+                        Err(e) => SqlValue::Blob(e.into_bytes()),
+                    }
+                }
+                other => {
+                    return Err(DbError::Decode(format!(
+                        "column {} holds a value of type {other}",
+                        row.columns()[i].name()
+                    )));
+                }
+            })
+        })
+        .collect()
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
+
+pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: MIGRATOR.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    migrator.dangerous_set_table_name("retention_migrations");
+    migrator.run(&mut *c).await?;
+    Ok(())
+}
+
+pub(super) async fn close(c: MySqlConnection) -> Result<(), DbError> {
+    c.close().await?;
+    Ok(())
+}
+
+pub(super) const NOW: &str = "SELECT DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%fZ')";
+
+pub(super) const HAS_OWN_TABLES: &str = "SELECT count(*) FROM information_schema.tables \
+     WHERE table_schema = database() AND table_name = 'retention_events'";
+
+pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), 'r' FROM information_schema.tables \
+         WHERE table_type = 'BASE TABLE' AND lower(table_name) = lower(",
+    );
+    q.bind(SqlValue::Text(table.into()))
+        .push(") AND table_schema = ");
+    match schema {
+        Some(s) => {
+            q.bind(SqlValue::Text(s.into()));
+        }
+        None => {
+            q.push("database()");
+        }
+    }
+    q.push(" ORDER BY table_name = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(" DESC LIMIT 1");
+    q
+}
+
+pub(super) fn table_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(c.column_name AS CHAR), CAST(c.column_type AS CHAR), c.is_nullable = 'NO', \
+         coalesce((SELECT s.seq_in_index FROM information_schema.statistics s WHERE s.table_schema = c.table_schema \
+                   AND s.table_name = c.table_name AND s.index_name = 'PRIMARY' AND s.column_name = c.column_name), 0) \
+         FROM information_schema.columns c WHERE c.table_schema = ",
+    );
+    q.bind(SqlValue::Text(schema.into()))
+        .push(" AND c.table_name = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(" ORDER BY c.ordinal_position");
+    q
+}
+
+pub(super) fn index_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(index_name AS CHAR), non_unique = 0, 0, CAST(column_name AS CHAR) FROM information_schema.statistics \
+         WHERE table_schema = ",
+    );
+    q.bind(SqlValue::Text(schema.into()))
+        .push(" AND table_name = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(" ORDER BY index_name, seq_in_index");
+    q
+}
+
+pub(super) fn table_names(schema: Option<&str>) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = ",
+    );
+    match schema {
+        Some(s) => {
+            q.bind(SqlValue::Text(s.into()));
+        }
+        None => {
+            q.push("database()");
+        }
+    }
+    q.push(" ORDER BY 1");
+    q
+}

@@ -1,0 +1,244 @@
+//! PostgreSQL: connection settings, value decoding, the catalog, migrations.
+//!
+//! Shop values are read as text (`CAST(col AS text)`) and written back with a cast to
+//! the column's catalog type, so keys and columns of any type (uuid, inet, numeric,
+//! timestamptz) round-trip exactly without a Rust type for each.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgRow};
+use sqlx::{
+    AssertSqlSafe, Column, ConnectOptions, Connection, PgConnection, Row, TypeInfo, ValueRef,
+};
+
+use super::{Access, DbError, Query, SqlValue};
+use crate::config::redact_url;
+
+pub(super) async fn connect(url: &str, access: Access) -> Result<PgConnection, DbError> {
+    let open_error = |reason: String| DbError::Open {
+        target: redact_url(url),
+        reason,
+    };
+    let opts = PgConnectOptions::from_str(url)
+        .map_err(|e| open_error(e.to_string()))?
+        .application_name("retentiond")
+        // Text without an offset is UTC, and timestamps print in ISO form, whatever
+        // the server's defaults.
+        .options([
+            ("TimeZone", "UTC"),
+            ("DateStyle", "ISO, YMD"),
+            ("extra_float_digits", "3"),
+        ]);
+    let mut conn = opts
+        .connect()
+        .await
+        .map_err(|e| open_error(e.to_string()))?;
+    if access == Access::ReadOnly {
+        sqlx::query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(conn)
+}
+
+/// `?` placeholders become `$1, $2, ...`; question marks inside quotes are left alone.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn build(
+    sql: &str,
+    params: &[SqlValue],
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.to_string()));
+    for v in params {
+        query = match v {
+            SqlValue::Null => query.bind(Option::<String>::None),
+            SqlValue::Int(n) => query.bind(*n),
+            SqlValue::Real(x) => query.bind(*x),
+            SqlValue::Text(s) => query.bind(s.clone()),
+            SqlValue::Blob(b) => query.bind(b.clone()),
+        };
+    }
+    query
+}
+
+pub(super) async fn fetch(c: &mut PgConnection, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
+    let sql = numbered(&q.sql);
+    let rows = build(&sql, &q.params).fetch_all(&mut *c).await?;
+    rows.iter().map(decode_row).collect()
+}
+
+pub(super) async fn execute(c: &mut PgConnection, q: &Query) -> Result<u64, DbError> {
+    let sql = numbered(&q.sql);
+    Ok(build(&sql, &q.params)
+        .execute(&mut *c)
+        .await?
+        .rows_affected())
+}
+
+fn decode_row(row: &PgRow) -> Result<Vec<SqlValue>, DbError> {
+    (0..row.columns().len())
+        .map(|i| {
+            let raw = row.try_get_raw(i)?;
+            if raw.is_null() {
+                return Ok(SqlValue::Null);
+            }
+            let kind = raw.type_info().name().to_string();
+            Ok(match kind.as_str() {
+                "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
+                "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
+                "INT8" => SqlValue::Int(row.try_get::<i64, _>(i)?),
+                "BOOL" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+                "FLOAT4" => SqlValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
+                "FLOAT8" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                    SqlValue::Text(row.try_get::<String, _>(i)?)
+                }
+                "BYTEA" => SqlValue::Blob(row.try_get::<Vec<u8>, _>(i)?),
+                other => {
+                    return Err(DbError::Decode(format!(
+                        "column {} holds a value of type {other}",
+                        row.columns()[i].name()
+                    )));
+                }
+            })
+        })
+        .collect()
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+pub(super) async fn migrate(c: &mut PgConnection) -> Result<(), DbError> {
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: MIGRATOR.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    migrator.dangerous_set_table_name("retention_migrations");
+    migrator.run(&mut *c).await?;
+    Ok(())
+}
+
+pub(super) async fn close(c: PgConnection) -> Result<(), DbError> {
+    c.close().await?;
+    Ok(())
+}
+
+pub(super) const NOW: &str =
+    "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+pub(super) const HAS_OWN_TABLES: &str = "SELECT count(*) FROM pg_catalog.pg_tables \
+     WHERE tablename = 'retention_events' AND schemaname = ANY (current_schemas(false))";
+
+// The catalog. Names are matched without regard to case; an exact match wins.
+
+pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND lower(c.relname) = lower(",
+    );
+    q.bind(SqlValue::Text(table.into())).push(") AND ");
+    match schema {
+        Some(s) => {
+            q.push("lower(n.nspname) = lower(")
+                .bind(SqlValue::Text(s.into()))
+                .push(")");
+        }
+        None => {
+            q.push("n.nspname = ANY (current_schemas(false))");
+        }
+    }
+    q.push(" ORDER BY (c.relname = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(") DESC, array_position(current_schemas(false), n.nspname) LIMIT 1");
+    q
+}
+
+const TABLE_OID: &str = "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+     ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?)";
+
+fn bind_table(q: &mut Query, schema: &str, table: &str) {
+    q.params.push(SqlValue::Text(schema.into()));
+    q.params.push(SqlValue::Text(table.into()));
+}
+
+/// (name, type, NOT NULL, position in the primary key or 0)
+pub(super) fn table_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+         coalesce((SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_catalog.pg_index i \
+                   WHERE i.indrelid = a.attrelid AND i.indisprimary), 0) \
+         FROM pg_catalog.pg_attribute a WHERE a.attrelid = {TABLE_OID} \
+         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+    ));
+    bind_table(&mut q, schema, table);
+    q
+}
+
+/// (index, unique, partial, column or NULL for an expression), in column order.
+pub(super) fn index_columns(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT ic.relname::text, i.indisunique, i.indpred IS NOT NULL, a.attname::text \
+         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+         CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+         LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+         WHERE i.indrelid = {TABLE_OID} ORDER BY ic.relname, k.ord"
+    ));
+    bind_table(&mut q, schema, table);
+    q
+}
+
+pub(super) fn table_names(schema: Option<&str>) -> Query {
+    let mut q = Query::new(
+        "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND ",
+    );
+    match schema {
+        Some(s) => {
+            q.push("lower(n.nspname) = lower(")
+                .bind(SqlValue::Text(s.into()))
+                .push(")");
+        }
+        None => {
+            q.push("n.nspname = ANY (current_schemas(false))");
+        }
+    }
+    q.push(" ORDER BY 1");
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(
+            numbered("x = '?' AND \"q?\" = ?"),
+            "x = '?' AND \"q?\" = $1"
+        );
+    }
+}
