@@ -160,8 +160,8 @@ pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
 pub(super) fn table_columns(schema: &str, table: &str) -> Query {
     let mut q = Query::new(
         "SELECT CAST(c.column_name AS CHAR), CAST(c.column_type AS CHAR), c.is_nullable = 'NO', \
-         coalesce((SELECT s.seq_in_index FROM information_schema.statistics s WHERE s.table_schema = c.table_schema \
-                   AND s.table_name = c.table_name AND s.index_name = 'PRIMARY' AND s.column_name = c.column_name), 0) \
+         CAST(coalesce((SELECT s.seq_in_index FROM information_schema.statistics s WHERE s.table_schema = c.table_schema \
+                   AND s.table_name = c.table_name AND s.index_name = 'PRIMARY' AND s.column_name = c.column_name), 0) AS SIGNED) \
          FROM information_schema.columns c WHERE c.table_schema = ",
     );
     q.bind(SqlValue::Text(schema.into()))

@@ -152,7 +152,7 @@ pub(super) const HAS_OWN_TABLES: &str = "SELECT count(*) FROM pg_catalog.pg_tabl
 
 pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
     let mut q = Query::new(
-        "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c \
+        "SELECT n.nspname::text, c.relname::text, c.relkind::text FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND lower(c.relname) = lower(",
     );

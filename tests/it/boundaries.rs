@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
-use crate::support::Shop;
+use crate::support::{Backend, Shop};
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
@@ -42,20 +42,44 @@ enum Encoding {
     IsoOffset,
     IsoNoZone,
     Epoch,
+    /// timestamptz on PostgreSQL.
+    NativeInstant,
+    /// timestamp without zone (PostgreSQL), DATETIME (MariaDB): UTC by convention.
+    NativeLocal,
+}
+
+fn encodings(backend: Backend) -> Vec<Encoding> {
+    let mut all = vec![
+        Encoding::IsoZ,
+        Encoding::IsoOffset,
+        Encoding::IsoNoZone,
+        Encoding::Epoch,
+    ];
+    match backend {
+        Backend::Sqlite => {}
+        Backend::Postgres => all.extend([Encoding::NativeInstant, Encoding::NativeLocal]),
+        Backend::MariaDb => all.push(Encoding::NativeLocal),
+    }
+    all
 }
 
 impl Encoding {
-    fn column_type(self) -> &'static str {
-        match self {
-            Encoding::Epoch => "INTEGER",
-            Encoding::IsoNoZone => "DATETIME",
-            _ => "TEXT",
+    fn column_type(self, backend: Backend) -> &'static str {
+        match (self, backend) {
+            (Encoding::Epoch, _) => "BIGINT",
+            (Encoding::IsoNoZone, Backend::Sqlite) => "DATETIME",
+            (Encoding::NativeInstant, _) => "TIMESTAMPTZ",
+            (Encoding::NativeLocal, Backend::Postgres) => "TIMESTAMP",
+            (Encoding::NativeLocal, _) => "DATETIME",
+            _ => "VARCHAR(40)",
         }
     }
 
     fn literal(self, t: DateTime<Utc>) -> String {
         match self {
-            Encoding::IsoZ => format!("'{}'", t.format("%Y-%m-%dT%H:%M:%SZ")),
+            Encoding::IsoZ | Encoding::NativeInstant => {
+                format!("'{}'", t.format("%Y-%m-%dT%H:%M:%SZ"))
+            }
             Encoding::IsoOffset => {
                 let jakarta = FixedOffset::east_opt(7 * 3600).unwrap();
                 format!(
@@ -63,83 +87,78 @@ impl Encoding {
                     t.with_timezone(&jakarta).format("%Y-%m-%dT%H:%M:%S%:z")
                 )
             }
-            Encoding::IsoNoZone => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S")),
+            Encoding::IsoNoZone | Encoding::NativeLocal => {
+                format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"))
+            }
             Encoding::Epoch => t.timestamp().to_string(),
         }
     }
 
-    fn unreadable(self) -> &'static str {
-        match self {
-            Encoding::Epoch => "'soon'",
-            _ => "'not a date'",
+    /// A value that is no timestamp, where the column can hold one.
+    fn unreadable(self, backend: Backend) -> Option<&'static str> {
+        match (self, backend) {
+            (Encoding::Epoch, Backend::Sqlite) => Some("'soon'"),
+            (Encoding::Epoch | Encoding::NativeInstant | Encoding::NativeLocal, _) => None,
+            _ => Some("'not a date'"),
         }
     }
 }
 
-async fn check_encoding(encoding: Encoding) {
-    let shop = Shop::new(&format!(
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, ts {}, note TEXT); CREATE INDEX t_ts ON t (ts);",
-        encoding.column_type()
-    ))
-    .await;
-    for (now, keep, cutoff) in cases() {
-        let second = Duration::seconds(1);
-        shop.exec(&format!(
-            "DELETE FROM t;
-             INSERT INTO t VALUES (1, {older}, 'older'), (2, {exact}, 'exact'), (3, {younger}, 'younger'),
-                                  (4, NULL, 'null'), (5, {future}, 'future'), (6, {bad}, 'unreadable'),
-                                  (7, {year_older}, 'much older');",
-            older = encoding.literal(cutoff - second),
-            exact = encoding.literal(cutoff),
-            younger = encoding.literal(cutoff + second),
-            future = encoding.literal(now + Duration::days(400)),
-            bad = encoding.unreadable(),
-            year_older = encoding.literal(cutoff - Duration::days(365)),
-        ))
-        .await;
-        let config = shop.config(&format!(
-            "[limits]\nmax_table_fraction = 1.0\n\n[[policy]]\nname = \"p\"\ntable = \"t\"\ntimestamp = \"ts\"\nkeep = \"{keep}\"\naction = \"delete\"\n"
+async fn boundaries(backend: Backend) {
+    let encodings = encodings(backend);
+    let mut schema = String::new();
+    for (i, e) in encodings.iter().enumerate() {
+        schema.push_str(&format!(
+            "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, ts {}, note VARCHAR(20)); CREATE INDEX t{i}_ts ON t{i} (ts);\n",
+            e.column_type(backend)
         ));
-        let report = shop.pass_at(&config, now).await;
-        let p = &report.policies[0];
-        let what = format!("{encoding:?} keep {keep} at {now}");
-        assert_eq!(
-            p.cutoff.as_deref(),
-            Some(retentiond::db::rfc3339(cutoff).as_str()),
-            "{what}"
-        );
-        assert_eq!(p.status.as_str(), "ok", "{what}: {:?}", p.error);
-        assert_eq!(p.rows, 2, "{what}");
-        assert_eq!(p.unreadable, 1, "{what}");
-        let left = shop.rows("SELECT note FROM t ORDER BY id").await;
-        let left: Vec<&str> = left.iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(
-            left,
-            ["exact", "younger", "null", "future", "unreadable"],
-            "{what}"
-        );
+    }
+    let shop = Shop::on(backend, &schema).await;
+    for (i, encoding) in encodings.into_iter().enumerate() {
+        for (now, keep, cutoff) in cases() {
+            let second = Duration::seconds(1);
+            let bad = encoding.unreadable(backend);
+            shop.exec(&format!(
+                "DELETE FROM t{i};
+                 INSERT INTO t{i} VALUES (1, {older}, 'older'), (2, {exact}, 'exact'), (3, {younger}, 'younger'),
+                                         (4, NULL, 'null'), (5, {future}, 'future'), (6, {bad}, 'unreadable'),
+                                         (7, {year_older}, 'much older');",
+                older = encoding.literal(cutoff - second),
+                exact = encoding.literal(cutoff),
+                younger = encoding.literal(cutoff + second),
+                future = encoding.literal(now + Duration::days(400)),
+                bad = bad.unwrap_or("NULL"),
+                year_older = encoding.literal(cutoff - Duration::days(365)),
+            ))
+            .await;
+            let config = shop.config(&format!(
+                "[limits]\nmax_table_fraction = 1.0\n\n[[policy]]\nname = \"p\"\ntable = \"t{i}\"\ntimestamp = \"ts\"\nkeep = \"{keep}\"\naction = \"delete\"\n"
+            ));
+            let report = shop.pass_at(&config, now).await;
+            let p = &report.policies[0];
+            let what = format!("{backend:?} {encoding:?} keep {keep} at {now}");
+            assert_eq!(
+                p.cutoff.as_deref(),
+                Some(retentiond::db::rfc3339(cutoff).as_str()),
+                "{what}"
+            );
+            assert_eq!(p.status.as_str(), "ok", "{what}: {:?}", p.error);
+            assert_eq!(p.rows, 2, "{what}");
+            assert_eq!(p.unreadable, u64::from(bad.is_some()), "{what}");
+            let left = shop
+                .rows(&format!("SELECT note FROM t{i} ORDER BY id"))
+                .await;
+            let left: Vec<&str> = left.iter().map(|r| r[0].as_str()).collect();
+            assert_eq!(
+                left,
+                ["exact", "younger", "null", "future", "unreadable"],
+                "{what}"
+            );
+        }
     }
 }
 
-#[tokio::test]
-async fn iso_text_with_z() {
-    check_encoding(Encoding::IsoZ).await;
-}
-
-#[tokio::test]
-async fn iso_text_with_an_offset() {
-    check_encoding(Encoding::IsoOffset).await;
-}
-
-#[tokio::test]
-async fn iso_text_without_a_zone_is_utc() {
-    check_encoding(Encoding::IsoNoZone).await;
-}
-
-#[tokio::test]
-async fn epoch_seconds() {
-    check_encoding(Encoding::Epoch).await;
-}
+on_every_backend!(boundaries);
 
 #[tokio::test]
 async fn check_detects_each_encoding() {

@@ -1,4 +1,8 @@
-//! Integration tests against real SQLite files, through the library and the binary.
+//! Integration tests against real databases: SQLite files, and PostgreSQL and
+//! MariaDB servers that `servers` starts for the run.
+
+#[macro_use]
+mod support;
 
 mod audit;
 mod boundaries;
@@ -7,5 +11,5 @@ mod cli;
 mod configs;
 mod crash;
 mod guards;
+mod servers;
 mod strategies;
-mod support;

@@ -7,9 +7,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use retentiond::config::{self, Config};
 use retentiond::db::{Access, Db};
 use retentiond::purge::{self, Clock, PassOptions, PassReport, Trigger};
+use sqlx::AnyConnection;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 use tempfile::TempDir;
+
+use crate::servers;
 
 /// The instant every fixed-clock test runs at: a 29 February, so that one year
 /// back lands on 28 February and 26 months back on 29 December.
@@ -17,45 +20,116 @@ pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2028, 2, 29, 12, 0, 0).unwrap()
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MariaDb,
+}
+
 pub struct Shop {
+    pub backend: Backend,
     pub dir: TempDir,
+    /// The SQLite file (on other backends, a path that is never created).
     pub db_path: PathBuf,
     pub config_path: PathBuf,
+    /// The URL the tests' own connections use.
+    pub url: String,
+    /// The URL written into retention.toml.
+    config_url: String,
+}
+
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
 }
 
 impl Shop {
     /// A new SQLite database holding `schema`.
     pub async fn new(schema: &str) -> Shop {
+        Shop::on(Backend::Sqlite, schema).await
+    }
+
+    /// A new, empty database on `backend`, holding `schema` (portable DDL).
+    pub async fn on(backend: Backend, schema: &str) -> Shop {
+        install_drivers();
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("shop.db");
-        let mut conn = SqliteConnectOptions::new()
-            .filename(&db_path)
-            .create_if_missing(true)
-            .connect()
-            .await
-            .expect("create test database");
-        sqlx::raw_sql(AssertSqlSafe(schema.to_string()))
-            .execute(&mut conn)
-            .await
-            .expect("schema");
-        conn.close().await.unwrap();
         let config_path = dir.path().join("retention.toml");
-        Shop {
+        let (url, config_url) = match backend {
+            Backend::Sqlite => {
+                let c = SqliteConnectOptions::new()
+                    .filename(&db_path)
+                    .create_if_missing(true)
+                    .connect()
+                    .await
+                    .expect("create test database");
+                c.close().await.unwrap();
+                (
+                    format!("sqlite://{}", db_path.display()),
+                    "sqlite://shop.db".to_string(),
+                )
+            }
+            Backend::Postgres => {
+                let port = servers::postgres().port;
+                let name = servers::database_name();
+                let mut admin = AnyConnection::connect(&format!(
+                    "postgres://postgres@127.0.0.1:{port}/postgres"
+                ))
+                .await
+                .expect("connect to PostgreSQL");
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create database");
+                admin.close().await.unwrap();
+                let url = format!("postgres://postgres@127.0.0.1:{port}/{name}");
+                (url.clone(), url)
+            }
+            Backend::MariaDb => {
+                let port = servers::mariadb().port;
+                let name = servers::database_name();
+                let mut admin =
+                    AnyConnection::connect(&format!("mysql://root@127.0.0.1:{port}/mysql"))
+                        .await
+                        .expect("connect to MariaDB");
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create database");
+                admin.close().await.unwrap();
+                let url = format!("mysql://root@127.0.0.1:{port}/{name}");
+                (url.clone(), url)
+            }
+        };
+        let shop = Shop {
+            backend,
             dir,
             db_path,
             config_path,
+            url,
+            config_url,
+        };
+        if !schema.trim().is_empty() {
+            shop.exec(schema).await;
         }
+        shop
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The URL as retention.toml holds it.
+    pub fn config_url(&self) -> &str {
+        &self.config_url
+    }
+
     /// Writes retention.toml: a [database] section for this shop, then `rest`.
     pub fn write_config(&self, rest: &str) {
         std::fs::write(
             &self.config_path,
-            format!("[database]\nurl = \"sqlite://shop.db\"\n\n{rest}"),
+            format!("[database]\nurl = \"{}\"\n\n{rest}", self.config_url),
         )
         .expect("write config");
     }
@@ -65,12 +139,22 @@ impl Shop {
         config::load(&self.config_path).unwrap_or_else(|e| panic!("config: {e}"))
     }
 
-    pub async fn conn(&self) -> SqliteConnection {
-        SqliteConnectOptions::new()
-            .filename(&self.db_path)
-            .connect()
+    /// The tests' own connection. On MariaDB it quotes like the others (`"col"`) and
+    /// concatenates with `||`.
+    pub async fn conn(&self) -> AnyConnection {
+        install_drivers();
+        let mut c = AnyConnection::connect(&self.url)
             .await
-            .expect("open test database")
+            .expect("open test database");
+        if self.backend == Backend::MariaDb {
+            sqlx::query(
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES,PIPES_AS_CONCAT')",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+        c
     }
 
     pub async fn exec(&self, sql: &str) {
@@ -82,22 +166,34 @@ impl Shop {
         c.close().await.unwrap();
     }
 
+    /// The first column of the first row, as a whole number (NULL as 0).
     pub async fn int(&self, sql: &str) -> i64 {
-        let mut c = self.conn().await;
-        let row = sqlx::query(AssertSqlSafe(sql.to_string()))
-            .fetch_one(&mut c)
+        self.ints(sql).await.first().copied().unwrap_or(0)
+    }
+
+    /// The first column of every row, as whole numbers: sum them in Rust, since SQL
+    /// sums come back as a different numeric type on every backend.
+    pub async fn ints(&self, sql: &str) -> Vec<i64> {
+        self.rows(sql)
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let v: Option<i64> = row.get(0);
-        c.close().await.unwrap();
-        v.unwrap_or(0)
+            .iter()
+            .map(|r| r[0].parse::<f64>().map(|x| x as i64).unwrap_or(0))
+            .collect()
+    }
+
+    /// An expression reading `column` as text on this backend.
+    pub fn text(&self, column: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => column.to_string(),
+            Backend::Postgres => format!("CAST({column} AS text)"),
+            Backend::MariaDb => format!("CAST({column} AS CHAR)"),
+        }
     }
 
     /// Each row of `sql`, its columns rendered as text (NULL as "NULL").
     pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
         let mut c = self.conn().await;
-        let q = format!("SELECT * FROM ({sql})");
-        let rows = sqlx::query(AssertSqlSafe(q))
+        let rows = sqlx::query(AssertSqlSafe(sql.to_string()))
             .fetch_all(&mut c)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -106,19 +202,46 @@ impl Shop {
             .map(|r| {
                 (0..r.len())
                     .map(|i| {
-                        if let Ok(Some(s)) = r.try_get_unchecked::<Option<String>, _>(i) {
-                            return s;
+                        if let Ok(v) = r.try_get::<Option<String>, _>(i) {
+                            return v.unwrap_or_else(|| "NULL".into());
                         }
-                        match r.try_get_unchecked::<Option<i64>, _>(i) {
-                            Ok(Some(n)) => n.to_string(),
-                            _ => "NULL".to_string(),
+                        if let Ok(v) = r.try_get::<Option<i64>, _>(i) {
+                            return v.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into());
                         }
+                        if let Ok(v) = r.try_get::<Option<i32>, _>(i) {
+                            return v.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into());
+                        }
+                        if let Ok(v) = r.try_get::<Option<f64>, _>(i) {
+                            return v.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into());
+                        }
+                        if let Ok(v) = r.try_get::<Option<bool>, _>(i) {
+                            return v
+                                .map(|b| i64::from(b).to_string())
+                                .unwrap_or_else(|| "NULL".into());
+                        }
+                        panic!(
+                            "{sql}: column {i} has a type the tests cannot read; cast it to text"
+                        )
                     })
                     .collect()
             })
             .collect();
         c.close().await.unwrap();
         out
+    }
+
+    /// Whether retentiond's own tables exist yet.
+    pub async fn has_own_tables(&self) -> bool {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT count(*) FROM sqlite_master WHERE name = 'retention_events'",
+            Backend::Postgres => {
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'retention_events'"
+            }
+            Backend::MariaDb => {
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = database() AND table_name = 'retention_events'"
+            }
+        };
+        self.int(sql).await > 0
     }
 
     pub async fn db(&self, config: &Config) -> Db {
@@ -185,4 +308,31 @@ impl Shop {
     pub fn config_loaded(&self) -> Config {
         config::load(&self.config_path).expect("config")
     }
+}
+
+/// Runs one test function on every backend: `on_every_backend!(name);` makes
+/// `name::sqlite`, `name::postgres` and `name::mariadb`.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use crate::support::Backend;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(Backend::Sqlite).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(Backend::Postgres).await
+                }
+
+                #[tokio::test]
+                async fn mariadb() {
+                    super::$name(Backend::MariaDb).await
+                }
+            }
+        )*
+    };
 }

@@ -1,0 +1,324 @@
+//! Real PostgreSQL and MariaDB servers for the tests: started once per test binary
+//! from Debian's packages, each in a temporary directory, on loopback, as an
+//! unprivileged user when the tests run as root (PostgreSQL refuses root), and
+//! stopped when the test binary exits, however it exits.
+//!
+//! A server runs under a small shell supervisor whose standard input is a pipe from
+//! this process. When this process ends, even by SIGKILL, the kernel closes the pipe,
+//! the supervisor's `read` returns, and it stops the server and removes its directory.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub port: u16,
+    /// Keeps the supervisor's stdin open for as long as this process lives.
+    _supervisor: Mutex<Child>,
+}
+
+static POSTGRES: OnceLock<Result<Server, String>> = OnceLock::new();
+static MARIADB: OnceLock<Result<Server, String>> = OnceLock::new();
+static INSTALL: Mutex<()> = Mutex::new(());
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+const INSTALL_HINT: &str = "install the servers with: apt-get install postgresql mariadb-server";
+
+pub fn postgres() -> &'static Server {
+    match POSTGRES.get_or_init(start_postgres) {
+        Ok(s) => s,
+        Err(e) => panic!(
+            "PostgreSQL is needed for this test and could not be started: {e}\n{INSTALL_HINT}"
+        ),
+    }
+}
+
+pub fn mariadb() -> &'static Server {
+    match MARIADB.get_or_init(start_mariadb) {
+        Ok(s) => s,
+        Err(e) => {
+            panic!("MariaDB is needed for this test and could not be started: {e}\n{INSTALL_HINT}")
+        }
+    }
+}
+
+/// A new database name, unique in this test run.
+pub fn database_name() -> String {
+    format!(
+        "t{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// (uid, gid) of a system user, from /etc/passwd.
+fn user(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&name))
+            .then(|| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))?
+    })
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// Installs a Debian package when its binary is missing and we may (root, apt-get):
+/// README's one test command then works on a fresh machine too.
+fn ensure_installed(
+    binary: &dyn Fn() -> Option<PathBuf>,
+    package: &str,
+) -> Result<PathBuf, String> {
+    if let Some(p) = binary() {
+        return Ok(p);
+    }
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = binary() {
+        return Ok(p);
+    }
+    if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!("{package} is not installed"));
+    }
+    eprintln!("installing {package} from Debian's packages for the tests");
+    let install = |update: bool| {
+        if update {
+            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+        }
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    if !install(false) && !install(true) {
+        return Err(format!("apt-get install {package} failed"));
+    }
+    binary().ok_or_else(|| format!("{package} installed, but its server binary is still missing"))
+}
+
+/// A temporary directory owned by `owner` (when root).
+fn server_dir(owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("retentiond-test-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| format!("chown {}: {e}", dir.display()))?;
+    }
+    Ok(dir)
+}
+
+fn as_user(cmd: &mut Command, owner: Option<(u32, u32)>) -> &mut Command {
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
+}
+
+/// Starts `server` (argv) under the supervisor and waits for `ready` in its log.
+fn supervise(
+    dir: &Path,
+    owner: Option<(u32, u32)>,
+    server: &[String],
+    ready: &str,
+) -> Result<Child, String> {
+    let log = dir.join("server.log");
+    let quoted: Vec<String> = server
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let script = format!(
+        "{} > '{log}' 2>&1 & pid=$!\nread _ignored\nkill -TERM $pid 2>/dev/null\nwait $pid\nrm -rf '{dir}'\n",
+        quoted.join(" "),
+        log = log.display(),
+        dir = dir.display()
+    );
+    let child = as_user(Command::new("sh").arg("-c").arg(script), owner)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the server supervisor: {e}"))?;
+    let started = Instant::now();
+    loop {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        if text.contains(ready) {
+            return Ok(child);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            return Err(format!(
+                "not ready after 60 s; its log ends:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn newest(glob_dir: &str, suffix: &str) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(glob_dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join(suffix))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn start_postgres() -> Result<Server, String> {
+    let bin = ensure_installed(
+        &|| newest("/usr/lib/postgresql", "bin/postgres"),
+        "postgresql",
+    )?;
+    let bin_dir = bin.parent().expect("bin dir").to_path_buf();
+    let owner = if is_root() {
+        Some(
+            user("postgres")
+                .or_else(|| user("nobody"))
+                .ok_or("no unprivileged user to run PostgreSQL")?,
+        )
+    } else {
+        None
+    };
+    let dir = server_dir(owner)?;
+    let data = dir.join("data");
+    let out = as_user(&mut Command::new(bin_dir.join("initdb")), owner)
+        .args([
+            "-D",
+            &data.display().to_string(),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let port = free_port()?;
+    let args: Vec<String> = vec![
+        bin.display().to_string(),
+        "-D".into(),
+        data.display().to_string(),
+        "-k".into(),
+        dir.display().to_string(),
+        "-h".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        // A test server: speed over durability.
+        "-c".into(),
+        "fsync=off".into(),
+        "-c".into(),
+        "synchronous_commit=off".into(),
+        "-c".into(),
+        "full_page_writes=off".into(),
+        "-c".into(),
+        "max_connections=200".into(),
+    ];
+    let child = supervise(&dir, owner, &args, "ready to accept connections")?;
+    Ok(Server {
+        port,
+        _supervisor: Mutex::new(child),
+    })
+}
+
+fn start_mariadb() -> Result<Server, String> {
+    let bin = ensure_installed(
+        &|| {
+            ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+        },
+        "mariadb-server",
+    )?;
+    let install_db = ["/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .ok_or("mariadb-install-db is missing")?;
+    let owner = if is_root() {
+        Some(
+            user("mysql")
+                .or_else(|| user("nobody"))
+                .ok_or("no unprivileged user to run MariaDB")?,
+        )
+    } else {
+        None
+    };
+    let dir = server_dir(owner)?;
+    let data = dir.join("data");
+    let out = as_user(&mut Command::new(&install_db), owner)
+        .args([
+            "--no-defaults",
+            &format!("--datadir={}", data.display()),
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("mariadb-install-db: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "mariadb-install-db failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let port = free_port()?;
+    let args: Vec<String> = vec![
+        bin.display().to_string(),
+        "--no-defaults".into(),
+        format!("--datadir={}", data.display()),
+        format!("--socket={}", dir.join("mysqld.sock").display()),
+        format!("--pid-file={}", dir.join("mysqld.pid").display()),
+        format!("--port={port}"),
+        "--bind-address=127.0.0.1".into(),
+        "--skip-name-resolve".into(),
+        "--skip-log-bin".into(),
+        "--innodb-buffer-pool-size=128M".into(),
+        "--innodb-flush-log-at-trx-commit=0".into(),
+        "--max-connections=300".into(),
+    ];
+    let child = supervise(&dir, owner, &args, "ready for connections")?;
+    Ok(Server {
+        port,
+        _supervisor: Mutex::new(child),
+    })
+}
