@@ -44,9 +44,16 @@ pub fn apply(strategy: Strategy, value: &SqlValue, key: Option<&HmacKey>) -> Sql
                 SqlValue::Real(secs) => truncate_epoch(*secs as i64, month)
                     .map(SqlValue::Int)
                     .unwrap_or(SqlValue::Null),
-                SqlValue::Text(s) => truncate_text_date(s, month)
-                    .map(SqlValue::Text)
-                    .unwrap_or(SqlValue::Null),
+                // PostgreSQL and MySQL hand every value over as text: an epoch column
+                // arrives as digits, which no ISO date is.
+                SqlValue::Text(s) => match s.trim().parse::<f64>() {
+                    Ok(secs) => truncate_epoch(secs as i64, month)
+                        .map(|t| SqlValue::Text(t.to_string()))
+                        .unwrap_or(SqlValue::Null),
+                    Err(_) => truncate_text_date(s, month)
+                        .map(SqlValue::Text)
+                        .unwrap_or(SqlValue::Null),
+                },
                 SqlValue::Blob(_) | SqlValue::Null => SqlValue::Null,
             }
         }

@@ -734,10 +734,18 @@ impl Target {
         order_cols.extend(self.key.iter().cloned());
         let order: Vec<&str> = order_cols.iter().map(|c| c.quoted.as_str()).collect();
         let order = order.join(", ");
-        let mut read: Vec<String> = order_cols.iter().map(|c| self.read(c)).collect();
+        let mut read: Vec<&Col> = order_cols.iter().collect();
         if self.action == Action::Anonymize {
-            read.extend(self.anonymize.iter().map(|(c, _)| self.read(c)));
+            read.extend(self.anonymize.iter().map(|(c, _)| c));
         }
+        // Each read gets an alias of its own: PostgreSQL resolves ORDER BY names to
+        // output columns first, and `CAST(id AS text)` would otherwise keep the name
+        // `id` and sort the keys as text.
+        let read: Vec<String> = read
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
+            .collect();
         let mut q = Query::new(format!(
             "SELECT {} FROM {} WHERE ",
             read.join(", "),
