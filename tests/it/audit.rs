@@ -1,16 +1,26 @@
 //! The audit trail: every purged row counted once, and `audit verify` naming the
 //! first event that was edited, deleted or reordered.
 
-use crate::support::{Shop, now, stdout};
+use crate::support::{Backend, Shop, now, stdout};
 
-async fn shop_with_events() -> Shop {
-    let shop =
-        Shop::new("CREATE TABLE t (id INTEGER PRIMARY KEY, ts TEXT); CREATE INDEX t_ts ON t (ts);")
-            .await;
+on_every_backend!(
+    an_intact_trail_verifies_and_counts_every_row,
+    an_edited_event_is_named,
+    a_deleted_event_is_named,
+    reordered_events_are_named,
+    a_rehashed_forgery_breaks_the_next_link,
+);
+
+async fn shop_with_events(backend: Backend) -> Shop {
+    let shop = Shop::on(
+        backend,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, ts VARCHAR(40)); CREATE INDEX t_ts ON t (ts);",
+    )
+    .await;
     let mut sql = String::new();
     for i in 0..50 {
         sql.push_str(&format!(
-            "INSERT INTO t (ts) VALUES ('20{:02}-01-01T00:00:00Z');",
+            "INSERT INTO t (id, ts) VALUES ({i}, '20{:02}-01-01T00:00:00Z');",
             if i < 30 { 10 } else { 99 }
         ));
     }
@@ -31,13 +41,18 @@ fn verify(shop: &Shop) -> (Option<i32>, String) {
     (out.status.code(), stdout(&out))
 }
 
-#[tokio::test]
-async fn an_intact_trail_verifies_and_counts_every_row() {
-    let shop = shop_with_events().await;
+async fn an_intact_trail_verifies_and_counts_every_row(backend: Backend) {
+    let shop = shop_with_events(backend).await;
     let (code, text) = verify(&shop);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("6 events verified"), "{text}");
-    assert_eq!(shop.int("SELECT sum(rows) FROM retention_events").await, 30);
+    assert_eq!(
+        shop.ints("SELECT \"rows\" FROM retention_events")
+            .await
+            .iter()
+            .sum::<i64>(),
+        30
+    );
     assert_eq!(shop.int("SELECT count(*) FROM t").await, 20);
     let json: serde_json::Value =
         serde_json::from_slice(&shop.cli(&["audit", "verify", "--format", "json"]).stdout).unwrap();
@@ -46,10 +61,9 @@ async fn an_intact_trail_verifies_and_counts_every_row() {
     assert_eq!(json["head"].as_str().unwrap().len(), 64);
 }
 
-#[tokio::test]
-async fn an_edited_event_is_named() {
-    let shop = shop_with_events().await;
-    shop.exec("UPDATE retention_events SET rows = rows - 1 WHERE id = 3;")
+async fn an_edited_event_is_named(backend: Backend) {
+    let shop = shop_with_events(backend).await;
+    shop.exec("UPDATE retention_events SET \"rows\" = \"rows\" - 1 WHERE id = 3;")
         .await;
     let (code, text) = verify(&shop);
     assert_eq!(code, Some(1));
@@ -59,9 +73,8 @@ async fn an_edited_event_is_named() {
     );
 }
 
-#[tokio::test]
-async fn a_deleted_event_is_named() {
-    let shop = shop_with_events().await;
+async fn a_deleted_event_is_named(backend: Backend) {
+    let shop = shop_with_events(backend).await;
     shop.exec("DELETE FROM retention_events WHERE id = 3;")
         .await;
     let (code, text) = verify(&shop);
@@ -72,9 +85,8 @@ async fn a_deleted_event_is_named() {
     );
 }
 
-#[tokio::test]
-async fn reordered_events_are_named() {
-    let shop = shop_with_events().await;
+async fn reordered_events_are_named(backend: Backend) {
+    let shop = shop_with_events(backend).await;
     shop.exec(
         "UPDATE retention_events SET id = -3 WHERE id = 3;
          UPDATE retention_events SET id = 3 WHERE id = 4;
@@ -86,9 +98,8 @@ async fn reordered_events_are_named() {
     assert!(text.contains("event 3"), "{text}");
 }
 
-#[tokio::test]
-async fn a_rehashed_forgery_breaks_the_next_link() {
-    let shop = shop_with_events().await;
+async fn a_rehashed_forgery_breaks_the_next_link(backend: Backend) {
+    let shop = shop_with_events(backend).await;
     // A forger who recomputes the hash of the event they edit still breaks the chain.
     let mut db = shop.db(&shop.config_loaded()).await;
     let mut e = db.events_after(1, 1).await.unwrap().remove(0);
@@ -96,7 +107,7 @@ async fn a_rehashed_forgery_breaks_the_next_link() {
     e.rows = 0;
     let forged = e.compute_hash();
     shop.exec(&format!(
-        "UPDATE retention_events SET rows = 0, hash = '{forged}' WHERE id = 2;"
+        "UPDATE retention_events SET \"rows\" = 0, hash = '{forged}' WHERE id = 2;"
     ))
     .await;
     let (code, text) = verify(&shop);

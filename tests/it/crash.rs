@@ -6,26 +6,28 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 
-use crate::support::{Shop, run_cli, stderr};
+use crate::support::{Backend, Shop, run_cli, stderr};
+
+on_every_backend!(sigkill_at_random_moments_then_a_complete_pass);
 
 const EXPIRED: i64 = 40_000;
 const YOUNG: i64 = 10_000;
 
-#[tokio::test]
-async fn sigkill_at_random_moments_then_a_complete_pass() {
-    let shop = Shop::new(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, payload TEXT);
+async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
+    let shop = Shop::on(
+        backend,
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL, payload VARCHAR(40));
          CREATE INDEX events_at ON events (at);
-         CREATE TABLE visits (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, ip TEXT, anonymized_at TEXT);
+         CREATE TABLE visits (id INTEGER PRIMARY KEY, at BIGINT NOT NULL, ip VARCHAR(40), anonymized_at VARCHAR(40));
          CREATE INDEX visits_at ON visits (at);",
     )
     .await;
     shop.exec(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
-         INSERT INTO events (id, at, payload)
-         SELECT i, CASE WHEN i <= {EXPIRED} THEN '2015-06-01T00:00:00Z' ELSE '2099-06-01T00:00:00Z' END, 'payload-' || i FROM n;
+        "INSERT INTO events (id, at, payload)
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
+         SELECT i, CASE WHEN i <= {EXPIRED} THEN '2015-06-01T00:00:00Z' ELSE '2099-06-01T00:00:00Z' END, 'payload-' || i FROM n;
          INSERT INTO visits (id, at, ip)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
          SELECT i, CASE WHEN i <= {EXPIRED} THEN 1433116800 ELSE 4084041600 END, '198.51.100.' || (i % 250 + 1) FROM n;",
         total = EXPIRED + YOUNG
     ))
@@ -37,7 +39,7 @@ async fn sigkill_at_random_moments_then_a_complete_pass() {
          [policy.anonymize]\nip = \"truncate_ip\"\n",
     );
     let young_before = shop
-        .rows("SELECT count(*), sum(length(payload)), max(payload) FROM events WHERE id > 40000")
+        .rows("SELECT id, at, payload FROM events WHERE id > 40000 ORDER BY id")
         .await;
 
     let seed: u64 = std::env::var("RETENTIOND_TEST_SEED")
@@ -110,24 +112,24 @@ async fn sigkill_at_random_moments_then_a_complete_pass() {
 }
 
 async fn check_invariants(shop: &Shop, young_before: &[Vec<String>]) {
-    if shop
-        .int("SELECT count(*) FROM sqlite_master WHERE name = 'retention_events'")
-        .await
-        == 0
-    {
+    if !shop.has_own_tables().await {
         return; // killed before the first migration committed
     }
     let gone = EXPIRED + YOUNG - shop.int("SELECT count(*) FROM events").await;
-    let counted = shop
-        .int("SELECT coalesce(sum(rows), 0) FROM retention_events WHERE policy = 'events'")
-        .await;
+    let counted: i64 = shop
+        .ints("SELECT \"rows\" FROM retention_events WHERE policy = 'events'")
+        .await
+        .iter()
+        .sum();
     assert_eq!(gone, counted, "rows gone == rows the audit trail counts");
     let anonymised = shop
         .int("SELECT count(*) FROM visits WHERE anonymized_at IS NOT NULL")
         .await;
-    let counted = shop
-        .int("SELECT coalesce(sum(rows), 0) FROM retention_events WHERE policy = 'visits'")
-        .await;
+    let counted: i64 = shop
+        .ints("SELECT \"rows\" FROM retention_events WHERE policy = 'visits'")
+        .await
+        .iter()
+        .sum();
     assert_eq!(
         anonymised, counted,
         "rows anonymised == rows the audit trail counts"
@@ -142,9 +144,7 @@ async fn check_invariants(shop: &Shop, young_before: &[Vec<String>]) {
     );
     assert_eq!(
         &shop
-            .rows(
-                "SELECT count(*), sum(length(payload)), max(payload) FROM events WHERE id > 40000"
-            )
+            .rows("SELECT id, at, payload FROM events WHERE id > 40000 ORDER BY id")
             .await,
         young_before
     );
