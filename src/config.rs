@@ -64,6 +64,25 @@ pub struct DatabaseSettings {
     pub timeouts: Timeouts,
     /// Wait before a batch while any replica replays more than this far behind.
     pub max_replica_lag: Option<Duration>,
+    pub retry: Retry,
+}
+
+/// How a batch that timed out, or lost its connection, is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries after the first; then the policy is recorded as failed.
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles for each one after.
+    pub backoff: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 5,
+            backoff: Duration::from_secs(1),
+        }
+    }
 }
 
 /// Per-transaction limits for live databases, from `[database]`.
@@ -324,6 +343,8 @@ const DATABASE_KEYS: &[&str] = &[
     "lock_timeout",
     "statement_timeout",
     "max_replica_lag",
+    "retries",
+    "retry_backoff",
 ];
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const ANONYMIZE_KEYS: &[&str] = &["key_file"];
@@ -361,6 +382,7 @@ fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) 
                 base_dir: base_dir.to_path_buf(),
                 timeouts: Timeouts::default(),
                 max_replica_lag: None,
+                retry: Retry::default(),
             }),
             None => {
                 cx.problem(
@@ -477,6 +499,22 @@ fn database(
         timeouts.statement = d;
     }
     let max_replica_lag = get(t, "max_replica_lag").and_then(|v| cx.duration(v, "max_replica_lag"));
+    let mut retry = Retry::default();
+    if let Some(v) = get(t, "retries")
+        && let Some(n) = cx.integer(v, "retries")
+    {
+        match u32::try_from(n) {
+            Ok(n) if n <= 20 => retry.attempts = n,
+            _ => cx.problem(
+                v.span(),
+                format!("retries {n} is out of range"),
+                Some("a whole number from 0 to 20".into()),
+            ),
+        }
+    }
+    if let Some(d) = get(t, "retry_backoff").and_then(|v| cx.duration(v, "retry_backoff")) {
+        retry.backoff = d;
+    }
     let url = get(t, "url").and_then(|v| cx.string(v, "url").map(|s| (s, v.span())));
     let url_file = get(t, "url_file").and_then(|v| cx.string(v, "url_file").map(|s| (s, v.span())));
     let base = base_dir.to_path_buf();
@@ -495,6 +533,7 @@ fn database(
             base_dir: base,
             timeouts,
             max_replica_lag,
+            retry,
         });
     }
     match (url, url_file) {
@@ -506,6 +545,7 @@ fn database(
                 base_dir: base,
                 timeouts,
                 max_replica_lag,
+                retry,
             })
         }
         (None, Some((file, span))) => {
@@ -527,6 +567,7 @@ fn database(
                         base_dir: base,
                         timeouts,
                         max_replica_lag,
+                        retry,
                     })
                 }
                 Err(e) => {

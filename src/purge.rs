@@ -335,6 +335,9 @@ pub async fn run_pass(
         if opts.stop.load(Ordering::SeqCst) {
             break;
         }
+        if let Err(e) = db.ensure_connected(config.database.retry).await {
+            tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "the database cannot be reached");
+        }
         let outcome = run_policy(db, config, p, opts, run_id, database_now).await;
         log_outcome(&outcome);
         let record = PolicyRunRecord {
@@ -369,6 +372,7 @@ pub async fn run_pass(
         policies: outcomes,
     };
     vacuum_if_needed(db, config, &report).await;
+    db.ensure_connected(config.database.retry).await?;
     let failures: Vec<String> = report
         .policies
         .iter()
@@ -546,7 +550,9 @@ async fn purge_policy(
 
     let batch_size = config.limits.batch_size;
     let key_len = target.key_len();
+    let retry = config.database.retry;
     let mut cursor: Option<db::Cursor> = None;
+    let mut attempt = 0;
     loop {
         if opts.stop.load(Ordering::SeqCst) {
             return Err((
@@ -557,29 +563,43 @@ async fn purge_policy(
                 ),
             ));
         }
-        db.begin_write().await.map_err(failed)?;
-        let batch = run_batch(
-            db,
-            config,
-            p,
-            &target,
-            run_id,
-            cutoff,
-            cursor.as_ref(),
-            batch_size,
-            key_len,
-        )
+        let batch = async {
+            db.begin_write().await?;
+            let result = run_batch(
+                db,
+                config,
+                p,
+                &target,
+                run_id,
+                cutoff,
+                cursor.as_ref(),
+                batch_size,
+                key_len,
+            )
+            .await;
+            match result {
+                Ok(Some(done)) => match db.commit().await {
+                    Ok(()) => Ok(Some(done)),
+                    Err(e) => {
+                        db.rollback().await;
+                        Err(e)
+                    }
+                },
+                Ok(None) => {
+                    db.rollback().await;
+                    Ok(None)
+                }
+                Err(e) => {
+                    db.rollback().await;
+                    Err(e)
+                }
+            }
+        }
         .await;
         match batch {
-            Ok(None) => {
-                db.rollback().await;
-                return Ok(());
-            }
+            Ok(None) => return Ok(()),
             Ok(Some((rows, children, next))) => {
-                if let Err(e) = db.commit().await {
-                    db.rollback().await;
-                    return Err(failed(e));
-                }
+                attempt = 0;
                 outcome.rows += rows;
                 outcome.batches += 1;
                 for (t, n) in children {
@@ -588,10 +608,22 @@ async fn purge_policy(
                 cursor = Some(next);
                 tracing::debug!(policy = %p.name, batch = outcome.batches, rows, "batch committed");
             }
-            Err(e) => {
-                db.rollback().await;
-                return Err(failed(e));
+            Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
+                attempt += 1;
+                let wait = retry.backoff * 2u32.saturating_pow(attempt - 1);
+                tracing::warn!(
+                    policy = %p.name, table = %target.table_name, attempt, of = retry.attempts,
+                    wait_ms = wait.as_millis() as u64, error = %e,
+                    "batch rolled back; retrying"
+                );
+                tokio::time::sleep(wait).await;
+                if e.is_connection_lost()
+                    && let Err(e) = db.reconnect().await
+                {
+                    tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
+                }
             }
+            Err(e) => return Err(failed(e)),
         }
     }
 }

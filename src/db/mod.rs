@@ -141,7 +141,11 @@ impl DbError {
         let DbError::Sql(sqlx::Error::Database(e)) = self else {
             return false;
         };
-        let code = e.code().map(|c| c.into_owned()).unwrap_or_default();
+        // MySQL reports most errors as SQLSTATE HY000; its error number tells them apart.
+        let code = match e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            Some(m) => m.number().to_string(),
+            None => e.code().map(|c| c.into_owned()).unwrap_or_default(),
+        };
         matches!(
             code.as_str(),
             // PostgreSQL: lock_not_available, query_canceled (statement_timeout)
@@ -183,6 +187,8 @@ pub struct Db {
     label: String,
     conn: Conn,
     timeouts: Timeouts,
+    /// What it was opened with, to reconnect after the server went away.
+    reopen: Option<(DatabaseSettings, Access)>,
 }
 
 enum Conn {
@@ -214,7 +220,7 @@ impl Db {
         let (label, conn) = match backend {
             Backend::Sqlite => {
                 let path = sqlite::path_of(&settings.url, &settings.base_dir)?;
-                let conn = sqlite::connect(&path, access).await?;
+                let conn = sqlite::connect(&path, access, timeouts.lock).await?;
                 (path.display().to_string(), Conn::Sqlite(conn))
             }
             Backend::Postgres => (
@@ -231,7 +237,44 @@ impl Db {
             label,
             conn,
             timeouts,
+            reopen: Some((settings.clone(), access)),
         })
+    }
+
+    /// Checks the connection with a trivial query; reconnects (with `retry`'s
+    /// backoff) if the server went away since the last statement.
+    pub async fn ensure_connected(&mut self, retry: crate::config::Retry) -> Result<(), DbError> {
+        let mut attempt = 0;
+        loop {
+            let alive = self.fetch(&Query::new("SELECT 1")).await;
+            let err = match alive {
+                Ok(_) => return Ok(()),
+                Err(e) if !e.is_connection_lost() => return Err(e),
+                Err(e) => e,
+            };
+            if attempt >= retry.attempts {
+                return Err(err);
+            }
+            attempt += 1;
+            tokio::time::sleep(retry.backoff * 2u32.saturating_pow(attempt - 1)).await;
+            if let Err(e) = self.reconnect().await {
+                tracing::warn!(database = %self.label, attempt, error = %e, "reconnecting failed");
+            }
+        }
+    }
+
+    /// Replaces a connection that died (a server restart, a network cut) with a new
+    /// one. Whatever transaction was open is gone: the server rolled it back.
+    pub async fn reconnect(&mut self) -> Result<(), DbError> {
+        let Some((settings, access)) = self.reopen.clone() else {
+            return Err(DbError::Unsupported(
+                "this connection cannot be reopened".into(),
+            ));
+        };
+        let fresh = Db::open(&settings, access).await?;
+        self.conn = fresh.conn;
+        tracing::info!(database = %self.label, "reconnected");
+        Ok(())
     }
 
     /// Opens a SQLite file, creating it if needed: for `demo` only.
@@ -242,6 +285,7 @@ impl Db {
             label: path.display().to_string(),
             conn: Conn::Sqlite(conn),
             timeouts: Timeouts::default(),
+            reopen: None,
         })
     }
 

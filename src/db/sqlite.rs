@@ -34,10 +34,11 @@ pub(super) fn path_of(url: &str, base_dir: &Path) -> Result<PathBuf, DbError> {
     })
 }
 
-fn options(path: &Path) -> SqliteConnectOptions {
+fn options(path: &Path, lock_timeout: Duration) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
-        .busy_timeout(Duration::from_secs(10))
+        // How long a statement waits for another writer, like lock_timeout elsewhere.
+        .busy_timeout(lock_timeout)
         // Zero deleted content in place, so a purged value is not left readable in
         // free pages of the file.
         .pragma("secure_delete", "ON")
@@ -46,7 +47,11 @@ fn options(path: &Path) -> SqliteConnectOptions {
         .foreign_keys(true)
 }
 
-pub(super) async fn connect(path: &Path, access: Access) -> Result<SqliteConnection, DbError> {
+pub(super) async fn connect(
+    path: &Path,
+    access: Access,
+    lock_timeout: Duration,
+) -> Result<SqliteConnection, DbError> {
     let open_error = |e: sqlx::Error| DbError::Open {
         target: path.display().to_string(),
         reason: e.to_string(),
@@ -58,8 +63,8 @@ pub(super) async fn connect(path: &Path, access: Access) -> Result<SqliteConnect
         });
     }
     let opts = match access {
-        Access::ReadOnly => options(path).read_only(true),
-        Access::ReadWrite => options(path)
+        Access::ReadOnly => options(path, lock_timeout).read_only(true),
+        Access::ReadWrite => options(path, lock_timeout)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal),
     };
@@ -73,7 +78,7 @@ pub(super) async fn connect(path: &Path, access: Access) -> Result<SqliteConnect
 }
 
 pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
-    options(path)
+    options(path, Duration::from_secs(10))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)

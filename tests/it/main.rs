@@ -10,6 +10,7 @@ mod cascade;
 mod cli;
 mod configs;
 mod crash;
+mod faults;
 mod guards;
 mod servers;
 mod strategies;

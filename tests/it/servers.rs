@@ -17,8 +17,40 @@ use std::time::{Duration, Instant};
 
 pub struct Server {
     pub port: u16,
+    dir: PathBuf,
+    owner: Option<(u32, u32)>,
     /// Keeps the supervisor's stdin open for as long as this process lives.
     _supervisor: Mutex<Child>,
+}
+
+impl Server {
+    /// Restarts a PostgreSQL server (fast shutdown: open transactions roll back).
+    pub fn restart_postgres(&self) {
+        let pg_ctl = newest("/usr/lib/postgresql", "bin/pg_ctl").expect("pg_ctl");
+        let out = as_user(&mut Command::new(pg_ctl), self.owner)
+            .args([
+                "-D",
+                &self.dir.join("data").display().to_string(),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "60",
+            ])
+            .args([
+                "-l",
+                &self.dir.join("restarted.log").display().to_string(),
+                "restart",
+            ])
+            .current_dir(&self.dir)
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            out.status.success(),
+            "pg_ctl restart: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 static POSTGRES: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -142,6 +174,7 @@ fn supervise(
     dir: &Path,
     owner: Option<(u32, u32)>,
     server: &[String],
+    pid_file: &Path,
     ready: &str,
 ) -> Result<Child, String> {
     let log = dir.join("server.log");
@@ -149,10 +182,16 @@ fn supervise(
         .iter()
         .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
         .collect();
+    // The server is stopped through its pid file, not $!, so that a server a test
+    // restarted (a new process) is stopped too.
     let script = format!(
-        "{} > '{log}' 2>&1 & pid=$!\nread _ignored\nkill -TERM $pid 2>/dev/null\nwait $pid\nrm -rf '{dir}'\n",
+        "{} > '{log}' 2>&1 &\nread _ignored\npid=$(head -n 1 '{pid}' 2>/dev/null)\n\
+         [ -n \"$pid\" ] && kill -TERM \"$pid\" 2>/dev/null\n\
+         i=0; while [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n\
+         rm -rf '{dir}'\n",
         quoted.join(" "),
         log = log.display(),
+        pid = pid_file.display(),
         dir = dir.display()
     );
     let child = as_user(Command::new("sh").arg("-c").arg(script), owner)
@@ -191,6 +230,12 @@ fn newest(glob_dir: &str, suffix: &str) -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop()
+}
+
+/// A PostgreSQL server of the caller's own, for a test that restarts it.
+pub fn dedicated_postgres() -> Server {
+    start_postgres()
+        .unwrap_or_else(|e| panic!("PostgreSQL could not be started: {e}\n{INSTALL_HINT}"))
 }
 
 fn start_postgres() -> Result<Server, String> {
@@ -251,9 +296,17 @@ fn start_postgres() -> Result<Server, String> {
         "-c".into(),
         "max_connections=200".into(),
     ];
-    let child = supervise(&dir, owner, &args, "ready to accept connections")?;
+    let child = supervise(
+        &dir,
+        owner,
+        &args,
+        &data.join("postmaster.pid"),
+        "ready to accept connections",
+    )?;
     Ok(Server {
         port,
+        dir,
+        owner,
         _supervisor: Mutex::new(child),
     })
 }
@@ -316,9 +369,17 @@ fn start_mariadb() -> Result<Server, String> {
         "--innodb-flush-log-at-trx-commit=0".into(),
         "--max-connections=300".into(),
     ];
-    let child = supervise(&dir, owner, &args, "ready for connections")?;
+    let child = supervise(
+        &dir,
+        owner,
+        &args,
+        &dir.join("mysqld.pid"),
+        "ready for connections",
+    )?;
     Ok(Server {
         port,
+        dir,
+        owner,
         _supervisor: Mutex::new(child),
     })
 }

@@ -39,6 +39,20 @@ pub struct Shop {
     config_url: String,
 }
 
+async fn postgres_database(port: u16) -> String {
+    let name = servers::database_name();
+    let mut admin =
+        AnyConnection::connect(&format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+            .await
+            .expect("connect to PostgreSQL");
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    admin.close().await.unwrap();
+    format!("postgres://postgres@127.0.0.1:{port}/{name}")
+}
+
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(sqlx::any::install_default_drivers);
@@ -71,19 +85,7 @@ impl Shop {
                 )
             }
             Backend::Postgres => {
-                let port = servers::postgres().port;
-                let name = servers::database_name();
-                let mut admin = AnyConnection::connect(&format!(
-                    "postgres://postgres@127.0.0.1:{port}/postgres"
-                ))
-                .await
-                .expect("connect to PostgreSQL");
-                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create database");
-                admin.close().await.unwrap();
-                let url = format!("postgres://postgres@127.0.0.1:{port}/{name}");
+                let url = postgres_database(servers::postgres().port).await;
                 (url.clone(), url)
             }
             Backend::MariaDb => {
@@ -113,6 +115,24 @@ impl Shop {
         if !schema.trim().is_empty() {
             shop.exec(schema).await;
         }
+        shop
+    }
+
+    /// A new database on a PostgreSQL server of the test's own (see
+    /// `servers::dedicated_postgres`), holding `schema`.
+    pub async fn on_postgres_at(port: u16, schema: &str) -> Shop {
+        install_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = postgres_database(port).await;
+        let shop = Shop {
+            backend: Backend::Postgres,
+            db_path: dir.path().join("shop.db"),
+            config_path: dir.path().join("retention.toml"),
+            dir,
+            url: url.clone(),
+            config_url: url,
+        };
+        shop.exec(schema).await;
         shop
     }
 

@@ -1,0 +1,176 @@
+//! Faults of a live database: a server restarted in the middle of a pass, and a row
+//! lock held by the application for longer than `lock_timeout`.
+
+use std::time::{Duration, Instant};
+
+use crate::servers;
+use crate::support::{Backend, Shop, run_cli, stderr};
+
+const EXPIRED: i64 = 30_000;
+
+async fn fill(shop: &Shop) {
+    shop.exec(&format!(
+        "INSERT INTO events (id, at, payload)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
+         SELECT i, CASE WHEN i <= {EXPIRED} THEN '2015-06-01T00:00:00Z' ELSE '2099-06-01T00:00:00Z' END, 'payload-' || i FROM n;",
+        total = EXPIRED + 5_000
+    ))
+    .await;
+}
+
+const SCHEMA: &str =
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL, payload VARCHAR(40));
+                      CREATE INDEX events_at ON events (at);";
+
+#[tokio::test]
+async fn a_server_restart_mid_pass_is_survived() {
+    let server = servers::dedicated_postgres();
+    let shop = Shop::on_postgres_at(server.port, SCHEMA).await;
+    fill(&shop).await;
+    shop.write_config(
+        "[limits]\nbatch_size = 100\nmax_table_fraction = 1.0\n\n\
+         [[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n",
+    );
+    // The [database] section is written first; give it retries that outlast a restart.
+    let text = std::fs::read_to_string(&shop.config_path)
+        .unwrap()
+        .replacen("\n\n", "\nretries = 8\nretry_backoff = \"200ms\"\n\n", 1);
+    std::fs::write(&shop.config_path, text).unwrap();
+
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .args(["-c", shop.config_path.to_str().unwrap(), "purge"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Restart once the pass has committed some batches, well before it is done.
+    let started = Instant::now();
+    while shop.has_own_tables().await == false
+        || shop.int("SELECT count(*) FROM retention_events").await < 5
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the pass never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.restart_postgres();
+    let out = child.wait_with_output().unwrap();
+    let logs = stderr(&out);
+    assert!(!logs.contains("panicked"), "{logs}");
+    assert!(
+        logs.contains("retrying") || logs.contains("reconnect"),
+        "the restart hit the pass: {logs}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the pass finishes after reconnecting: {logs}"
+    );
+    let gone = EXPIRED + 5_000 - shop.int("SELECT count(*) FROM events").await;
+    let counted: i64 = shop
+        .ints("SELECT \"rows\" FROM retention_events")
+        .await
+        .iter()
+        .sum();
+    assert_eq!(gone, counted, "nothing is counted twice or lost");
+    assert_eq!(gone, EXPIRED);
+    assert_eq!(
+        shop.int("SELECT count(*) FROM events WHERE id > 30000")
+            .await,
+        5_000
+    );
+    assert_eq!(
+        run_cli(&shop.config_path, shop.dir.path(), &["audit", "verify"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+/// The application holds a lock on an expired row for longer than retentiond will
+/// wait: the batch times out, is retried with backoff, and the policy fails alone.
+async fn a_lock_held_too_long_fails_the_policy_not_the_pass(backend: Backend) {
+    let shop = Shop::on(
+        backend,
+        &format!("{SCHEMA}\nCREATE TABLE other (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL); CREATE INDEX other_at ON other (at);"),
+    )
+    .await;
+    fill(&shop).await;
+    shop.exec("INSERT INTO other VALUES (1, '2015-01-01T00:00:00Z'), (2, '2099-01-01T00:00:00Z'), (3, '2099-01-01T00:00:00Z');").await;
+    std::fs::write(
+        &shop.config_path,
+        format!(
+            "[database]\nurl = \"{}\"\nlock_timeout = \"200ms\"\nretries = 2\nretry_backoff = \"100ms\"\n\n\
+             [limits]\nmax_table_fraction = 1.0\n\n\
+             [[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n\n\
+             [[policy]]\nname = \"other\"\ntable = \"other\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n",
+            shop.url
+        ),
+    )
+    .unwrap();
+    if backend == Backend::Sqlite {
+        // retentiond has run here before: the file is in WAL mode, its tables exist.
+        assert_eq!(
+            run_cli(&shop.config_path, shop.dir.path(), &["migrate"])
+                .status
+                .code(),
+            Some(0)
+        );
+    }
+    // Hold a row lock on the first expired row, from another connection.
+    let mut holder = shop.conn().await;
+    sqlx::raw_sql("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::raw_sql("UPDATE events SET payload = 'locked' WHERE id = 1")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let out = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["purge", "--format", "json"],
+    );
+    let took = started.elapsed();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let logs = stderr(&out);
+    if backend == Backend::Sqlite {
+        // SQLite locks the whole file: the pass cannot even record its start.
+        assert_eq!(out.status.code(), Some(1), "{logs}");
+        assert!(logs.contains("database is locked"), "{logs}");
+        assert_eq!(
+            shop.int("SELECT count(*) FROM events").await,
+            EXPIRED + 5_000
+        );
+        return;
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {logs}"));
+    assert_eq!(out.status.code(), Some(1), "{json}");
+    assert_eq!(json["policies"][0]["status"], "failed");
+    let error = json["policies"][0]["error"].as_str().unwrap();
+    assert!(error.contains("events"), "{error}");
+    assert_eq!(
+        json["policies"][1]["status"], "ok",
+        "the other policy still runs"
+    );
+    assert_eq!(json["policies"][1]["rows"], 1);
+    let retries = logs
+        .lines()
+        .filter(|l| l.contains("retrying") && l.contains("events"))
+        .count();
+    assert_eq!(retries, 2, "two retries: {logs}");
+    // 200 ms lock wait (MariaDB: 1 s, its shortest) x 3 tries + 100 ms and 200 ms backoff.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert_eq!(
+        shop.int("SELECT count(*) FROM events").await,
+        EXPIRED + 5_000,
+        "nothing of the locked table was purged"
+    );
+}
+
+on_every_backend!(a_lock_held_too_long_fails_the_policy_not_the_pass);
