@@ -45,7 +45,7 @@ async fn a_server_restart_mid_pass_is_survived() {
         .unwrap();
     // Restart once the pass has committed some batches, well before it is done.
     let started = Instant::now();
-    while shop.has_own_tables().await == false
+    while !shop.has_own_tables().await
         || shop.int("SELECT count(*) FROM retention_events").await < 5
     {
         assert!(
