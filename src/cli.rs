@@ -224,7 +224,7 @@ fn print_json(value: &serde_json::Value) {
 
 fn exit_for(status: Status) -> u8 {
     match status {
-        Status::Ok | Status::Interrupted => 0,
+        Status::Ok | Status::Interrupted | Status::Skipped => 0,
         Status::Failed => EXIT_FAILURE,
         Status::Refused => EXIT_REFUSED,
     }
@@ -409,7 +409,7 @@ async fn purge(config: &Config, opts: &PassOptions, format: Format) -> Outcome {
                 report.status.as_str()
             );
             if let Some(e) = &report.error {
-                println!("refused: {e}");
+                println!("{}: {e}", report.status.as_str());
             }
             print!("{}", policy_table(&report));
             println!("total: {} rows purged", report.rows());

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::anonymize;
 use crate::audit::NewEvent;
 use crate::config::Config;
-use crate::db::{self, Db, DbError, PolicyRunRecord, RunRecord, SqlValue, Target};
+use crate::db::{self, Db, DbError, Leader, PolicyRunRecord, RunRecord, SqlValue, Target};
 use crate::policy::{self, Action, Policy};
 
 /// What started a pass, as recorded with the run.
@@ -75,6 +75,8 @@ pub enum Status {
     Failed,
     Refused,
     Interrupted,
+    /// Another instance holds the pass lock; this one did nothing.
+    Skipped,
 }
 
 impl Status {
@@ -84,6 +86,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Refused => "refused",
             Status::Interrupted => "interrupted",
+            Status::Skipped => "skipped",
         }
     }
 }
@@ -279,7 +282,33 @@ pub async fn run_pass(
     opts: &PassOptions,
 ) -> Result<PassReport, PurgeError> {
     let policies = selected(config, opts.only.as_deref())?;
+    let Some(mut leader) = Leader::try_acquire(&config.database).await? else {
+        tracing::info!(
+            "another retentiond instance holds the pass lock on this database; skipping this pass"
+        );
+        return Ok(PassReport {
+            run_id: None,
+            dry_run: false,
+            database_now: db::rfc3339(now(db, opts.clock).await?),
+            status: Status::Skipped,
+            error: Some("another retentiond instance holds the pass lock on this database".into()),
+            policies: Vec::new(),
+        });
+    };
+    let report = run_pass_as_leader(db, config, opts, policies, &mut leader).await;
+    leader.release().await;
+    report
+}
+
+async fn run_pass_as_leader(
+    db: &mut Db,
+    config: &Config,
+    opts: &PassOptions,
+    policies: Vec<&Policy>,
+    leader: &mut Leader,
+) -> Result<PassReport, PurgeError> {
     db.migrate().await?;
+    // Only the leader gets here: a run still marked running was cut off.
     db.abandon_stale_runs().await?;
     let host_now = Utc::now();
     let database_now = now(db, opts.clock).await?;
@@ -338,7 +367,13 @@ pub async fn run_pass(
         if let Err(e) = db.ensure_connected(config.database.retry).await {
             tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "the database cannot be reached");
         }
-        let outcome = run_policy(db, config, p, opts, run_id, database_now).await;
+        let mut pass = Pass {
+            config,
+            opts,
+            run_id,
+            leader: &mut *leader,
+        };
+        let outcome = run_policy(db, &mut pass, p, database_now).await;
         log_outcome(&outcome);
         let record = PolicyRunRecord {
             run_id,
@@ -445,7 +480,7 @@ async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
 fn log_outcome(o: &PolicyOutcome) {
     let cutoff = o.cutoff.as_deref().unwrap_or("-");
     match o.status {
-        Status::Ok | Status::Interrupted => tracing::info!(
+        Status::Ok | Status::Interrupted | Status::Skipped => tracing::info!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
             rows = o.rows, batches = o.batches, unreadable = o.unreadable,
             duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
@@ -462,18 +497,25 @@ fn log_outcome(o: &PolicyOutcome) {
     }
 }
 
+/// What every policy of one pass shares.
+struct Pass<'a> {
+    config: &'a Config,
+    opts: &'a PassOptions,
+    run_id: i64,
+    leader: &'a mut Leader,
+}
+
 async fn run_policy(
     db: &mut Db,
-    config: &Config,
+    pass: &mut Pass<'_>,
     p: &Policy,
-    opts: &PassOptions,
-    run_id: i64,
     database_now: DateTime<Utc>,
 ) -> PolicyOutcome {
+    let run_id = pass.run_id;
     let started = Instant::now();
     let cutoff = p.cutoff(database_now);
     let mut outcome = PolicyOutcome::new(p, cutoff);
-    let result = purge_policy(db, config, p, opts, run_id, cutoff, &mut outcome).await;
+    let result = purge_policy(db, pass, p, cutoff, &mut outcome).await;
     if let Err(reason) = result {
         outcome.status = reason.0;
         outcome.error = Some(reason.1.clone());
@@ -517,13 +559,12 @@ type Stop = (Status, String);
 
 async fn purge_policy(
     db: &mut Db,
-    config: &Config,
+    pass: &mut Pass<'_>,
     p: &Policy,
-    opts: &PassOptions,
-    run_id: i64,
     cutoff: DateTime<Utc>,
     outcome: &mut PolicyOutcome,
 ) -> Result<(), Stop> {
+    let (config, opts) = (pass.config, pass.opts);
     let failed = |e: DbError| {
         (
             Status::Failed,
@@ -548,8 +589,6 @@ async fn purge_policy(
             .map_err(|reason| (Status::Refused, reason))?;
     }
 
-    let batch_size = config.limits.batch_size;
-    let key_len = target.key_len();
     let retry = config.database.retry;
     let mut cursor: Option<db::Cursor> = None;
     let mut attempt = 0;
@@ -563,20 +602,19 @@ async fn purge_policy(
                 ),
             ));
         }
+        if !pass.leader.keep().await {
+            return Err((
+                Status::Failed,
+                format!(
+                    "policy `{}`: the connection holding the pass lock is gone; stopping so that another instance can take over",
+                    p.name
+                ),
+            ));
+        }
         let batch = async {
             db.begin_write().await?;
-            let result = run_batch(
-                db,
-                config,
-                p,
-                &target,
-                run_id,
-                cutoff,
-                cursor.as_ref(),
-                batch_size,
-                key_len,
-            )
-            .await;
+            let result =
+                run_batch(db, config, p, &target, pass.run_id, cutoff, cursor.as_ref()).await;
             match result {
                 Ok(Some(done)) => match db.commit().await {
                     Ok(()) => Ok(Some(done)),
@@ -632,7 +670,6 @@ type BatchResult = Option<(u64, BTreeMap<String, u64>, db::Cursor)>;
 
 /// One batch inside an open transaction: select, purge, write the audit event.
 /// `None` when no expired row is left after the cursor.
-#[allow(clippy::too_many_arguments)]
 async fn run_batch(
     db: &mut Db,
     config: &Config,
@@ -641,10 +678,12 @@ async fn run_batch(
     run_id: i64,
     cutoff: DateTime<Utc>,
     cursor: Option<&db::Cursor>,
-    batch_size: u32,
-    key_len: usize,
 ) -> Result<BatchResult, DbError> {
-    let rows = target.select_batch(db, cutoff, cursor, batch_size).await?;
+    let key_len = target.key_len();
+    db.lock_batch().await?;
+    let rows = target
+        .select_batch(db, cutoff, cursor, config.limits.batch_size)
+        .await?;
     let Some(last) = rows.last() else {
         return Ok(None);
     };

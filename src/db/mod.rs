@@ -7,6 +7,7 @@
 //! checking them against the live catalog and quoting the catalog's own spelling.
 
 mod catalog;
+mod leader;
 mod mysql;
 mod own;
 mod postgres;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{DatabaseSettings, Timeouts, redact_url};
 
+pub use leader::Leader;
 pub use own::{PolicyRunRecord, RunRecord, RunSummary};
 pub use target::{Cursor, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339};
 

@@ -12,5 +12,6 @@ mod configs;
 mod crash;
 mod faults;
 mod guards;
+mod replicas;
 mod servers;
 mod strategies;

@@ -1,0 +1,143 @@
+//! One purger among several replicas: the lock held for a whole pass, and the one
+//! every batch takes inside its transaction.
+//!
+//! The pass lock lives on a dedicated connection (PostgreSQL session advisory lock,
+//! MySQL GET_LOCK) or on the SQLite file itself (flock, which SQLite's own fcntl
+//! locks do not interfere with). Should that connection die, another instance may
+//! take over; the batch lock, taken inside every batch transaction, makes sure the
+//! old leader's remaining batch and the new leader's batches never overlap, and the
+//! audit chain stays one chain.
+
+use std::fs::File;
+
+use super::{Backend, Db, DbError, Query, SqlValue, sqlite};
+use crate::config::DatabaseSettings;
+
+/// "retentio" in ASCII: the advisory lock key of a pass on PostgreSQL.
+const PASS_KEY: i64 = 0x7265_7465_6e74_696f;
+/// The advisory lock key every batch takes inside its transaction.
+const BATCH_KEY: i64 = PASS_KEY + 1;
+
+/// Holding it means this process runs the pass; dropping it lets another one.
+pub struct Leader {
+    hold: Hold,
+    settings: DatabaseSettings,
+}
+
+enum Hold {
+    File(File),
+    Connection(Box<Db>),
+}
+
+impl Leader {
+    /// Takes the pass lock, or returns `None` at once if another instance holds it.
+    pub async fn try_acquire(settings: &DatabaseSettings) -> Result<Option<Leader>, DbError> {
+        let mut db = Db::open(settings, super::Access::ReadWrite).await?;
+        let hold = match db.backend() {
+            Backend::Sqlite => {
+                let path = sqlite::path_of(&settings.url, &settings.base_dir)?;
+                db.close().await?;
+                let file = File::open(&path).map_err(|e| DbError::Open {
+                    target: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                match file.try_lock() {
+                    Ok(()) => Hold::File(file),
+                    Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                    Err(std::fs::TryLockError::Error(e)) => {
+                        return Err(DbError::Open {
+                            target: path.display().to_string(),
+                            reason: format!("cannot lock the file: {e}"),
+                        });
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let mut q = Query::new("SELECT CAST(pg_try_advisory_lock(");
+                q.bind(SqlValue::Int(PASS_KEY)).push(") AS integer)");
+                if db.fetch_one_int(&q).await? != 1 {
+                    return Ok(None);
+                }
+                Hold::Connection(Box::new(db))
+            }
+            Backend::MySql => {
+                // GET_LOCK names are server-wide: scope the name to this database.
+                let q = Query::new("SELECT GET_LOCK(CONCAT('retentiond.pass.', DATABASE()), 0)");
+                if db.fetch_one_int(&q).await? != 1 {
+                    return Ok(None);
+                }
+                Hold::Connection(Box::new(db))
+            }
+        };
+        Ok(Some(Leader {
+            hold,
+            settings: settings.clone(),
+        }))
+    }
+
+    /// Whether the lock is still ours. If its connection died (a server restart), the
+    /// lock went with it: take it again, unless another instance has meanwhile.
+    pub async fn keep(&mut self) -> bool {
+        let alive = match &mut self.hold {
+            Hold::File(_) => return true,
+            Hold::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
+        };
+        if alive {
+            return true;
+        }
+        let retry = self.settings.retry;
+        for attempt in 0..=retry.attempts {
+            match Leader::try_acquire(&self.settings).await {
+                Ok(Some(fresh)) => {
+                    tracing::info!("the pass lock's connection was lost; lock taken again");
+                    self.hold = fresh.hold;
+                    return true;
+                }
+                Ok(None) => {
+                    tracing::warn!(
+                        "the pass lock's connection was lost and another instance holds the lock now"
+                    );
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "taking the pass lock again failed");
+                    tokio::time::sleep(retry.backoff * 2u32.saturating_pow(attempt)).await;
+                }
+            }
+        }
+        false
+    }
+
+    pub async fn release(self) {
+        match self.hold {
+            Hold::File(file) => {
+                let _ = file.unlock();
+            }
+            // Closing the session releases its locks.
+            Hold::Connection(db) => {
+                let _ = db.close().await;
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Takes the batch lock inside the open transaction; it is released at commit or
+    /// rollback. SQLite needs none: BEGIN IMMEDIATE already holds the only write lock.
+    pub async fn lock_batch(&mut self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => Ok(()),
+            Backend::Postgres => {
+                let mut q = Query::new("SELECT 1 FROM (SELECT pg_advisory_xact_lock(");
+                q.bind(SqlValue::Int(BATCH_KEY)).push(")) AS locked");
+                self.fetch(&q).await.map(drop)
+            }
+            Backend::MySql => self
+                .fetch(&Query::new(
+                    "SELECT id FROM retention_lease WHERE id = 1 FOR UPDATE",
+                ))
+                .await
+                .map(drop),
+        }
+    }
+}
