@@ -16,7 +16,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::period;
 use crate::policy::{
-    Action, Anonymize, Basis, Cascade, Filter, FilterValue, Ident, Limits, Loc, Policy, Strategy,
+    Action, Anonymize, Basis, Cascade, Filter, FilterValue, Ident, Limits, Loc, Partitions, Policy,
+    Strategy,
 };
 
 /// The environment variable that overrides `[database] url` and `url_file`.
@@ -364,6 +365,7 @@ const POLICY_KEYS: &[&str] = &[
     "marker",
     "anonymize",
     "vacuum",
+    "partitions",
 ];
 const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 const MAX_BATCH_SIZE: i64 = 100_000;
@@ -815,6 +817,14 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
     };
     let marker = get(t, "marker").and_then(|v| cx.ident(v, "marker", false));
     let vacuum = get(t, "vacuum").and_then(|v| cx.boolean(v, "vacuum"));
+    let partitions = match get(t, "partitions") {
+        Some(v) => cx.choice(
+            v,
+            "partitions",
+            &[("rows", Partitions::Rows), ("drop", Partitions::Drop)],
+        ),
+        None => Some(Partitions::Rows),
+    };
     let anonymize = match get(t, "anonymize") {
         Some(v) => anonymize(cx, v),
         None => Some(Vec::new()),
@@ -887,6 +897,15 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
             }
         }
     }
+    if partitions == Some(Partitions::Drop) && action == Action::Anonymize {
+        if let Some(v) = get(t, "partitions") {
+            cx.problem(
+                v.span(),
+                format!("policy `{name}` anonymises rows, so it cannot drop partitions"),
+                Some("remove partitions, or set action = \"delete\"".into()),
+            );
+        }
+    }
     for c in &cascade {
         if c.foreign_key.len() != key.len() {
             let at = cx.offset_of(c.table.loc);
@@ -920,6 +939,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         marker,
         anonymize,
         vacuum,
+        partitions: partitions?,
     })
 }
 

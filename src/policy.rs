@@ -161,6 +161,18 @@ pub struct Policy {
     /// Rebuild storage after a pass that purged rows, so no old copy survives. `None`
     /// is the backend's default (on for SQLite).
     pub vacuum: Option<bool>,
+    pub partitions: Partitions,
+}
+
+/// How a range-partitioned table (PostgreSQL) is purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Partitions {
+    /// Row by row, like any table.
+    #[default]
+    Rows,
+    /// Whole partitions whose range lies before the cutoff are dropped; the rest row
+    /// by row.
+    Drop,
 }
 
 impl Policy {

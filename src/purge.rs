@@ -103,6 +103,8 @@ pub struct PolicyOutcome {
     pub batches: u64,
     /// Rows removed by `cascade`, per child table (purge only).
     pub children: BTreeMap<String, u64>,
+    /// Whole partitions dropped (`partitions = "drop"`); their rows are in `rows`.
+    pub partitions_dropped: u64,
     pub held: u64,
     pub unreadable: u64,
     pub status: Status,
@@ -121,6 +123,7 @@ impl PolicyOutcome {
             rows: 0,
             batches: 0,
             children: BTreeMap::new(),
+            partitions_dropped: 0,
             held: 0,
             unreadable: 0,
             status: Status::Ok,
@@ -589,6 +592,12 @@ async fn purge_policy(
             .map_err(|reason| (Status::Refused, reason))?;
     }
 
+    if target.drops_partitions() {
+        drop_expired_partitions(db, pass, p, &target, cutoff, outcome)
+            .await
+            .map_err(failed)?;
+    }
+
     let retry = config.database.retry;
     let mut cursor: Option<db::Cursor> = None;
     let mut attempt = 0;
@@ -664,6 +673,68 @@ async fn purge_policy(
             Err(e) => return Err(failed(e)),
         }
     }
+}
+
+/// Drops each partition whose whole range has expired, one short transaction each:
+/// lock it, count its rows, write the audit event, detach and drop.
+async fn drop_expired_partitions(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    p: &Policy,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), DbError> {
+    for part in target.expired_partitions(db, cutoff).await? {
+        if pass.opts.stop.load(Ordering::SeqCst) || !pass.leader.keep().await {
+            break;
+        }
+        let started = Instant::now();
+        db.begin_write().await?;
+        let dropped = async {
+            db.lock_batch().await?;
+            let Some(rows) = target.lock_partition(db, &part).await? else {
+                return Ok(None);
+            };
+            let event = NewEvent {
+                run_id: pass.run_id,
+                created_at: db::rfc3339(Utc::now()),
+                policy: p.name.clone(),
+                table_name: target.table_name.clone(),
+                action: Action::Delete.as_str(),
+                cutoff: Some(db::rfc3339(cutoff)),
+                rows: rows as i64,
+                children: BTreeMap::new(),
+                detail: Some(format!(
+                    "partition {} dropped whole ({})",
+                    part.name, part.bound
+                )),
+            }
+            .chain(db.chain_head().await?);
+            db.insert_event(&event).await?;
+            target.detach_and_drop(db, &part).await?;
+            Ok(Some(rows))
+        }
+        .await;
+        match dropped {
+            Ok(Some(rows)) => {
+                db.commit().await?;
+                outcome.rows += rows;
+                outcome.batches += 1;
+                outcome.partitions_dropped += 1;
+                tracing::info!(
+                    policy = %p.name, partition = %part.name, rows,
+                    duration_ms = started.elapsed().as_millis() as u64, "partition dropped"
+                );
+            }
+            Ok(None) => db.rollback().await,
+            Err(e) => {
+                db.rollback().await;
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 type BatchResult = Option<(u64, BTreeMap<String, u64>, db::Cursor)>;

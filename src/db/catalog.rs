@@ -42,7 +42,11 @@ pub(super) struct TableInfo {
     /// `schema.table` when the config named a schema, else the table, as the catalog spells them.
     pub name: String,
     pub schema: Option<String>,
+    /// The schema the table is in, named or not.
+    pub found_schema: String,
     pub table: String,
+    /// PostgreSQL's partition key (`RANGE (payment_date)`) of a partitioned table.
+    pub partition_key: Option<String>,
     pub columns: Vec<Column>,
     pub indexes: Vec<Index>,
 }
@@ -245,6 +249,14 @@ pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<Tabl
             )),
         }
     }
+    let partition_key = if backend == Backend::Postgres {
+        db.fetch(&postgres::partition_key(&found_schema, &found_table))
+            .await?
+            .first()
+            .and_then(|r| r[0].as_text().map(str::to_string))
+    } else {
+        None
+    };
     let qualified = schema.is_some();
     Ok(Some(TableInfo {
         name: if qualified {
@@ -252,8 +264,10 @@ pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<Tabl
         } else {
             found_table.clone()
         },
-        schema: qualified.then_some(found_schema),
+        schema: qualified.then(|| found_schema.clone()),
+        found_schema,
         table: found_table,
+        partition_key,
         columns,
         indexes: indexes.into_iter().map(|(_, i)| i).collect(),
     }))

@@ -23,7 +23,9 @@ use crate::config::{DatabaseSettings, Timeouts, redact_url};
 
 pub use leader::Leader;
 pub use own::{PolicyRunRecord, RunRecord, RunSummary};
-pub use target::{Cursor, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339};
+pub use target::{
+    Cursor, Partition, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

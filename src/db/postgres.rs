@@ -242,3 +242,22 @@ mod tests {
         );
     }
 }
+
+/// The partition key of a partitioned table (`RANGE (payment_date)`), NULL otherwise.
+pub(super) fn partition_key(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(format!("SELECT pg_get_partkeydef({TABLE_OID})"));
+    bind_table(&mut q, schema, table);
+    q
+}
+
+/// (schema, name, bound) of each partition: `FOR VALUES FROM (...) TO (...)` or `DEFAULT`.
+pub(super) fn partitions(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT n.nspname::text, c.relname::text, pg_get_expr(c.relpartbound, c.oid) \
+         FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE i.inhparent = {TABLE_OID} ORDER BY 2"
+    ));
+    bind_table(&mut q, schema, table);
+    q
+}

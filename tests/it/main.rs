@@ -12,6 +12,7 @@ mod configs;
 mod crash;
 mod faults;
 mod guards;
+mod partitions;
 mod replicas;
 mod servers;
 mod strategies;
