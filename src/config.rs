@@ -897,14 +897,15 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
             }
         }
     }
-    if partitions == Some(Partitions::Drop) && action == Action::Anonymize {
-        if let Some(v) = get(t, "partitions") {
-            cx.problem(
-                v.span(),
-                format!("policy `{name}` anonymises rows, so it cannot drop partitions"),
-                Some("remove partitions, or set action = \"delete\"".into()),
-            );
-        }
+    if partitions == Some(Partitions::Drop)
+        && action == Action::Anonymize
+        && let Some(v) = get(t, "partitions")
+    {
+        cx.problem(
+            v.span(),
+            format!("policy `{name}` anonymises rows, so it cannot drop partitions"),
+            Some("remove partitions, or set action = \"delete\"".into()),
+        );
     }
     for c in &cascade {
         if c.foreign_key.len() != key.len() {

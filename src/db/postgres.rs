@@ -226,23 +226,6 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
     q
 }
 
-#[cfg(test)]
-mod tests {
-    use super::numbered;
-
-    #[test]
-    fn placeholders_are_numbered_outside_quotes() {
-        assert_eq!(
-            numbered("a = ? AND b IN (?, ?)"),
-            "a = $1 AND b IN ($2, $3)"
-        );
-        assert_eq!(
-            numbered("x = '?' AND \"q?\" = ?"),
-            "x = '?' AND \"q?\" = $1"
-        );
-    }
-}
-
 /// The partition key of a partitioned table (`RANGE (payment_date)`), NULL otherwise.
 pub(super) fn partition_key(schema: &str, table: &str) -> Query {
     let mut q = Query::new(format!("SELECT pg_get_partkeydef({TABLE_OID})"));
@@ -260,4 +243,21 @@ pub(super) fn partitions(schema: &str, table: &str) -> Query {
     ));
     bind_table(&mut q, schema, table);
     q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(
+            numbered("x = '?' AND \"q?\" = ?"),
+            "x = '?' AND \"q?\" = $1"
+        );
+    }
 }
