@@ -142,6 +142,9 @@ pub struct PassReport {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What still holds values this pass purged (dead tuples, WAL, backups), in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leftovers: Option<String>,
     pub policies: Vec<PolicyOutcome>,
 }
 
@@ -245,6 +248,7 @@ pub async fn plan(
         database_now: db::rfc3339(database_now),
         status: overall(&outcomes),
         error: None,
+        leftovers: None,
         policies: outcomes,
     })
 }
@@ -295,6 +299,7 @@ pub async fn run_pass(
             database_now: db::rfc3339(now(db, opts.clock).await?),
             status: Status::Skipped,
             error: Some("another retentiond instance holds the pass lock on this database".into()),
+            leftovers: None,
             policies: Vec::new(),
         });
     };
@@ -344,20 +349,21 @@ async fn run_pass_as_leader(
             policy::MAX_CLOCK_SKEW.num_seconds()
         );
         tracing::error!(run_id, %reason, "pass refused");
-        db.finish_run(
-            run_id,
-            &db::rfc3339(Utc::now()),
-            "refused",
-            0,
-            Some(reason.clone()),
-        )
-        .await?;
+        let end = db::RunEnd {
+            finished_at: db::rfc3339(Utc::now()),
+            status: "refused".into(),
+            rows_purged: 0,
+            error: Some(reason.clone()),
+            leftovers: None,
+        };
+        db.finish_run(run_id, &end).await?;
         return Ok(PassReport {
             run_id: Some(run_id),
             dry_run: false,
             database_now: db::rfc3339(database_now),
             status: Status::Refused,
             error: Some(reason),
+            leftovers: None,
             policies: Vec::new(),
         });
     }
@@ -401,29 +407,31 @@ async fn run_pass_as_leader(
     } else {
         overall(&outcomes)
     };
-    let report = PassReport {
+    let mut report = PassReport {
         run_id: Some(run_id),
         dry_run: false,
         database_now: db::rfc3339(database_now),
         status,
         error: None,
+        leftovers: None,
         policies: outcomes,
     };
-    vacuum_if_needed(db, config, &report).await;
+    let vacuumed = vacuum_if_needed(db, config, &report).await;
+    report.leftovers = leftovers(db.backend(), &report, &vacuumed);
     db.ensure_connected(config.database.retry).await?;
     let failures: Vec<String> = report
         .policies
         .iter()
         .filter_map(|p| p.error.clone())
         .collect();
-    db.finish_run(
-        run_id,
-        &db::rfc3339(Utc::now()),
-        status.as_str(),
-        report.rows() as i64,
-        (!failures.is_empty()).then(|| failures.join("; ")),
-    )
-    .await?;
+    let end = db::RunEnd {
+        finished_at: db::rfc3339(Utc::now()),
+        status: status.as_str().into(),
+        rows_purged: report.rows() as i64,
+        error: (!failures.is_empty()).then(|| failures.join("; ")),
+        leftovers: report.leftovers.clone(),
+    };
+    db.finish_run(run_id, &end).await?;
     if let Err(e) = db.scrub().await {
         tracing::warn!(error = %e, "could not checkpoint and truncate the write-ahead log");
     }
@@ -439,7 +447,7 @@ async fn run_pass_as_leader(
 /// Reclaims storage after a pass, for the policies that purged rows and ask for it:
 /// on SQLite every policy unless it says `vacuum = false` (one rebuild of the file),
 /// elsewhere the policies that say `vacuum = true` (their tables).
-async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
+async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) -> Vec<String> {
     let sqlite = db.backend() == db::Backend::Sqlite;
     let wanted: Vec<&Policy> = report
         .policies
@@ -449,25 +457,32 @@ async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
         .filter(|p| p.vacuum.unwrap_or(sqlite))
         .collect();
     if wanted.is_empty() {
-        return;
+        return Vec::new();
     }
     let started = Instant::now();
+    let mut vacuumed = Vec::new();
     let names: Vec<&str> = wanted.iter().map(|p| p.name.as_str()).collect();
     let mut failed = false;
     if sqlite {
-        if let Err(e) = db.vacuum_sqlite().await {
-            tracing::error!(policies = %names.join(","), error = %e, "VACUUM failed: copies of purged values may remain in unused space of the database file until the next successful pass");
-            failed = true;
+        match db.vacuum_sqlite().await {
+            Ok(()) => vacuumed.extend(wanted.iter().map(|p| p.table.name.clone())),
+            Err(e) => {
+                tracing::error!(policies = %names.join(","), error = %e, "VACUUM failed: copies of purged values may remain in unused space of the database file until the next successful pass");
+                failed = true;
+            }
         }
     } else {
         for p in &wanted {
-            let vacuumed = match resolve(db, config, p).await {
+            let result = match resolve(db, config, p).await {
                 Ok(target) => target.vacuum(db).await.map_err(|e| e.to_string()),
                 Err(reason) => Err(reason),
             };
-            if let Err(e) = vacuumed {
-                tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "VACUUM failed: dead rows keep purged values until the next vacuum");
-                failed = true;
+            match result {
+                Ok(()) => vacuumed.push(p.table.name.clone()),
+                Err(e) => {
+                    tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "VACUUM failed: dead rows keep purged values until the next vacuum");
+                    failed = true;
+                }
             }
         }
     }
@@ -478,6 +493,42 @@ async fn vacuum_if_needed(db: &mut Db, config: &Config, report: &PassReport) {
             "storage reclaimed (VACUUM): no copy of a purged value is left in the purged tables' pages"
         );
     }
+    vacuumed
+}
+
+/// What still holds values a pass purged, for the run record and the reports: the
+/// database's own leftovers first, then copies no database can reach.
+fn leftovers(backend: db::Backend, report: &PassReport, vacuumed: &[String]) -> Option<String> {
+    let purged: Vec<&str> = report
+        .policies
+        .iter()
+        .filter(|p| p.rows > 0)
+        .map(|p| p.table.as_str())
+        .collect();
+    if purged.is_empty() {
+        return None;
+    }
+    let not_vacuumed: Vec<&str> = purged
+        .iter()
+        .copied()
+        .filter(|t| !vacuumed.iter().any(|v| v == t))
+        .collect();
+    let own = match backend {
+        db::Backend::Sqlite if not_vacuumed.is_empty() => "the database file was rebuilt (VACUUM) and its write-ahead log truncated: no copy is left in it".to_string(),
+        db::Backend::Sqlite => format!(
+            "unused space in pages of {} may hold copies until the file is rebuilt (VACUUM)",
+            not_vacuumed.join(", ")
+        ),
+        db::Backend::Postgres if not_vacuumed.is_empty() => format!("dead row versions in {} were vacuumed", purged.join(", ")),
+        db::Backend::Postgres => format!(
+            "dead row versions in {} keep the old values until VACUUM (autovacuum, or vacuum = true) reclaims them",
+            not_vacuumed.join(", ")
+        ),
+        db::Backend::MySql => "InnoDB undo logs keep old values until InnoDB purges them, and binary logs keep the statements".to_string(),
+    };
+    Some(format!(
+        "{own}; write-ahead log archives, backups and replicas made before this pass still hold purged values until their own retention ends"
+    ))
 }
 
 fn log_outcome(o: &PolicyOutcome) {
@@ -611,6 +662,9 @@ async fn purge_policy(
                 ),
             ));
         }
+        if let Some(max) = config.database.max_replica_lag {
+            wait_for_replicas(db, p, max, &opts.stop).await;
+        }
         if !pass.leader.keep().await {
             return Err((
                 Status::Failed,
@@ -671,6 +725,31 @@ async fn purge_policy(
                 }
             }
             Err(e) => return Err(failed(e)),
+        }
+    }
+}
+
+/// Waits while any replica replays further behind than `max`, so that purging never
+/// widens the gap a replica must catch up on. Logs why it waits, every 30 s.
+async fn wait_for_replicas(db: &mut Db, p: &Policy, max: std::time::Duration, stop: &AtomicBool) {
+    let mut logged: Option<Instant> = None;
+    while !stop.load(Ordering::SeqCst) {
+        match db.replica_lag().await {
+            Ok(Some(lag)) if lag > max => {
+                if logged.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(30)) {
+                    tracing::warn!(
+                        policy = %p.name, lag_ms = lag.as_millis() as u64, max_ms = max.as_millis() as u64,
+                        "waiting before the next batch: a replica replays further behind than max_replica_lag"
+                    );
+                    logged = Some(Instant::now());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(policy = %p.name, error = %e, "cannot read replica lag; not waiting");
+                return;
+            }
         }
     }
 }

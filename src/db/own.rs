@@ -33,6 +33,17 @@ pub struct PolicyRunRecord {
     pub error: Option<String>,
 }
 
+/// How a pass ended, as recorded in `retention_runs`.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub finished_at: String,
+    pub status: String,
+    pub rows_purged: i64,
+    pub error: Option<String>,
+    /// What still holds purged values (dead tuples, WAL, backups), in words.
+    pub leftovers: Option<String>,
+}
+
 /// The last pass, for `status`.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -88,18 +99,19 @@ impl Db {
         Ok(rows.first().and_then(|r| r.first()).map(int).unwrap_or(0))
     }
 
-    pub async fn finish_run(
-        &mut self,
-        id: i64,
-        finished_at: &str,
-        status: &str,
-        rows_purged: i64,
-        error: Option<String>,
-    ) -> Result<(), DbError> {
-        let mut q = Query::new("UPDATE retention_runs SET finished_at = ");
-        q.bind(SqlValue::Text(finished_at.into()))
+    pub async fn finish_run(&mut self, id: i64, end: &RunEnd) -> Result<(), DbError> {
+        let RunEnd {
+            finished_at,
+            status,
+            rows_purged,
+            error,
+            leftovers,
+        } = end.clone();
+        let mut q = Query::new("UPDATE retention_runs SET leftovers = ");
+        q.bind(opt(leftovers)).push(", finished_at = ");
+        q.bind(SqlValue::Text(finished_at))
             .push(", status = ")
-            .bind(SqlValue::Text(status.into()))
+            .bind(SqlValue::Text(status))
             .push(", rows_purged = ")
             .bind(SqlValue::Int(rows_purged))
             .push(", error = ")
@@ -256,6 +268,25 @@ impl Db {
                 )
             })
             .collect())
+    }
+
+    /// The largest replay lag of any streaming replica, where the primary shows it
+    /// (PostgreSQL's pg_stat_replication; needs pg_monitor). `None` where it cannot
+    /// be read from the primary (MySQL, SQLite).
+    pub async fn replica_lag(&mut self) -> Result<Option<std::time::Duration>, DbError> {
+        if self.backend != super::Backend::Postgres {
+            return Ok(None);
+        }
+        let q = Query::new(
+            "SELECT CAST(coalesce(extract(epoch FROM max(replay_lag)), 0) AS float8) FROM pg_stat_replication",
+        );
+        let rows = self.fetch(&q).await?;
+        let seconds = match rows.first().and_then(|r| r.first()) {
+            Some(SqlValue::Real(x)) => *x,
+            Some(SqlValue::Int(n)) => *n as f64,
+            _ => 0.0,
+        };
+        Ok(Some(std::time::Duration::from_secs_f64(seconds.max(0.0))))
     }
 
     /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).

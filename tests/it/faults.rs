@@ -174,3 +174,71 @@ async fn a_lock_held_too_long_fails_the_policy_not_the_pass(backend: Backend) {
 }
 
 on_every_backend!(a_lock_held_too_long_fails_the_policy_not_the_pass);
+
+/// With `max_replica_lag` set, each batch first reads the replicas' lag (none here,
+/// so none waits), and the run records what still holds the purged values.
+async fn replica_lag_is_read_and_leftovers_are_recorded(backend: Backend) {
+    let shop = Shop::on(backend, SCHEMA).await;
+    fill(&shop).await;
+    std::fs::write(
+        &shop.config_path,
+        format!(
+            "[database]\nurl = \"{}\"\nmax_replica_lag = \"10s\"\n\n[limits]\nmax_table_fraction = 1.0\n\n\
+             [[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n",
+            shop.url
+        ),
+    )
+    .unwrap();
+    let out = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["purge", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("cannot read replica lag"),
+        "{}",
+        stderr(&out)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["policies"][0]["rows"], EXPIRED);
+    let leftovers = json["leftovers"].as_str().unwrap();
+    let recorded = shop.rows("SELECT leftovers FROM retention_runs").await;
+    assert_eq!(recorded[0][0], leftovers);
+    assert!(leftovers.contains("backups and replicas"), "{leftovers}");
+    match backend {
+        Backend::Sqlite => assert!(leftovers.contains("rebuilt (VACUUM)"), "{leftovers}"),
+        Backend::Postgres => assert!(
+            leftovers.contains("dead row versions in events keep the old values until VACUUM"),
+            "{leftovers}"
+        ),
+        Backend::MariaDb => assert!(leftovers.contains("undo logs"), "{leftovers}"),
+    }
+}
+
+on_every_backend!(replica_lag_is_read_and_leftovers_are_recorded);
+
+#[tokio::test]
+async fn vacuum_true_vacuums_the_purged_table_on_postgres() {
+    let shop = Shop::on(Backend::Postgres, SCHEMA).await;
+    fill(&shop).await;
+    shop.write_config(
+        "[limits]\nmax_table_fraction = 1.0\n\n[[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\n\
+         keep = \"5 years\"\naction = \"delete\"\nvacuum = true\n",
+    );
+    let out = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["purge", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["leftovers"]
+            .as_str()
+            .unwrap()
+            .contains("dead row versions in events were vacuumed"),
+        "{json}"
+    );
+    assert_eq!(shop.int("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'events' AND last_vacuum IS NOT NULL").await, 1);
+}
