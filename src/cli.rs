@@ -77,6 +77,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The daemon: passes on the [schedule], until SIGTERM (SIGHUP reloads the config)
+    Run,
     /// Last pass per policy and the next scheduled run
     Status {
         #[arg(long, value_enum, default_value_t)]
@@ -116,7 +118,7 @@ impl Command {
     /// read-only commands keep stderr to warnings.
     pub fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Purge { dry_run: false, .. } | Command::Migrate { .. } => "info",
+            Command::Purge { dry_run: false, .. } | Command::Migrate { .. } | Command::Run => "info",
             _ => "warn",
         }
     }
@@ -200,6 +202,18 @@ pub async fn run(cli: Cli) -> Outcome {
             opts.only = policy;
             opts.force = force;
             purge(&config, &opts, format).await
+        }
+        Command::Run => {
+            let path = config::locate(explicit)?;
+            let config = config::load(&path)?;
+            crate::daemon::run(path, config).await.map_err(|e| {
+                let code = match e {
+                    crate::daemon::DaemonError::NoSchedule(_) => EXIT_USAGE,
+                    _ => EXIT_FAILURE,
+                };
+                Failure { code, error: e.into() }
+            })?;
+            Ok(0)
         }
         Command::Status { format } => status(&load(explicit)?, format).await,
         Command::Audit {

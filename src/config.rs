@@ -42,6 +42,10 @@ pub struct Config {
     pub hmac_key: Option<HmacKey>,
     pub limits: Limits,
     pub policies: Vec<Policy>,
+    /// Where `run` serves Prometheus metrics (`[metrics] listen`).
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `[log] level`, used when RUST_LOG is not set.
+    pub log_level: Option<String>,
 }
 
 impl Config {
@@ -261,8 +265,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     })?;
     let env_url = std::env::var(DATABASE_URL_ENV)
         .ok()
-        .filter(|u| !u.is_empty());
+        .filter(|u| !u.is_empty())
+        .or_else(credential_url);
     parse(path, &bytes, env_url)
+}
+
+/// The name of the systemd credential that holds the database URL
+/// (`LoadCredential=database-url:...`).
+pub const URL_CREDENTIAL: &str = "database-url";
+
+/// The database URL from systemd's credentials directory, if the unit passed one.
+fn credential_url() -> Option<String> {
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    let text = std::fs::read_to_string(Path::new(&dir).join(URL_CREDENTIAL)).ok()?;
+    let url = text.trim().to_string();
+    (!url.is_empty()).then_some(url)
 }
 
 /// Validates config text. Pure apart from reading `url_file` and `key_file`, whose
@@ -314,30 +331,34 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     if !cx.problems.is_empty() {
         return Err(cx.into_error(path));
     }
-    let (database, schedule, hmac_key, limits, policies) =
-        built.expect("a config without problems is complete");
+    let b = built.expect("a config without problems is complete");
     Ok(Config {
         path: path.to_path_buf(),
         sha256,
-        database,
-        schedule,
-        hmac_key,
-        limits,
-        policies,
+        database: b.database,
+        schedule: b.schedule,
+        hmac_key: b.hmac_key,
+        limits: b.limits,
+        policies: b.policies,
+        metrics_listen: b.metrics_listen,
+        log_level: b.log_level,
     })
 }
 
-type Built = (
-    DatabaseSettings,
-    Option<Schedule>,
-    Option<HmacKey>,
-    Limits,
-    Vec<Policy>,
-);
+struct Built {
+    database: DatabaseSettings,
+    schedule: Option<Schedule>,
+    hmac_key: Option<HmacKey>,
+    limits: Limits,
+    policies: Vec<Policy>,
+    metrics_listen: Option<std::net::SocketAddr>,
+    log_level: Option<String>,
+}
 
 type Item<'i> = Spanned<DeValue<'i>>;
 
-const TOP_KEYS: &[&str] = &["database", "schedule", "anonymize", "limits", "policy"];
+const TOP_KEYS: &[&str] = &["database", "schedule", "anonymize", "limits", "metrics", "log", "policy"];
+const LOG_LEVELS: [(&str, &str); 5] = [("error", "error"), ("warn", "warn"), ("info", "info"), ("debug", "debug"), ("trace", "trace")];
 const DATABASE_KEYS: &[&str] = &[
     "url",
     "url_file",
@@ -482,7 +503,35 @@ fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) 
         );
     }
 
-    Some((database?, schedule, hmac_key, limits, policies))
+    let metrics_listen = get(root, "metrics").and_then(|item| {
+        let t = cx.table(item, "[metrics]")?;
+        cx.check_keys(t, &["listen"], "in [metrics]");
+        let v = get(t, "listen")?;
+        let text = cx.string(v, "listen")?;
+        match text.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                cx.problem(v.span(), format!("invalid listen address `{text}`"), Some("an IP address and port, e.g. \"127.0.0.1:9464\"".into()));
+                None
+            }
+        }
+    });
+    let log_level = get(root, "log").and_then(|item| {
+        let t = cx.table(item, "[log]")?;
+        cx.check_keys(t, &["level"], "in [log]");
+        let v = get(t, "level")?;
+        cx.choice(v, "level", &LOG_LEVELS).map(str::to_string)
+    });
+
+    Some(Built {
+        database: database?,
+        schedule,
+        hmac_key,
+        limits,
+        policies,
+        metrics_listen,
+        log_level,
+    })
 }
 
 fn database(

@@ -13,3 +13,5 @@ pub mod period;
 pub mod policy;
 pub mod purge;
 pub mod scheduler;
+pub mod daemon;
+pub mod metrics;

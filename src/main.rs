@@ -11,7 +11,12 @@ use retentiond::cli::{self, Cli, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, cli.command.default_log_level());
+    // RUST_LOG wins; else the config's [log] level; else the command's default.
+    let configured = retentiond::config::locate(cli.config.as_deref())
+        .ok()
+        .and_then(|p| retentiond::config::load(&p).ok())
+        .and_then(|c| c.log_level);
+    init_logging(cli.log_format, configured.as_deref().unwrap_or(cli.command.default_log_level()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

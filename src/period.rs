@@ -190,6 +190,34 @@ fn parse_iso(text: &str) -> Result<Period, String> {
     Ok(Period::new(months, days))
 }
 
+/// Reads an instant the way retentiond stores and databases print them: ISO 8601
+/// with `T` or a space, optional fractions, and `Z`, `+07:00`, `+0700`, `+07` or no
+/// zone (UTC); a date alone is its midnight in UTC; digits alone are epoch seconds.
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        return DateTime::from_timestamp(secs.floor() as i64, ((secs.fract()) * 1e9) as u32);
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
+    }
+    let normalised = t.replacen(' ', "T", 1);
+    if let Ok(dt) = DateTime::parse_from_rfc3339(&normalised) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(dt) = DateTime::parse_from_str(&normalised, format) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(&normalised, format) {
+            return Some(n.and_utc());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -252,6 +280,26 @@ mod tests {
     fn after_is_the_mirror_for_kept_until_dates() {
         let p = parse("1 year").unwrap();
         assert_eq!(p.after(at(2028, 2, 29)), at(2029, 2, 28));
+    }
+
+    #[test]
+    fn instants_as_databases_print_them() {
+        let want = Utc.with_ymd_and_hms(2016, 11, 22, 2, 30, 0).unwrap();
+        for text in [
+            "2016-11-22T02:30:00Z",
+            "2016-11-22 02:30:00+00",
+            "2016-11-22 09:30:00+07:00",
+            "2016-11-22T09:30:00+0700",
+            "2016-11-22 02:30:00",
+            "2016-11-22T02:30",
+            "2016-11-22 02:30:00.000000",
+            "1479781800",
+        ] {
+            assert_eq!(parse_instant(text), Some(want), "{text}");
+        }
+        assert_eq!(parse_instant("2016-11-22"), Some(Utc.with_ymd_and_hms(2016, 11, 22, 0, 0, 0).unwrap()));
+        assert_eq!(parse_instant("not a date"), None);
+        assert_eq!(parse_instant("2016-02-30"), None);
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct PassOptions {
     pub clock: Clock,
     /// Set to stop after the batch in flight has committed.
     pub stop: Arc<AtomicBool>,
+    /// True while this pass holds the pass lock (for the daemon's metrics).
+    pub leader: Arc<AtomicBool>,
+    /// When the daemon runs the next pass, for the pass's last log line.
+    pub next_run: Option<String>,
 }
 
 impl PassOptions {
@@ -64,6 +68,8 @@ impl PassOptions {
             force: false,
             clock: Clock::Database,
             stop: Arc::new(AtomicBool::new(false)),
+            leader: Arc::new(AtomicBool::new(false)),
+            next_run: None,
         }
     }
 }
@@ -107,6 +113,9 @@ pub struct PolicyOutcome {
     pub partitions_dropped: u64,
     pub held: u64,
     pub unreadable: u64,
+    /// The oldest timestamp the policy covers and has not purged, after the pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_remaining: Option<String>,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -126,6 +135,7 @@ impl PolicyOutcome {
             partitions_dropped: 0,
             held: 0,
             unreadable: 0,
+            oldest_remaining: None,
             status: Status::Ok,
             error: None,
             duration_ms: 0,
@@ -303,8 +313,10 @@ pub async fn run_pass(
             policies: Vec::new(),
         });
     };
+    opts.leader.store(true, Ordering::SeqCst);
     let report = run_pass_as_leader(db, config, opts, policies, &mut leader).await;
     leader.release().await;
+    opts.leader.store(false, Ordering::SeqCst);
     report
 }
 
@@ -439,6 +451,9 @@ async fn run_pass_as_leader(
         run_id,
         status = status.as_str(),
         rows = report.rows(),
+        policies = report.policies.len(),
+        failed = report.policies.iter().filter(|p| p.status == Status::Failed).count(),
+        next_run = opts.next_run.as_deref().unwrap_or("-"),
         "pass finished"
     );
     Ok(report)
@@ -570,6 +585,7 @@ async fn run_policy(
     let cutoff = p.cutoff(database_now);
     let mut outcome = PolicyOutcome::new(p, cutoff);
     let result = purge_policy(db, pass, p, cutoff, &mut outcome).await;
+    outcome.oldest_remaining = oldest_remaining(db, pass.config, p).await;
     if let Err(reason) = result {
         outcome.status = reason.0;
         outcome.error = Some(reason.1.clone());
@@ -590,6 +606,18 @@ async fn run_policy(
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+/// For the metric and the enforcement check; a failure here only logs.
+async fn oldest_remaining(db: &mut Db, config: &Config, p: &Policy) -> Option<String> {
+    let target = resolve(db, config, p).await.ok()?;
+    match target.oldest_remaining(db).await {
+        Ok(t) => t.map(db::rfc3339),
+        Err(e) => {
+            tracing::debug!(policy = %p.name, error = %e, "cannot read the oldest remaining row");
+            None
+        }
+    }
 }
 
 /// Writes a refusal or failure event in a transaction of its own.

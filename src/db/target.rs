@@ -732,6 +732,29 @@ impl Target {
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
+    /// The oldest timestamp among the rows the policy covers and has not purged (its
+    /// filter applies; NULLs never expire, so they do not count). `None` when there
+    /// is none or it cannot be read. Read through the timestamp index.
+    pub async fn oldest_remaining(&self, db: &mut Db) -> Result<Option<DateTime<Utc>>, DbError> {
+        let mut q = Query::new(format!(
+            "SELECT {} AS retentiond_0 FROM {} WHERE {} IS NOT NULL",
+            self.read(&self.ts),
+            self.table,
+            self.ts.quoted
+        ));
+        self.push_filter(&mut q);
+        self.push_pending(&mut q);
+        // Unreadable text may sort first: look a little further for a readable value.
+        q.push(&format!(" ORDER BY {} LIMIT 20", self.ts.quoted));
+        let rows = db.fetch(&q).await?;
+        Ok(rows.iter().filter_map(|r| match &r[0] {
+            SqlValue::Text(t) => crate::period::parse_instant(t),
+            SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
+            SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
+            _ => None,
+        }).min())
+    }
+
     /// Rows in the policy's scope whose timestamp cannot be read: never purged.
     pub async fn count_unreadable(&self, db: &mut Db) -> Result<u64, DbError> {
         let ts = &self.ts.quoted;

@@ -1,0 +1,242 @@
+//! `retentiond run`: the schedule loop, catch-up, signals, configuration reload,
+//! sd_notify (READY, WATCHDOG, STATUS, RELOADING, STOPPING) and the metrics endpoint.
+//!
+//! The loop computes each next run time with croner in the schedule's time zone and
+//! sleeps until then, rather than letting tokio-cron-scheduler drive it; see
+//! ARCHITECTURE.md for why.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sd_notify::NotifyState;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::{self, Config, ConfigError, Schedule};
+use crate::db::{self, Access, Db, DbError};
+use crate::metrics::{self, Metrics};
+use crate::purge::{self, PassOptions, PassReport, Trigger};
+use crate::scheduler;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{} has no [schedule]; `run` needs one (for example cron = \"0 30 2 * * *\"), or use `purge` for a single pass", .0.display())]
+    NoSchedule(PathBuf),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    Metrics { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// How long to sleep at most before looking at the clock again: a wall clock that
+/// jumps (NTP, suspend) is noticed within this time.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+fn notify(states: &[NotifyState]) {
+    // Outside systemd NOTIFY_SOCKET is unset and this does nothing.
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "sd_notify failed");
+    }
+}
+
+/// Runs until SIGTERM or SIGINT. `config` was loaded from `path`, which SIGHUP reads
+/// again.
+pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
+    let mut schedule = config.schedule.clone().ok_or_else(|| DaemonError::NoSchedule(path.clone()))?;
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+
+    // Ready means: config valid, database reachable, own tables migrated.
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    db.migrate().await?;
+    let last_success = db.last_success().await?;
+    db.close().await?;
+
+    let leader = Arc::new(AtomicBool::new(false));
+    let metrics = Metrics::new();
+    if let Some(addr) = config.metrics_listen {
+        let listener = metrics::bind(addr).await.map_err(|source| DaemonError::Metrics { addr, source })?;
+        tracing::info!(%addr, "serving metrics at /metrics");
+        tokio::spawn(metrics.clone().serve(listener, leader.clone()));
+    }
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval / 2);
+            loop {
+                tick.tick().await;
+                notify(&[NotifyState::Watchdog]);
+            }
+        });
+    }
+
+    let now = Utc::now();
+    let mut status_line = "no pass yet".to_string();
+    let first = scheduler::next_after(&schedule, now);
+    notify(&[NotifyState::Ready, NotifyState::Status(&status(&status_line, first))]);
+    tracing::info!(
+        cron = %schedule.cron, timezone = %schedule.timezone.name(),
+        next_run = %first.map(db::rfc3339).unwrap_or_default(),
+        "retentiond started"
+    );
+
+    let stopping = Arc::new(AtomicBool::new(false));
+    let mut trigger = if scheduler::missed_since(&schedule, last_success, now) {
+        tracing::info!(
+            last_success = %last_success.map(db::rfc3339).unwrap_or_default(),
+            "the last scheduled pass was missed (the host was down?): running one now"
+        );
+        Some(Trigger::CatchUp)
+    } else {
+        None
+    };
+
+    loop {
+        if trigger.is_none() {
+            let Some(next) = scheduler::next_after(&schedule, Utc::now()) else {
+                tracing::error!(cron = %schedule.cron, "the schedule never fires again; stopping");
+                break;
+            };
+            tracing::info!(next_run = %db::rfc3339(next), "next pass scheduled");
+            notify(&[NotifyState::Status(&status(&status_line, Some(next)))]);
+            loop {
+                let now = Utc::now();
+                if now >= next {
+                    trigger = Some(Trigger::Schedule);
+                    break;
+                }
+                let wait = (next - now).to_std().unwrap_or_default().min(MAX_SLEEP);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = term.recv() => { stopping.store(true, Ordering::SeqCst); break; }
+                    _ = int.recv() => { stopping.store(true, Ordering::SeqCst); break; }
+                    _ = hup.recv() => {
+                        if reload(&path, &mut config, &mut schedule) {
+                            break; // the schedule may have changed: compute the next time again
+                        }
+                    }
+                }
+            }
+        }
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Some(this) = trigger.take() else {
+            continue;
+        };
+
+        let scheduled_at = Utc::now();
+        let mut opts = PassOptions::new(this);
+        opts.stop = stopping.clone();
+        opts.leader = leader.clone();
+        opts.next_run = scheduler::next_after(&schedule, scheduled_at).map(db::rfc3339);
+        let started = Instant::now();
+        let mut reload_after_pass = false;
+        let result = {
+            let pass = one_pass(&config, &opts);
+            tokio::pin!(pass);
+            loop {
+                tokio::select! {
+                    r = &mut pass => break r,
+                    _ = term.recv() => stop_after_batch(&stopping),
+                    _ = int.recv() => stop_after_batch(&stopping),
+                    _ = hup.recv() => {
+                        tracing::info!("reload requested: the new configuration applies when this pass ends");
+                        reload_after_pass = true;
+                    }
+                }
+            }
+        };
+        if reload_after_pass {
+            reload(&path, &mut config, &mut schedule);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        match &result {
+            Ok(report) => {
+                metrics.record(report, seconds, Utc::now());
+                status_line = format!(
+                    "last pass {} {} at {}: {} rows",
+                    report.run_id.map(|id| format!("#{id}")).unwrap_or_default(),
+                    report.status.as_str(),
+                    report.database_now,
+                    report.rows()
+                );
+            }
+            Err(e) => {
+                metrics.record_failure(seconds);
+                tracing::error!(error = %e, "pass failed before its policies ran");
+                status_line = format!("last pass failed at {}: {e}", db::rfc3339(Utc::now()));
+            }
+        }
+        let skipped = scheduler::ticks_between(&schedule, scheduled_at, Utc::now());
+        if skipped > 0 && this == Trigger::Schedule {
+            tracing::warn!(skipped, "scheduled time(s) came while the pass was running; skipped, never run twice at once");
+        }
+    }
+
+    notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+    tracing::info!("retentiond stopped");
+    Ok(())
+}
+
+fn stop_after_batch(stopping: &AtomicBool) {
+    if !stopping.swap(true, Ordering::SeqCst) {
+        tracing::info!("stopping: the batch in flight commits, then the pass is recorded as interrupted");
+        notify(&[NotifyState::Stopping]);
+    }
+}
+
+fn status(last: &str, next: Option<DateTime<Utc>>) -> String {
+    match next {
+        Some(n) => format!("{last}; next pass {}", db::rfc3339(n)),
+        None => last.to_string(),
+    }
+}
+
+/// One pass with a fresh connection, so a database restart between passes costs
+/// nothing.
+async fn one_pass(config: &Config, opts: &PassOptions) -> Result<PassReport, purge::PurgeError> {
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    let report = purge::run_pass(&mut db, config, opts).await;
+    if let Err(e) = db.close().await {
+        tracing::debug!(error = %e, "closing the connection after the pass");
+    }
+    report
+}
+
+/// Reads the config file again. A file with problems is refused, each problem logged
+/// with its line and column, and the running configuration stays in force.
+fn reload(path: &PathBuf, config: &mut Config, schedule: &mut Schedule) -> bool {
+    notify(&[NotifyState::Reloading]);
+    if let Ok(now) = NotifyState::monotonic_usec_now() {
+        notify(&[now]);
+    }
+    let outcome = match config::load(path) {
+        Ok(fresh) => match fresh.schedule.clone() {
+            Some(s) => {
+                tracing::info!(config = %path.display(), sha256 = %fresh.sha256, policies = fresh.policies.len(), "configuration reloaded");
+                *schedule = s;
+                *config = fresh;
+                true
+            }
+            None => {
+                tracing::error!(config = %path.display(), "reload refused: the new file has no [schedule]; the previous configuration stays in force");
+                false
+            }
+        },
+        Err(e @ ConfigError::Invalid { .. }) => {
+            tracing::error!(config = %path.display(), problems = %e, "reload refused: the new file is invalid; the previous configuration stays in force");
+            false
+        }
+        Err(e) => {
+            tracing::error!(config = %path.display(), error = %e, "reload refused; the previous configuration stays in force");
+            false
+        }
+    };
+    notify(&[NotifyState::Ready]);
+    outcome
+}

@@ -1,0 +1,170 @@
+//! Prometheus metrics of the daemon, and the small HTTP endpoint that serves them.
+//!
+//! Encoded with prometheus-client; the endpoint answers `GET /metrics` (and `/`) and
+//! nothing else, which is all a scraper needs.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::purge::{PassReport, Status};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyAction {
+    policy: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyLabel {
+    policy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: String,
+}
+
+/// Everything the daemon exports. Cheap to clone; all clones update the same values.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Mutex<Registry>>,
+    rows_purged: Family<PolicyAction, Counter>,
+    passes: Family<StatusLabel, Counter>,
+    pass_duration: Histogram,
+    last_success: Family<PolicyLabel, Gauge<f64, AtomicU64>>,
+    rows_held: Family<PolicyLabel, Counter>,
+    oldest_remaining_age: Family<PolicyLabel, Gauge<f64, AtomicU64>>,
+    leader: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("retentiond");
+        let m = Metrics {
+            registry: Arc::new(Mutex::new(Registry::default())),
+            rows_purged: Family::default(),
+            passes: Family::default(),
+            pass_duration: Histogram::new(exponential_buckets(0.01, 4.0, 10)),
+            last_success: Family::default(),
+            rows_held: Family::default(),
+            oldest_remaining_age: Family::default(),
+            leader: Gauge::default(),
+        };
+        registry.register("rows_purged", "Rows deleted or anonymised, per policy and action", m.rows_purged.clone());
+        registry.register("passes", "Passes run, by how they ended", m.passes.clone());
+        registry.register("pass_duration_seconds", "How long passes took", m.pass_duration.clone());
+        registry.register(
+            "last_success_timestamp_seconds",
+            "When each policy last finished a pass successfully (Unix time)",
+            m.last_success.clone(),
+        );
+        registry.register("rows_held", "Expired rows skipped because of a legal hold", m.rows_held.clone());
+        registry.register(
+            "oldest_remaining_row_age_seconds",
+            "Age of the oldest row each policy covers and has not purged; above the policy's period means a backlog",
+            m.oldest_remaining_age.clone(),
+        );
+        registry.register("leader", "1 while this instance holds the pass lock", m.leader.clone());
+        *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = registry;
+        m
+    }
+
+    pub fn set_leader(&self, held: bool) {
+        self.leader.set(i64::from(held));
+    }
+
+    /// Counts a finished pass.
+    pub fn record(&self, report: &PassReport, seconds: f64, now: DateTime<Utc>) {
+        self.passes.get_or_create(&StatusLabel { status: report.status.as_str().into() }).inc();
+        if report.status == Status::Skipped {
+            return;
+        }
+        self.pass_duration.observe(seconds);
+        for p in &report.policies {
+            let labels = PolicyAction { policy: p.name.clone(), action: p.action.as_str().into() };
+            self.rows_purged.get_or_create(&labels).inc_by(p.rows);
+            let policy = PolicyLabel { policy: p.name.clone() };
+            self.rows_held.get_or_create(&policy).inc_by(p.held);
+            if p.status == Status::Ok {
+                self.last_success.get_or_create(&policy).set(now.timestamp() as f64);
+            }
+            let age = p
+                .oldest_remaining
+                .as_deref()
+                .and_then(crate::period::parse_instant)
+                .map(|t| (now - t).num_seconds().max(0) as f64)
+                .unwrap_or(0.0);
+            self.oldest_remaining_age.get_or_create(&policy).set(age);
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    /// A pass that failed before its policies ran (the database was unreachable).
+    pub fn record_failure(&self, seconds: f64) {
+        self.passes.get_or_create(&StatusLabel { status: "failed".into() }).inc();
+        self.pass_duration.observe(seconds);
+    }
+
+    /// Serves `GET /metrics` until the task is dropped; `leader` says whether a pass
+    /// holds the pass lock right now.
+    pub async fn serve(self, listener: TcpListener, leader: Arc<std::sync::atomic::AtomicBool>) {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let metrics = self.clone();
+            metrics.set_leader(leader.load(std::sync::atomic::Ordering::SeqCst));
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let n = match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await {
+                    Ok(Ok(n)) => n,
+                    _ => return,
+                };
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let path = request.split_whitespace().nth(1).unwrap_or("");
+                let response = if request.starts_with("GET ") && (path == "/metrics" || path == "/") {
+                    let body = metrics.encode();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                };
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    }
+}
+
+/// Binds the metrics endpoint.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
