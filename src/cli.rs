@@ -118,7 +118,9 @@ impl Command {
     /// read-only commands keep stderr to warnings.
     pub fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Purge { dry_run: false, .. } | Command::Migrate { .. } | Command::Run => "info",
+            Command::Purge { dry_run: false, .. } | Command::Migrate { .. } | Command::Run => {
+                "info"
+            }
             _ => "warn",
         }
     }
@@ -211,7 +213,10 @@ pub async fn run(cli: Cli) -> Outcome {
                     crate::daemon::DaemonError::NoSchedule(_) => EXIT_USAGE,
                     _ => EXIT_FAILURE,
                 };
-                Failure { code, error: e.into() }
+                Failure {
+                    code,
+                    error: e.into(),
+                }
             })?;
             Ok(0)
         }

@@ -357,8 +357,22 @@ struct Built {
 
 type Item<'i> = Spanned<DeValue<'i>>;
 
-const TOP_KEYS: &[&str] = &["database", "schedule", "anonymize", "limits", "metrics", "log", "policy"];
-const LOG_LEVELS: [(&str, &str); 5] = [("error", "error"), ("warn", "warn"), ("info", "info"), ("debug", "debug"), ("trace", "trace")];
+const TOP_KEYS: &[&str] = &[
+    "database",
+    "schedule",
+    "anonymize",
+    "limits",
+    "metrics",
+    "log",
+    "policy",
+];
+const LOG_LEVELS: [(&str, &str); 5] = [
+    ("error", "error"),
+    ("warn", "warn"),
+    ("info", "info"),
+    ("debug", "debug"),
+    ("trace", "trace"),
+];
 const DATABASE_KEYS: &[&str] = &[
     "url",
     "url_file",
@@ -511,7 +525,11 @@ fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) 
         match text.parse::<std::net::SocketAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                cx.problem(v.span(), format!("invalid listen address `{text}`"), Some("an IP address and port, e.g. \"127.0.0.1:9464\"".into()));
+                cx.problem(
+                    v.span(),
+                    format!("invalid listen address `{text}`"),
+                    Some("an IP address and port, e.g. \"127.0.0.1:9464\"".into()),
+                );
                 None
             }
         }

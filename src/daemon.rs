@@ -5,7 +5,7 @@
 //! sleeps until then, rather than letting tokio-cron-scheduler drive it; see
 //! ARCHITECTURE.md for why.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +25,10 @@ pub enum DaemonError {
     #[error("{} has no [schedule]; `run` needs one (for example cron = \"0 30 2 * * *\"), or use `purge` for a single pass", .0.display())]
     NoSchedule(PathBuf),
     #[error("cannot listen for metrics on {addr}: {source}")]
-    Metrics { addr: std::net::SocketAddr, source: std::io::Error },
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error(transparent)]
@@ -46,7 +49,10 @@ fn notify(states: &[NotifyState]) {
 /// Runs until SIGTERM or SIGINT. `config` was loaded from `path`, which SIGHUP reads
 /// again.
 pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
-    let mut schedule = config.schedule.clone().ok_or_else(|| DaemonError::NoSchedule(path.clone()))?;
+    let mut schedule = config
+        .schedule
+        .clone()
+        .ok_or_else(|| DaemonError::NoSchedule(path.clone()))?;
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
@@ -60,7 +66,9 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     let leader = Arc::new(AtomicBool::new(false));
     let metrics = Metrics::new();
     if let Some(addr) = config.metrics_listen {
-        let listener = metrics::bind(addr).await.map_err(|source| DaemonError::Metrics { addr, source })?;
+        let listener = metrics::bind(addr)
+            .await
+            .map_err(|source| DaemonError::Metrics { addr, source })?;
         tracing::info!(%addr, "serving metrics at /metrics");
         tokio::spawn(metrics.clone().serve(listener, leader.clone()));
     }
@@ -77,7 +85,10 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     let now = Utc::now();
     let mut status_line = "no pass yet".to_string();
     let first = scheduler::next_after(&schedule, now);
-    notify(&[NotifyState::Ready, NotifyState::Status(&status(&status_line, first))]);
+    notify(&[
+        NotifyState::Ready,
+        NotifyState::Status(&status(&status_line, first)),
+    ]);
     tracing::info!(
         cron = %schedule.cron, timezone = %schedule.timezone.name(),
         next_run = %first.map(db::rfc3339).unwrap_or_default(),
@@ -174,7 +185,10 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
         }
         let skipped = scheduler::ticks_between(&schedule, scheduled_at, Utc::now());
         if skipped > 0 && this == Trigger::Schedule {
-            tracing::warn!(skipped, "scheduled time(s) came while the pass was running; skipped, never run twice at once");
+            tracing::warn!(
+                skipped,
+                "scheduled time(s) came while the pass was running; skipped, never run twice at once"
+            );
         }
     }
 
@@ -185,7 +199,9 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
 
 fn stop_after_batch(stopping: &AtomicBool) {
     if !stopping.swap(true, Ordering::SeqCst) {
-        tracing::info!("stopping: the batch in flight commits, then the pass is recorded as interrupted");
+        tracing::info!(
+            "stopping: the batch in flight commits, then the pass is recorded as interrupted"
+        );
         notify(&[NotifyState::Stopping]);
     }
 }
@@ -210,7 +226,7 @@ async fn one_pass(config: &Config, opts: &PassOptions) -> Result<PassReport, pur
 
 /// Reads the config file again. A file with problems is refused, each problem logged
 /// with its line and column, and the running configuration stays in force.
-fn reload(path: &PathBuf, config: &mut Config, schedule: &mut Schedule) -> bool {
+fn reload(path: &Path, config: &mut Config, schedule: &mut Schedule) -> bool {
     notify(&[NotifyState::Reloading]);
     if let Ok(now) = NotifyState::monotonic_usec_now() {
         notify(&[now]);

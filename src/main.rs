@@ -16,7 +16,12 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|p| retentiond::config::load(&p).ok())
         .and_then(|c| c.log_level);
-    init_logging(cli.log_format, configured.as_deref().unwrap_or(cli.command.default_log_level()));
+    init_logging(
+        cli.log_format,
+        configured
+            .as_deref()
+            .unwrap_or(cli.command.default_log_level()),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

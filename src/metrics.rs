@@ -67,21 +67,37 @@ impl Metrics {
             oldest_remaining_age: Family::default(),
             leader: Gauge::default(),
         };
-        registry.register("rows_purged", "Rows deleted or anonymised, per policy and action", m.rows_purged.clone());
+        registry.register(
+            "rows_purged",
+            "Rows deleted or anonymised, per policy and action",
+            m.rows_purged.clone(),
+        );
         registry.register("passes", "Passes run, by how they ended", m.passes.clone());
-        registry.register("pass_duration_seconds", "How long passes took", m.pass_duration.clone());
+        registry.register(
+            "pass_duration_seconds",
+            "How long passes took",
+            m.pass_duration.clone(),
+        );
         registry.register(
             "last_success_timestamp_seconds",
             "When each policy last finished a pass successfully (Unix time)",
             m.last_success.clone(),
         );
-        registry.register("rows_held", "Expired rows skipped because of a legal hold", m.rows_held.clone());
+        registry.register(
+            "rows_held",
+            "Expired rows skipped because of a legal hold",
+            m.rows_held.clone(),
+        );
         registry.register(
             "oldest_remaining_row_age_seconds",
             "Age of the oldest row each policy covers and has not purged; above the policy's period means a backlog",
             m.oldest_remaining_age.clone(),
         );
-        registry.register("leader", "1 while this instance holds the pass lock", m.leader.clone());
+        registry.register(
+            "leader",
+            "1 while this instance holds the pass lock",
+            m.leader.clone(),
+        );
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = registry;
         m
     }
@@ -92,18 +108,29 @@ impl Metrics {
 
     /// Counts a finished pass.
     pub fn record(&self, report: &PassReport, seconds: f64, now: DateTime<Utc>) {
-        self.passes.get_or_create(&StatusLabel { status: report.status.as_str().into() }).inc();
+        self.passes
+            .get_or_create(&StatusLabel {
+                status: report.status.as_str().into(),
+            })
+            .inc();
         if report.status == Status::Skipped {
             return;
         }
         self.pass_duration.observe(seconds);
         for p in &report.policies {
-            let labels = PolicyAction { policy: p.name.clone(), action: p.action.as_str().into() };
+            let labels = PolicyAction {
+                policy: p.name.clone(),
+                action: p.action.as_str().into(),
+            };
             self.rows_purged.get_or_create(&labels).inc_by(p.rows);
-            let policy = PolicyLabel { policy: p.name.clone() };
+            let policy = PolicyLabel {
+                policy: p.name.clone(),
+            };
             self.rows_held.get_or_create(&policy).inc_by(p.held);
             if p.status == Status::Ok {
-                self.last_success.get_or_create(&policy).set(now.timestamp() as f64);
+                self.last_success
+                    .get_or_create(&policy)
+                    .set(now.timestamp() as f64);
             }
             let age = p
                 .oldest_remaining
@@ -127,7 +154,11 @@ impl Metrics {
 
     /// A pass that failed before its policies ran (the database was unreachable).
     pub fn record_failure(&self, seconds: f64) {
-        self.passes.get_or_create(&StatusLabel { status: "failed".into() }).inc();
+        self.passes
+            .get_or_create(&StatusLabel {
+                status: "failed".into(),
+            })
+            .inc();
         self.pass_duration.observe(seconds);
     }
 
@@ -142,20 +173,27 @@ impl Metrics {
             metrics.set_leader(leader.load(std::sync::atomic::Ordering::SeqCst));
             tokio::spawn(async move {
                 let mut buf = [0u8; 2048];
-                let n = match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await {
+                let n = match tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    stream.read(&mut buf),
+                )
+                .await
+                {
                     Ok(Ok(n)) => n,
                     _ => return,
                 };
                 let request = String::from_utf8_lossy(&buf[..n]);
                 let path = request.split_whitespace().nth(1).unwrap_or("");
-                let response = if request.starts_with("GET ") && (path == "/metrics" || path == "/") {
+                let response = if request.starts_with("GET ") && (path == "/metrics" || path == "/")
+                {
                     let body = metrics.encode();
                     format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                         body.len()
                     )
                 } else {
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_string()
                 };
                 let _ = stream.write_all(response.as_bytes()).await;
                 let _ = stream.shutdown().await;

@@ -297,7 +297,10 @@ mod tests {
         ] {
             assert_eq!(parse_instant(text), Some(want), "{text}");
         }
-        assert_eq!(parse_instant("2016-11-22"), Some(Utc.with_ymd_and_hms(2016, 11, 22, 0, 0, 0).unwrap()));
+        assert_eq!(
+            parse_instant("2016-11-22"),
+            Some(Utc.with_ymd_and_hms(2016, 11, 22, 0, 0, 0).unwrap())
+        );
         assert_eq!(parse_instant("not a date"), None);
         assert_eq!(parse_instant("2016-02-30"), None);
     }

@@ -452,7 +452,11 @@ async fn run_pass_as_leader(
         status = status.as_str(),
         rows = report.rows(),
         policies = report.policies.len(),
-        failed = report.policies.iter().filter(|p| p.status == Status::Failed).count(),
+        failed = report
+            .policies
+            .iter()
+            .filter(|p| p.status == Status::Failed)
+            .count(),
         next_run = opts.next_run.as_deref().unwrap_or("-"),
         "pass finished"
     );

@@ -42,7 +42,11 @@ pub fn ticks_between(schedule: &Schedule, from: DateTime<Utc>, to: DateTime<Utc>
 /// last time the schedule fired (the host was down, or the pass failed). Like
 /// systemd timers' `Persistent=`, a database with no successful pass yet has missed
 /// nothing.
-pub fn missed_since(schedule: &Schedule, last_success: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub fn missed_since(
+    schedule: &Schedule,
+    last_success: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     match (last_success, previous_at_or_before(schedule, now)) {
         (Some(last), Some(previous)) => last < previous,
         _ => false,
@@ -77,7 +81,9 @@ mod tests {
         (0..n)
             .map(|_| {
                 t = next_after(&s, t).expect("a next tick");
-                t.with_timezone(&s.timezone).format("%m-%d %H:%M %Z").to_string()
+                t.with_timezone(&s.timezone)
+                    .format("%m-%d %H:%M %Z")
+                    .to_string()
             })
             .collect()
     }
@@ -124,13 +130,19 @@ mod tests {
         let today = Utc.with_ymd_and_hms(2026, 11, 22, 2, 30, 5).unwrap();
         assert!(missed_since(&s, Some(yesterday), now));
         assert!(!missed_since(&s, Some(today), now));
-        assert!(!missed_since(&s, None, now), "a first start has missed nothing");
+        assert!(
+            !missed_since(&s, None, now),
+            "a first start has missed nothing"
+        );
         assert_eq!(ticks_between(&s, yesterday, now), 1);
         let every_second = Schedule {
             cron: "* * * * * *".into(),
             timezone: chrono_tz::UTC,
         };
-        assert_eq!(ticks_between(&every_second, now, now + chrono::TimeDelta::seconds(5)), 5);
+        assert_eq!(
+            ticks_between(&every_second, now, now + chrono::TimeDelta::seconds(5)),
+            5
+        );
     }
 
     #[test]
@@ -146,4 +158,3 @@ mod tests {
         );
     }
 }
-

@@ -224,9 +224,14 @@ impl Db {
     /// When the last successful pass started.
     pub async fn last_success(&mut self) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbError> {
         let rows = self
-            .fetch(&Query::new("SELECT max(started_at) FROM retention_runs WHERE status = 'ok'"))
+            .fetch(&Query::new(
+                "SELECT max(started_at) FROM retention_runs WHERE status = 'ok'",
+            ))
             .await?;
-        Ok(rows.first().and_then(|r| r[0].as_text()).and_then(crate::period::parse_instant))
+        Ok(rows
+            .first()
+            .and_then(|r| r[0].as_text())
+            .and_then(crate::period::parse_instant))
     }
 
     pub async fn last_run(&mut self) -> Result<Option<RunSummary>, DbError> {

@@ -747,12 +747,15 @@ impl Target {
         // Unreadable text may sort first: look a little further for a readable value.
         q.push(&format!(" ORDER BY {} LIMIT 20", self.ts.quoted));
         let rows = db.fetch(&q).await?;
-        Ok(rows.iter().filter_map(|r| match &r[0] {
-            SqlValue::Text(t) => crate::period::parse_instant(t),
-            SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
-            SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
-            _ => None,
-        }).min())
+        Ok(rows
+            .iter()
+            .filter_map(|r| match &r[0] {
+                SqlValue::Text(t) => crate::period::parse_instant(t),
+                SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
+                SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
+                _ => None,
+            })
+            .min())
     }
 
     /// Rows in the policy's scope whose timestamp cannot be read: never purged.

@@ -266,3 +266,40 @@ async fn the_database_url_can_come_from_the_environment_or_a_file() {
     );
     assert!(stderr(&out).contains("elsewhere.db"));
 }
+
+#[tokio::test]
+async fn no_password_in_logs_or_errors() {
+    use crate::support::Backend;
+    let shop = Shop::on(
+        Backend::Postgres,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at VARCHAR(40)); INSERT INTO t VALUES (1, '2001-01-01'), (2, '2099-01-01'), (3, '2099-01-01');",
+    )
+    .await;
+    // The test server trusts loopback, so any password gets in.
+    let with_password = shop
+        .url
+        .replace("postgres://postgres@", "postgres://postgres:s3cret-pw@");
+    let wrong_port = with_password.replace("127.0.0.1:", "127.0.0.1:1");
+    for url in [&with_password, &wrong_port] {
+        std::fs::write(
+            &shop.config_path,
+            format!("[database]\nurl = \"{url}\"\n\n[[policy]]\nname = \"t\"\ntable = \"t\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n"),
+        )
+        .unwrap();
+        for args in [&["purge"][..], &["check"], &["status", "--format", "json"]] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
+                .args(["-c", shop.config_path.to_str().unwrap()])
+                .args(args)
+                .env("RUST_LOG", "trace")
+                .output()
+                .unwrap();
+            let all = format!("{}{}", stdout(&out), stderr(&out));
+            assert!(!all.contains("s3cret-pw"), "{args:?}: {all}");
+        }
+    }
+    assert_eq!(
+        shop.int("SELECT count(*) FROM t").await,
+        2,
+        "the pass with the password ran"
+    );
+}

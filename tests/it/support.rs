@@ -250,6 +250,19 @@ impl Shop {
         out
     }
 
+    /// Rows of a SQLite file that is not a `Shop` (the demo's), as text.
+    pub async fn sqlite_rows(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+        let shop = Shop {
+            backend: Backend::Sqlite,
+            dir: tempfile::tempdir().unwrap(),
+            db_path: path.to_path_buf(),
+            config_path: path.to_path_buf(),
+            url: format!("sqlite://{}", path.display()),
+            config_url: String::new(),
+        };
+        shop.rows(sql).await
+    }
+
     /// Whether retentiond's own tables exist yet.
     pub async fn has_own_tables(&self) -> bool {
         let sql = match self.backend {
