@@ -464,6 +464,17 @@ impl Db {
     }
 }
 
+/// A backend's embedded migrations, recorded in `retention_migrations`: every table
+/// retentiond owns carries the retention_ prefix, its bookkeeping too.
+fn own_migrator(embedded: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: embedded.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    migrator.dangerous_set_table_name("retention_migrations");
+    migrator
+}
+
 /// Quotes an identifier that has been checked against the catalog. Every backend
 /// uses `"` (MySQL sessions run with ANSI_QUOTES). Double quotes are doubled as a
 /// second line of defence; checked names never contain one.

@@ -117,12 +117,7 @@ fn decode_row(row: &MySqlRow) -> Result<Vec<SqlValue>, DbError> {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
 
 pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
-    let mut migrator = sqlx::migrate::Migrator {
-        migrations: MIGRATOR.migrations.clone(),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    migrator.dangerous_set_table_name("retention_migrations");
-    migrator.run(&mut *c).await?;
+    super::own_migrator(&MIGRATOR).run(&mut *c).await?;
     Ok(())
 }
 

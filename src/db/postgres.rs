@@ -128,12 +128,7 @@ fn decode_row(row: &PgRow) -> Result<Vec<SqlValue>, DbError> {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(super) async fn migrate(c: &mut PgConnection) -> Result<(), DbError> {
-    let mut migrator = sqlx::migrate::Migrator {
-        migrations: MIGRATOR.migrations.clone(),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    migrator.dangerous_set_table_name("retention_migrations");
-    migrator.run(&mut *c).await?;
+    super::own_migrator(&MIGRATOR).run(&mut *c).await?;
     Ok(())
 }
 
@@ -157,6 +152,15 @@ pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
          WHERE c.relkind IN ('r', 'p') AND lower(c.relname) = lower(",
     );
     q.bind(SqlValue::Text(table.into())).push(") AND ");
+    push_schema(&mut q, schema);
+    q.push(" ORDER BY (c.relname = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(") DESC, array_position(current_schemas(false), n.nspname) LIMIT 1");
+    q
+}
+
+/// The named schema, or else the ones on the search path.
+fn push_schema(q: &mut Query, schema: Option<&str>) {
     match schema {
         Some(s) => {
             q.push("lower(n.nspname) = lower(")
@@ -167,10 +171,6 @@ pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
             q.push("n.nspname = ANY (current_schemas(false))");
         }
     }
-    q.push(" ORDER BY (c.relname = ")
-        .bind(SqlValue::Text(table.into()))
-        .push(") DESC, array_position(current_schemas(false), n.nspname) LIMIT 1");
-    q
 }
 
 const TABLE_OID: &str = "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
@@ -212,16 +212,7 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
         "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND ",
     );
-    match schema {
-        Some(s) => {
-            q.push("lower(n.nspname) = lower(")
-                .bind(SqlValue::Text(s.into()))
-                .push(")");
-        }
-        None => {
-            q.push("n.nspname = ANY (current_schemas(false))");
-        }
-    }
+    push_schema(&mut q, schema);
     q.push(" ORDER BY 1");
     q
 }

@@ -143,13 +143,7 @@ fn decode_row(row: &SqliteRow) -> Result<Vec<SqlValue>, DbError> {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 pub(super) async fn migrate(c: &mut SqliteConnection) -> Result<(), DbError> {
-    let mut migrator = sqlx::migrate::Migrator {
-        migrations: MIGRATOR.migrations.clone(),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    // Every table retentiond owns carries the retention_ prefix, its bookkeeping too.
-    migrator.dangerous_set_table_name("retention_migrations");
-    migrator.run(&mut *c).await?;
+    super::own_migrator(&MIGRATOR).run(&mut *c).await?;
     Ok(())
 }
 
