@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Legal holds: a held subject's rows are never purged or erased
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
     /// Create or upgrade retentiond's own tables
     Migrate {
         #[arg(long, value_enum, default_value_t)]
@@ -99,6 +104,40 @@ pub enum Command {
         /// Where to create the shop [default: the SQLite file the config's url names]
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Put a subject's rows under a legal hold
+    Add {
+        /// The subject's id, as its policies' `subject` columns hold it
+        #[arg(long)]
+        subject: String,
+        /// Why (a case number, a lawsuit); shown in reports
+        #[arg(long)]
+        reason: String,
+        /// Only this policy [default: every policy with a subject column]
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        /// The last day the hold applies (YYYY-MM-DD) [default: until released]
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Every hold, active and released
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// End a hold; rows whose period ran out meanwhile go at the next pass
+    Release {
+        id: i64,
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -225,6 +264,7 @@ pub async fn run(cli: Cli) -> Outcome {
             command: AuditCommand::Verify { format },
         } => audit_verify(&load(explicit)?, format).await,
         Command::Migrate { format } => migrate(&load(explicit)?, format).await,
+        Command::Hold { command } => hold(&load(explicit)?, command).await,
         Command::Demo { db, format } => run_demo(explicit, db.as_deref(), format).await,
     }
 }
@@ -575,6 +615,165 @@ async fn audit_verify(config: &Config, format: Format) -> Outcome {
         },
     }
     Ok(if broken.is_none() { 0 } else { EXIT_FAILURE })
+}
+
+fn usage(message: String) -> Failure {
+    Failure {
+        code: EXIT_USAGE,
+        error: anyhow!(message),
+    }
+}
+
+async fn hold(config: &Config, command: HoldCommand) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    db.migrate().await?;
+    let now = db::rfc3339(Utc::now());
+    let event =
+        |action: &'static str, policy: Option<&str>, detail: String| crate::audit::NewEvent {
+            run_id: 0,
+            created_at: now.clone(),
+            policy: policy.unwrap_or("*").to_string(),
+            table_name: "-".into(),
+            action,
+            cutoff: None,
+            rows: 0,
+            children: Default::default(),
+            detail: Some(detail),
+        };
+    let code = match command {
+        HoldCommand::Add {
+            subject,
+            reason,
+            policy,
+            until,
+            format,
+        } => {
+            if let Some(name) = &policy {
+                match config.policy(name) {
+                    Some(p) if p.subject.is_some() => {}
+                    Some(_) => {
+                        return Err(usage(format!(
+                            "policy `{name}` has no subject column, so it cannot hold a subject's rows"
+                        )));
+                    }
+                    None => return Err(usage(format!("no policy named `{name}` in the config"))),
+                }
+            }
+            if subject.trim().is_empty() || reason.trim().is_empty() {
+                return Err(usage("--subject and --reason must not be empty".into()));
+            }
+            // A hold applies through the whole of its last day.
+            let until = match until {
+                None => None,
+                Some(d) => {
+                    let day = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                        usage(format!("--until {d:?} is not a date: write YYYY-MM-DD"))
+                    })?;
+                    let end = day
+                        .succ_opt()
+                        .and_then(|n| n.and_hms_opt(0, 0, 0))
+                        .map(|n| db::rfc3339(n.and_utc()));
+                    Some(end.ok_or_else(|| usage(format!("--until {d} is out of range")))?)
+                }
+            };
+            let id = db
+                .insert_hold(&db::NewHold {
+                    subject,
+                    reason,
+                    policy: policy.clone(),
+                    created_at: now.clone(),
+                    until: until.clone(),
+                })
+                .await?;
+            let scope = policy
+                .clone()
+                .unwrap_or_else(|| "every policy with a subject column".into());
+            purge::append_event(
+                &mut db,
+                event(
+                    "hold_added",
+                    policy.as_deref(),
+                    format!(
+                        "hold #{id} added for {scope}, until {}",
+                        until.as_deref().unwrap_or("released")
+                    ),
+                ),
+            )
+            .await?;
+            match format {
+                Format::Json => print_json(&json!({"id": id, "policy": policy, "until": until})),
+                Format::Text => println!(
+                    "hold #{id} added for {scope}, until {}",
+                    until.as_deref().unwrap_or("released")
+                ),
+            }
+            0
+        }
+        HoldCommand::List { format } => {
+            let holds = db.holds().await?;
+            match format {
+                Format::Json => print_json(&json!(
+                    holds
+                        .iter()
+                        .map(|h| json!({"active": h.is_active(&now), "hold": h}))
+                        .collect::<Vec<_>>()
+                )),
+                Format::Text => {
+                    println!(
+                        "{:>5}  {:<8}  {:<20}  {:<16}  {:<24}  REASON",
+                        "ID", "STATE", "SUBJECT", "POLICY", "UNTIL"
+                    );
+                    for h in &holds {
+                        println!(
+                            "{:>5}  {:<8}  {:<20}  {:<16}  {:<24}  {}",
+                            h.id,
+                            if h.is_active(&now) { "active" } else { "ended" },
+                            h.subject,
+                            h.policy.as_deref().unwrap_or("(all)"),
+                            h.released_at
+                                .as_deref()
+                                .map(|r| format!("released {r}"))
+                                .or(h.until.clone())
+                                .unwrap_or_else(|| "released by hand".into()),
+                            h.reason
+                        );
+                    }
+                }
+            }
+            0
+        }
+        HoldCommand::Release { id, reason, format } => {
+            if !db.release_hold(id, &now, reason.clone()).await? {
+                return Err(usage(format!(
+                    "no active hold #{id} (hold list shows them)"
+                )));
+            }
+            let policy = db
+                .holds()
+                .await?
+                .into_iter()
+                .find(|h| h.id == id)
+                .and_then(|h| h.policy);
+            purge::append_event(
+                &mut db,
+                event(
+                    "hold_released",
+                    policy.as_deref(),
+                    format!("hold #{id} released"),
+                ),
+            )
+            .await?;
+            match format {
+                Format::Json => print_json(&json!({"id": id, "released_at": now})),
+                Format::Text => {
+                    println!("hold #{id} released; rows whose period ran out go at the next pass")
+                }
+            }
+            0
+        }
+    };
+    db.close().await?;
+    Ok(code)
 }
 
 async fn migrate(config: &Config, format: Format) -> Outcome {

@@ -215,13 +215,17 @@ pub async fn plan(
             Ok(target) => {
                 let counted = async {
                     let unreadable = target.count_unreadable(db).await?;
-                    let expired = target.count_expired(db, cutoff).await?;
+                    let expired = target.count_expired(db, cutoff, database_now).await?;
                     let total = target.count_rows(db).await?;
                     Ok::<_, DbError>((unreadable, expired, total))
                 }
                 .await;
                 match counted {
                     Ok((unreadable, expired, total)) => {
+                        outcome.held = target
+                            .count_held(db, cutoff, database_now)
+                            .await
+                            .unwrap_or(0);
                         outcome.unreadable = unreadable;
                         outcome.rows = expired;
                         outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size));
@@ -392,6 +396,7 @@ async fn run_pass_as_leader(
             config,
             opts,
             run_id,
+            now: database_now,
             leader: &mut *leader,
         };
         let outcome = run_policy(db, &mut pass, p, database_now).await;
@@ -555,7 +560,7 @@ fn log_outcome(o: &PolicyOutcome) {
     match o.status {
         Status::Ok | Status::Interrupted | Status::Skipped => tracing::info!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
-            rows = o.rows, batches = o.batches, unreadable = o.unreadable,
+            rows = o.rows, batches = o.batches, held = o.held, unreadable = o.unreadable,
             duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
@@ -575,6 +580,8 @@ struct Pass<'a> {
     config: &'a Config,
     opts: &'a PassOptions,
     run_id: i64,
+    /// The database's clock at the start of the pass: cutoffs and holds count from it.
+    now: DateTime<Utc>,
     leader: &'a mut Leader,
 }
 
@@ -624,10 +631,12 @@ async fn oldest_remaining(db: &mut Db, config: &Config, p: &Policy) -> Option<St
     }
 }
 
-/// Writes a refusal or failure event in a transaction of its own.
-async fn append_event(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
+/// Writes an event (a refusal, a failure, a hold) in a transaction of its own,
+/// serialised with every batch by the batch lock.
+pub async fn append_event(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
     db.begin_write().await?;
     let result = async {
+        db.lock_batch().await?;
         let e = event.chain(db.chain_head().await?);
         db.insert_event(&e).await
     }
@@ -662,6 +671,13 @@ async fn purge_policy(
         .map_err(|r| (Status::Failed, r))?;
     outcome.table = target.table_name.clone();
     outcome.unreadable = target.count_unreadable(db).await.map_err(failed)?;
+    outcome.held = target
+        .count_held(db, cutoff, pass.now)
+        .await
+        .map_err(failed)?;
+    if outcome.held > 0 {
+        tracing::info!(policy = %p.name, table = %target.table_name, held = outcome.held, "expired rows kept: their subjects are under a legal hold");
+    }
     if outcome.unreadable > 0 {
         tracing::warn!(
             policy = %p.name, table = %target.table_name, unreadable = outcome.unreadable,
@@ -669,7 +685,10 @@ async fn purge_policy(
         );
     }
     if !opts.force {
-        let expired = target.count_expired(db, cutoff).await.map_err(failed)?;
+        let expired = target
+            .count_expired(db, cutoff, pass.now)
+            .await
+            .map_err(failed)?;
         let total = target.count_rows(db).await.map_err(failed)?;
         policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction)
             .map_err(|reason| (Status::Refused, reason))?;
@@ -708,8 +727,7 @@ async fn purge_policy(
         }
         let batch = async {
             db.begin_write().await?;
-            let result =
-                run_batch(db, config, p, &target, pass.run_id, cutoff, cursor.as_ref()).await;
+            let result = run_batch(db, pass, p, &target, cutoff, cursor.as_ref()).await;
             match result {
                 Ok(Some(done)) => match db.commit().await {
                     Ok(()) => Ok(Some(done)),
@@ -854,17 +872,17 @@ type BatchResult = Option<(u64, BTreeMap<String, u64>, db::Cursor)>;
 /// `None` when no expired row is left after the cursor.
 async fn run_batch(
     db: &mut Db,
-    config: &Config,
+    pass: &Pass<'_>,
     p: &Policy,
     target: &Target,
-    run_id: i64,
     cutoff: DateTime<Utc>,
     cursor: Option<&db::Cursor>,
 ) -> Result<BatchResult, DbError> {
+    let (config, run_id, now) = (pass.config, pass.run_id, pass.now);
     let key_len = target.key_len();
     db.lock_batch().await?;
     let rows = target
-        .select_batch(db, cutoff, cursor, config.limits.batch_size)
+        .select_batch(db, cutoff, cursor, config.limits.batch_size, now)
         .await?;
     let Some(last) = rows.last() else {
         return Ok(None);

@@ -33,6 +33,35 @@ pub struct PolicyRunRecord {
     pub error: Option<String>,
 }
 
+/// A legal hold to record.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    pub subject: String,
+    pub reason: String,
+    pub policy: Option<String>,
+    pub created_at: String,
+    pub until: Option<String>,
+}
+
+/// A legal hold as recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hold {
+    pub id: i64,
+    pub subject: String,
+    pub reason: String,
+    pub policy: Option<String>,
+    pub created_at: String,
+    pub until: Option<String>,
+    pub released_at: Option<String>,
+    pub released_reason: Option<String>,
+}
+
+impl Hold {
+    pub fn is_active(&self, now: &str) -> bool {
+        self.released_at.is_none() && self.until.as_deref().is_none_or(|u| u > now)
+    }
+}
+
 /// How a pass ended, as recorded in `retention_runs`.
 #[derive(Debug, Clone)]
 pub struct RunEnd {
@@ -300,6 +329,61 @@ impl Db {
             _ => 0.0,
         };
         Ok(Some(std::time::Duration::from_secs_f64(seconds.max(0.0))))
+    }
+
+    pub async fn insert_hold(&mut self, h: &NewHold) -> Result<i64, DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_holds (subject, reason, policy, created_at, until) VALUES (",
+        );
+        q.bind_list([
+            SqlValue::Text(h.subject.clone()),
+            SqlValue::Text(h.reason.clone()),
+            opt(h.policy.clone()),
+            SqlValue::Text(h.created_at.clone()),
+            opt(h.until.clone()),
+        ]);
+        q.push(") RETURNING id");
+        let rows = self.fetch(&q).await?;
+        Ok(rows.first().map(|r| int(&r[0])).unwrap_or(0))
+    }
+
+    /// Every hold, newest first.
+    pub async fn holds(&mut self) -> Result<Vec<Hold>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT id, subject, reason, policy, created_at, until, released_at, released_reason FROM retention_holds ORDER BY id DESC",
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Hold {
+                id: int(&r[0]),
+                subject: text(&r[1]),
+                reason: text(&r[2]),
+                policy: opt_text(&r[3]),
+                created_at: text(&r[4]),
+                until: opt_text(&r[5]),
+                released_at: opt_text(&r[6]),
+                released_reason: opt_text(&r[7]),
+            })
+            .collect())
+    }
+
+    /// Releases an active hold; `false` if there is none with that id.
+    pub async fn release_hold(
+        &mut self,
+        id: i64,
+        at: &str,
+        reason: Option<String>,
+    ) -> Result<bool, DbError> {
+        let mut q = Query::new("UPDATE retention_holds SET released_at = ");
+        q.bind(SqlValue::Text(at.into()))
+            .push(", released_reason = ")
+            .bind(opt(reason))
+            .push(" WHERE id = ")
+            .bind(SqlValue::Int(id))
+            .push(" AND released_at IS NULL");
+        Ok(self.execute(&q).await? == 1)
     }
 
     /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).

@@ -99,6 +99,9 @@ pub struct Target {
     /// The partitioned table's exact schema and name, when whole expired partitions
     /// are dropped (`partitions = "drop"`, PostgreSQL).
     pub(super) drop_partitions_of: Option<(String, String)>,
+    /// The subject column, when retentiond's holds table exists to check it against.
+    subject: Option<Col>,
+    policy_name: String,
 }
 
 fn quoted_table(info: &TableInfo) -> String {
@@ -208,6 +211,15 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
                 .map(|c| (c, f.values.iter().map(filter_value).collect()))
         })
         .collect();
+    let subject = policy
+        .subject
+        .as_ref()
+        .and_then(|s| info.column(&s.name))
+        .map(|c| Col {
+            quoted: quote(&c.name),
+            kind: c.kind,
+            cast: None,
+        });
     let marker = policy
         .marker
         .as_ref()
@@ -400,7 +412,13 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         anonymize,
         cascade,
         drop_partitions_of,
+        subject: None,
+        policy_name: policy.name.clone(),
     };
+    // Holds can only exist once retentiond's tables do (plan and check create none).
+    if db.has_own_tables().await? {
+        target.subject = subject;
+    }
     target.encoding = detect_encoding(db, &target).await?;
     if target.encoding == TsEncoding::Epoch
         && let Some(max) = target.extreme(db, true).await?.first().and_then(as_number)
@@ -644,6 +662,52 @@ impl Target {
         }
     }
 
+    /// `NOT` or nothing before `EXISTS (an active hold on this row's subject)`: the
+    /// hold applies to every policy, or names this one, and has not ended by `now`.
+    fn push_hold(&self, q: &mut Query, held: bool, now: DateTime<Utc>) {
+        let Some(subject) = &self.subject else {
+            if held {
+                q.push(" AND 1 = 0");
+            }
+            return;
+        };
+        let as_text = match self.backend {
+            Backend::Sqlite => format!("CAST({}.{} AS TEXT)", self.table, subject.quoted),
+            Backend::Postgres => format!("CAST({}.{} AS text)", self.table, subject.quoted),
+            Backend::MySql => format!("CAST({}.{} AS CHAR)", self.table, subject.quoted),
+        };
+        q.push(if held {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        });
+        q.push(" (SELECT 1 FROM retention_holds h WHERE h.subject = ")
+            .push(&as_text);
+        q.push(" AND h.released_at IS NULL AND (h.until IS NULL OR h.until > ")
+            .bind(SqlValue::Text(rfc3339(now)));
+        q.push(") AND (h.policy IS NULL OR h.policy = ")
+            .bind(SqlValue::Text(self.policy_name.clone()))
+            .push("))");
+    }
+
+    /// Expired rows the policy skips because their subject is under a legal hold.
+    pub async fn count_held(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        if self.subject.is_none() {
+            return Ok(0);
+        }
+        let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
+        self.push_expired(&mut q, cutoff);
+        self.push_filter(&mut q);
+        self.push_pending(&mut q);
+        self.push_hold(&mut q, true, now);
+        Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+    }
+
     fn push_filter(&self, q: &mut Query) {
         for (column, values) in &self.filter {
             q.push(" AND ").push(&column.quoted).push(" IN (");
@@ -719,11 +783,17 @@ impl Target {
     }
 
     /// Rows the policy would purge now.
-    pub async fn count_expired(&self, db: &mut Db, cutoff: DateTime<Utc>) -> Result<u64, DbError> {
+    pub async fn count_expired(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
         self.push_pending(&mut q);
+        self.push_hold(&mut q, false, now);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
@@ -804,6 +874,7 @@ impl Target {
         cutoff: DateTime<Utc>,
         cursor: Option<&Cursor>,
         limit: u32,
+        now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
         let mut order_cols = vec![self.ts.clone()];
         order_cols.extend(self.key.iter().cloned());
@@ -829,6 +900,7 @@ impl Target {
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
         self.push_pending(&mut q);
+        self.push_hold(&mut q, false, now);
         if let Some(cursor) = cursor {
             q.push(" AND (").push(&order).push(") > (");
             self.push_values(&mut q, &order_cols, cursor);
@@ -1015,7 +1087,17 @@ impl Target {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE (TRUE", part.quoted));
         self.push_filter(&mut q);
         q.push(") IS NOT TRUE");
-        Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+        let outside_filter = db.fetch_one_int(&q).await?.max(0) as u64;
+        let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE TRUE", part.quoted));
+        // The hold check names the parent table; a partition's rows are the parent's.
+        self.push_hold(&mut q, true, Utc::now());
+        let q = Query {
+            sql: q
+                .sql
+                .replace(&format!("{}.", self.table), &format!("{}.", part.quoted)),
+            params: q.params,
+        };
+        Ok(outside_filter + db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
     /// Inside the caller's transaction: locks `part` against every other session,

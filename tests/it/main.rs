@@ -13,6 +13,7 @@ mod crash;
 mod daemon;
 mod faults;
 mod guards;
+mod holds;
 mod partitions;
 mod replicas;
 mod servers;
