@@ -11,7 +11,6 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::audit::Verifier;
 use crate::config::{self, Config, ConfigError};
 use crate::db::{self, Access, Db, DbError};
 use crate::purge::{self, Clock, PassOptions, PassReport, PurgeError, Status, Trigger};
@@ -94,6 +93,23 @@ pub enum Command {
         #[command(subcommand)]
         command: HoldCommand,
     },
+    /// A purge report for a period, for the data-protection officer
+    Report {
+        /// First day (YYYY-MM-DD) [default: the first day of last month]
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, inclusive (YYYY-MM-DD) [default: the last day of last month]
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// Write to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Show the subject ids of legal holds (personal data: off by default)
+        #[arg(long)]
+        include_subjects: bool,
+    },
     /// Create or upgrade retentiond's own tables
     Migrate {
         #[arg(long, value_enum, default_value_t)]
@@ -107,6 +123,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +289,13 @@ pub async fn run(cli: Cli) -> Outcome {
         } => audit_verify(&load(explicit)?, format).await,
         Command::Migrate { format } => migrate(&load(explicit)?, format).await,
         Command::Hold { command } => hold(&load(explicit)?, command).await,
+        Command::Report {
+            from,
+            to,
+            format,
+            output,
+            include_subjects,
+        } => report(&load(explicit)?, from, to, format, output, include_subjects).await,
         Command::Demo { db, format } => run_demo(explicit, db.as_deref(), format).await,
     }
 }
@@ -566,32 +597,9 @@ async fn status(config: &Config, format: Format) -> Outcome {
     Ok(0)
 }
 
-/// Walks the whole chain a page at a time.
-pub async fn verify_chain(
-    db: &mut Db,
-) -> Result<(Verifier, Option<crate::audit::Broken>), DbError> {
-    let mut verifier = Verifier::default();
-    if !db.has_own_tables().await? {
-        return Ok((verifier, None));
-    }
-    let mut after = 0;
-    loop {
-        let page = db.events_after(after, 10_000).await?;
-        let Some(last) = page.last() else {
-            return Ok((verifier, None));
-        };
-        after = last.id;
-        for e in &page {
-            if let Err(broken) = verifier.push(e) {
-                return Ok((verifier, Some(broken)));
-            }
-        }
-    }
-}
-
 async fn audit_verify(config: &Config, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
-    let (verifier, broken) = verify_chain(&mut db).await?;
+    let (verifier, broken) = db.verify_chain().await?;
     match format {
         Format::Json => print_json(&json!({
             "ok": broken.is_none(),
@@ -615,6 +623,54 @@ async fn audit_verify(config: &Config, format: Format) -> Outcome {
         },
     }
     Ok(if broken.is_none() { 0 } else { EXIT_FAILURE })
+}
+
+fn day(arg: &str, value: &str) -> Result<chrono::NaiveDate, Failure> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| usage(format!("{arg} {value:?} is not a date: write YYYY-MM-DD")))
+}
+
+async fn report(
+    config: &Config,
+    from: Option<String>,
+    to: Option<String>,
+    format: ReportFormat,
+    output: Option<PathBuf>,
+    include_subjects: bool,
+) -> Outcome {
+    let (default_from, default_to) = crate::report::last_full_month(Utc::now().date_naive());
+    let from = match from {
+        Some(f) => day("--from", &f)?,
+        None => default_from,
+    };
+    let to = match to {
+        Some(t) => day("--to", &t)?,
+        None => default_to,
+    };
+    if to < from {
+        return Err(usage(format!("--to {to} is before --from {from}")));
+    }
+    // Bring retentiond's tables up to date if they exist (migrations only add), so a
+    // database upgraded in place reports; never create them here.
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    if db.has_own_tables().await? {
+        db.migrate().await?;
+    }
+    let report = crate::report::gather(&mut db, config, from, to, include_subjects).await?;
+    let text = match format {
+        ReportFormat::Markdown => crate::report::markdown(&report),
+        ReportFormat::Html => crate::report::html(&report),
+        ReportFormat::Csv => crate::report::csv(&report),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)? + "\n"
+        }
+    };
+    match output {
+        Some(path) => std::fs::write(&path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(0)
 }
 
 fn usage(message: String) -> Failure {
@@ -876,7 +932,7 @@ async fn run_demo(explicit: Option<&Path>, db_path: Option<&Path>, format: Forma
 
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
     let report = purge::run_pass(&mut db, &config, &PassOptions::new(Trigger::Demo)).await?;
-    let (verifier, broken) = verify_chain(&mut db).await?;
+    let (verifier, broken) = db.verify_chain().await?;
     db.close().await?;
     let elapsed = started.elapsed();
 

@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod period;
 pub mod policy;
 pub mod purge;
+pub mod report;
 pub mod scheduler;

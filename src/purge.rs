@@ -413,6 +413,7 @@ async fn run_pass_as_leader(
             unreadable: outcome.unreadable as i64,
             duration_ms: outcome.duration_ms as i64,
             error: outcome.error.clone(),
+            held: outcome.held as i64,
         };
         if let Err(e) = db.record_policy_run(&record).await {
             tracing::error!(policy = %outcome.name, table = %outcome.table, error = %e, "could not record the policy's result");
@@ -596,7 +597,7 @@ async fn run_policy(
     let cutoff = p.cutoff(database_now);
     let mut outcome = PolicyOutcome::new(p, cutoff);
     let result = purge_policy(db, pass, p, cutoff, &mut outcome).await;
-    outcome.oldest_remaining = oldest_remaining(db, pass.config, p).await;
+    outcome.oldest_remaining = oldest_remaining(db, pass.config, p, pass.now).await;
     if let Err(reason) = result {
         outcome.status = reason.0;
         outcome.error = Some(reason.1.clone());
@@ -620,9 +621,14 @@ async fn run_policy(
 }
 
 /// For the metric and the enforcement check; a failure here only logs.
-async fn oldest_remaining(db: &mut Db, config: &Config, p: &Policy) -> Option<String> {
+async fn oldest_remaining(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    now: DateTime<Utc>,
+) -> Option<String> {
     let target = resolve(db, config, p).await.ok()?;
-    match target.oldest_remaining(db).await {
+    match target.oldest_remaining(db, now).await {
         Ok(t) => t.map(db::rfc3339),
         Err(e) => {
             tracing::debug!(policy = %p.name, error = %e, "cannot read the oldest remaining row");

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{DatabaseSettings, Timeouts, redact_url};
 
 pub use leader::Leader;
-pub use own::{Hold, NewHold, PolicyRunRecord, RunEnd, RunRecord, RunSummary};
+pub use own::{Hold, NewHold, PolicyRunRecord, RunEnd, RunRecord, RunRow, RunSummary};
 pub use target::{
     Cursor, Partition, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339,
 };

@@ -31,6 +31,21 @@ pub struct PolicyRunRecord {
     pub unreadable: i64,
     pub duration_ms: i64,
     pub error: Option<String>,
+    pub held: i64,
+}
+
+/// A pass as the reports read it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub triggered_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub config_sha256: String,
+    pub rows_purged: i64,
+    pub error: Option<String>,
+    pub leftovers: Option<String>,
 }
 
 /// A legal hold to record.
@@ -161,7 +176,7 @@ impl Db {
 
     pub async fn record_policy_run(&mut self, r: &PolicyRunRecord) -> Result<(), DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, duration_ms, error) VALUES (",
+            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, duration_ms, error, held) VALUES (",
         );
         let values = [
             SqlValue::Int(r.run_id),
@@ -175,6 +190,7 @@ impl Db {
             SqlValue::Int(r.unreadable),
             SqlValue::Int(r.duration_ms),
             opt(r.error.clone()),
+            SqlValue::Int(r.held),
         ];
         q.bind_list(values);
         q.push(")");
@@ -283,7 +299,7 @@ impl Db {
     pub async fn last_policy_runs(&mut self) -> Result<Vec<(String, PolicyRunRecord)>, DbError> {
         let rows = self
             .fetch(&Query::new(
-                "SELECT r.started_at, p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.duration_ms, p.error \
+                "SELECT r.started_at, p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.duration_ms, p.error, p.held \
                  FROM retention_policy_runs p JOIN retention_runs r ON r.id = p.run_id \
                  WHERE p.run_id = (SELECT max(run_id) FROM retention_policy_runs q WHERE q.policy = p.policy) \
                  ORDER BY p.policy",
@@ -306,6 +322,7 @@ impl Db {
                         unreadable: int(&r[9]),
                         duration_ms: int(&r[10]),
                         error: opt_text(&r[11]),
+                        held: int(&r[12]),
                     },
                 )
             })
@@ -384,6 +401,122 @@ impl Db {
             .bind(SqlValue::Int(id))
             .push(" AND released_at IS NULL");
         Ok(self.execute(&q).await? == 1)
+    }
+
+    /// Passes that started in [`from`, `to`), oldest first (RFC 3339 bounds).
+    pub async fn runs_between(&mut self, from: &str, to: &str) -> Result<Vec<RunRow>, DbError> {
+        let mut q = Query::new(
+            "SELECT id, triggered_by, started_at, finished_at, status, config_sha256, rows_purged, error, leftovers \
+             FROM retention_runs WHERE started_at >= ",
+        );
+        q.bind(SqlValue::Text(from.into()))
+            .push(" AND started_at < ")
+            .bind(SqlValue::Text(to.into()))
+            .push(" ORDER BY id");
+        Ok(self
+            .fetch(&q)
+            .await?
+            .iter()
+            .map(|r| RunRow {
+                id: int(&r[0]),
+                triggered_by: text(&r[1]),
+                started_at: text(&r[2]),
+                finished_at: opt_text(&r[3]),
+                status: text(&r[4]),
+                config_sha256: text(&r[5]),
+                rows_purged: int(&r[6]),
+                error: opt_text(&r[7]),
+                leftovers: opt_text(&r[8]),
+            })
+            .collect())
+    }
+
+    /// Each policy's results in the passes that started in [`from`, `to`).
+    pub async fn policy_runs_between(
+        &mut self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<PolicyRunRecord>, DbError> {
+        let mut q = Query::new(
+            "SELECT p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.duration_ms, p.error, p.held \
+             FROM retention_policy_runs p JOIN retention_runs r ON r.id = p.run_id WHERE r.started_at >= ",
+        );
+        q.bind(SqlValue::Text(from.into()))
+            .push(" AND r.started_at < ")
+            .bind(SqlValue::Text(to.into()))
+            .push(" ORDER BY p.run_id");
+        Ok(self
+            .fetch(&q)
+            .await?
+            .iter()
+            .map(|r| PolicyRunRecord {
+                run_id: int(&r[0]),
+                policy: text(&r[1]),
+                table_name: text(&r[2]),
+                action: text(&r[3]),
+                cutoff: opt_text(&r[4]),
+                status: text(&r[5]),
+                rows: int(&r[6]),
+                batches: int(&r[7]),
+                unreadable: int(&r[8]),
+                duration_ms: int(&r[9]),
+                error: opt_text(&r[10]),
+                held: int(&r[11]),
+            })
+            .collect())
+    }
+
+    /// (created_at, policy, table, action, rows) of each purge event in [`from`, `to`).
+    pub async fn purge_events_between(
+        &mut self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, String, String, i64)>, DbError> {
+        let mut q = Query::new(
+            "SELECT created_at, policy, table_name, action, \"rows\" FROM retention_events WHERE action IN ('delete', 'anonymize') AND created_at >= ",
+        );
+        q.bind(SqlValue::Text(from.into()))
+            .push(" AND created_at < ")
+            .bind(SqlValue::Text(to.into()))
+            .push(" ORDER BY id");
+        Ok(self
+            .fetch(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                (
+                    text(&r[0]),
+                    text(&r[1]),
+                    text(&r[2]),
+                    text(&r[3]),
+                    int(&r[4]),
+                )
+            })
+            .collect())
+    }
+
+    /// Walks the whole audit chain a page at a time: how many events verified, and
+    /// the first break if there is one.
+    pub async fn verify_chain(
+        &mut self,
+    ) -> Result<(crate::audit::Verifier, Option<crate::audit::Broken>), DbError> {
+        let mut verifier = crate::audit::Verifier::default();
+        if !self.has_own_tables().await? {
+            return Ok((verifier, None));
+        }
+        let mut after = 0;
+        loop {
+            let page = self.events_after(after, 10_000).await?;
+            let Some(last) = page.last() else {
+                return Ok((verifier, None));
+            };
+            after = last.id;
+            for e in &page {
+                if let Err(broken) = verifier.push(e) {
+                    return Ok((verifier, Some(broken)));
+                }
+            }
+        }
     }
 
     /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).

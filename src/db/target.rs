@@ -805,7 +805,11 @@ impl Target {
     /// The oldest timestamp among the rows the policy covers and has not purged (its
     /// filter applies; NULLs never expire, so they do not count). `None` when there
     /// is none or it cannot be read. Read through the timestamp index.
-    pub async fn oldest_remaining(&self, db: &mut Db) -> Result<Option<DateTime<Utc>>, DbError> {
+    pub async fn oldest_remaining(
+        &self,
+        db: &mut Db,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, DbError> {
         let mut q = Query::new(format!(
             "SELECT {} AS retentiond_0 FROM {} WHERE {} IS NOT NULL",
             self.read(&self.ts),
@@ -814,6 +818,8 @@ impl Target {
         ));
         self.push_filter(&mut q);
         self.push_pending(&mut q);
+        // Rows kept for a legal hold are kept rightly; they are reported on their own.
+        self.push_hold(&mut q, false, now);
         // Unreadable text may sort first: look a little further for a readable value.
         q.push(&format!(" ORDER BY {} LIMIT 20", self.ts.quoted));
         let rows = db.fetch(&q).await?;

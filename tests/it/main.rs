@@ -16,6 +16,7 @@ mod guards;
 mod holds;
 mod partitions;
 mod replicas;
+mod reports;
 mod servers;
 mod strategies;
 mod systemd;
