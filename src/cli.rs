@@ -547,6 +547,7 @@ async fn status(config: &Config, format: Format) -> Outcome {
             })),
             "next_run": next.map(db::rfc3339),
             "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
+            "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": report_files(&r.dir)})),
             "policies": policies,
         })),
         Format::Text => {
@@ -574,6 +575,18 @@ async fn status(config: &Config, format: Format) -> Outcome {
                     s.timezone.name()
                 ),
                 _ => println!("next pass  no [schedule] in {}", config.path.display()),
+            }
+            if let Some(r) = &config.report {
+                let files = report_files(&r.dir);
+                println!(
+                    "reports    {} ({} file(s){})",
+                    r.dir.display(),
+                    files.len(),
+                    files
+                        .last()
+                        .map(|f| format!(", newest {f}"))
+                        .unwrap_or_default()
+                );
             }
             println!(
                 "{:<20} {:<20} {:<26} {:<12} {:>9}",
@@ -623,6 +636,21 @@ async fn audit_verify(config: &Config, format: Format) -> Outcome {
         },
     }
     Ok(if broken.is_none() { 0 } else { EXIT_FAILURE })
+}
+
+/// The report files in `dir`, sorted by name (so by period).
+fn report_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("retentiond-report-") && !n.ends_with(".sha256"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 fn day(arg: &str, value: &str) -> Result<chrono::NaiveDate, Failure> {

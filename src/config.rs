@@ -46,6 +46,25 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// `[log] level`, used when RUST_LOG is not set.
     pub log_level: Option<String>,
+    /// `[report]`: periodic reports the daemon writes.
+    pub report: Option<ReportSettings>,
+}
+
+/// Which period a periodic report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportPeriod {
+    Monthly,
+    Weekly,
+    /// The time between the last two times this cron line fired.
+    Cron(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub dir: PathBuf,
+    pub period: ReportPeriod,
+    /// File extensions: html, md, csv, json.
+    pub formats: Vec<String>,
 }
 
 impl Config {
@@ -342,10 +361,12 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
         policies: b.policies,
         metrics_listen: b.metrics_listen,
         log_level: b.log_level,
+        report: b.report,
     })
 }
 
 struct Built {
+    report: Option<ReportSettings>,
     database: DatabaseSettings,
     schedule: Option<Schedule>,
     hmac_key: Option<HmacKey>,
@@ -364,7 +385,15 @@ const TOP_KEYS: &[&str] = &[
     "limits",
     "metrics",
     "log",
+    "report",
     "policy",
+];
+/// `[report] formats` names and the file extension each is written with.
+const REPORT_FORMATS: [(&str, &str); 4] = [
+    ("html", "html"),
+    ("markdown", "md"),
+    ("csv", "csv"),
+    ("json", "json"),
 ];
 const LOG_LEVELS: [(&str, &str); 5] = [
     ("error", "error"),
@@ -541,7 +570,43 @@ fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) 
         cx.choice(v, "level", &LOG_LEVELS).map(str::to_string)
     });
 
+    let report = get(root, "report").and_then(|item| {
+        let t = cx.table(item, "[report]")?;
+        cx.check_keys(t, &["dir", "schedule", "formats"], "in [report]");
+        let Some(dir_item) = get(t, "dir") else {
+            cx.problem(item.span().start..item.span().start, "[report] needs `dir`".into(), Some("the folder reports are written to, e.g. dir = \"/var/lib/retentiond/reports\"".into()));
+            return None;
+        };
+        let dir = resolve(base_dir, &cx.string(dir_item, "dir")?);
+        let period = match get(t, "schedule") {
+            None => ReportPeriod::Monthly,
+            Some(v) => match cx.string(v, "schedule")?.as_str() {
+                "monthly" => ReportPeriod::Monthly,
+                "weekly" => ReportPeriod::Weekly,
+                line => match line.parse::<croner::Cron>() {
+                    Ok(_) => ReportPeriod::Cron(line.to_string()),
+                    Err(e) => {
+                        cx.problem(v.span(), format!("invalid report schedule `{line}`: {e}"), Some("\"monthly\", \"weekly\", or a cron line such as \"0 0 6 1 * *\"".into()));
+                        return None;
+                    }
+                },
+            },
+        };
+        let formats = match get(t, "formats") {
+            None => vec!["html".to_string(), "json".to_string()],
+            Some(v) => match v.get_ref() {
+                DeValue::Array(items) if !items.is_empty() => items.iter().map(|i| cx.choice(i, "format", &REPORT_FORMATS).map(str::to_string)).collect::<Option<Vec<_>>>()?,
+                _ => {
+                    cx.type_error(v, "formats", "a non-empty list of \"html\", \"markdown\", \"csv\", \"json\"");
+                    return None;
+                }
+            },
+        };
+        Some(ReportSettings { dir, period, formats })
+    });
+
     Some(Built {
+        report,
         database: database?,
         schedule,
         hmac_key,

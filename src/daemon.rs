@@ -95,6 +95,7 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
         "retentiond started"
     );
 
+    write_reports(&config).await;
     let stopping = Arc::new(AtomicBool::new(false));
     let mut trigger = if scheduler::missed_since(&schedule, last_success, now) {
         tracing::info!(
@@ -183,6 +184,7 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
                 status_line = format!("last pass failed at {}: {e}", db::rfc3339(Utc::now()));
             }
         }
+        write_reports(&config).await;
         let skipped = scheduler::ticks_between(&schedule, scheduled_at, Utc::now());
         if skipped > 0 && this == Trigger::Schedule {
             tracing::warn!(
@@ -210,6 +212,30 @@ fn status(last: &str, next: Option<DateTime<Utc>>) -> String {
     match next {
         Some(n) => format!("{last}; next pass {}", db::rfc3339(n)),
         None => last.to_string(),
+    }
+}
+
+/// Writes the last period's report if it is due and not written yet (`[report]`).
+async fn write_reports(config: &Config) {
+    let Some(settings) = &config.report else {
+        return;
+    };
+    let written = async {
+        let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+        let written = crate::report::write_due(&mut db, config, settings, Utc::now()).await;
+        let _ = db.close().await;
+        written
+    }
+    .await;
+    match written {
+        Ok(paths) => {
+            for p in paths {
+                tracing::info!(report = %p.display(), "report written");
+            }
+        }
+        Err(e) => {
+            tracing::error!(dir = %settings.dir.display(), error = %e, "writing the periodic report failed")
+        }
     }
 }
 

@@ -757,3 +757,144 @@ th,td{{border:1px solid #bbb;padding:.2em .5em;text-align:left}}td.n{{text-align
         r.from, r.to
     )
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot write the report {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The last complete period before `now` under `period`: first day, last day, and the
+/// label its files are named by (`2026-10`, `2026-W44`, `2026-10-01_2026-10-31`).
+pub fn last_period(
+    period: &crate::config::ReportPeriod,
+    now: chrono::DateTime<Utc>,
+) -> Option<(NaiveDate, NaiveDate, String)> {
+    use crate::config::ReportPeriod;
+    let today = now.date_naive();
+    match period {
+        ReportPeriod::Monthly => {
+            let (from, to) = last_full_month(today);
+            Some((from, to, from.format("%Y-%m").to_string()))
+        }
+        ReportPeriod::Weekly => {
+            let monday =
+                today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+            let from = monday - chrono::Days::new(7);
+            let week = from.iso_week();
+            Some((
+                from,
+                monday.pred_opt()?,
+                format!("{}-W{:02}", week.year(), week.week()),
+            ))
+        }
+        ReportPeriod::Cron(line) => {
+            let schedule = crate::config::Schedule {
+                cron: line.clone(),
+                timezone: chrono_tz::UTC,
+            };
+            let last = crate::scheduler::previous_at_or_before(&schedule, now)?;
+            let before = crate::scheduler::previous_at_or_before(
+                &schedule,
+                last - chrono::TimeDelta::seconds(1),
+            )?;
+            let from = before.date_naive();
+            let to = last.date_naive().pred_opt()?.max(from);
+            Some((from, to, format!("{from}_{to}")))
+        }
+    }
+}
+
+/// Writes the last complete period's report in each configured format, with a
+/// `.sha256` file beside each, unless it exists already: a report once written is
+/// never overwritten, and a restarted daemon does not write it again.
+pub async fn write_due(
+    db: &mut Db,
+    config: &Config,
+    settings: &crate::config::ReportSettings,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<std::path::PathBuf>, ReportError> {
+    use std::io::Write;
+    let Some((from, to, label)) = last_period(&settings.period, now) else {
+        return Ok(Vec::new());
+    };
+    let io = |path: &std::path::Path, source: std::io::Error| ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&settings.dir).map_err(|e| io(&settings.dir, e))?;
+    let mut report = None;
+    let mut written = Vec::new();
+    for ext in &settings.formats {
+        let name = format!("retentiond-report-{label}.{ext}");
+        let path = settings.dir.join(&name);
+        if path.exists() {
+            continue;
+        }
+        if report.is_none() {
+            report = Some(gather(db, config, from, to, false).await?);
+        }
+        let r = report.as_ref().expect("gathered above");
+        let text = match ext.as_str() {
+            "html" => html(r),
+            "md" => markdown(r),
+            "csv" => csv(r),
+            _ => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+        };
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(&path, e)),
+        };
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| io(&path, e))?;
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        let sum_path = settings.dir.join(format!("{name}.sha256"));
+        std::fs::write(&sum_path, format!("{digest}  {name}\n")).map_err(|e| io(&sum_path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::ReportPeriod;
+
+    #[test]
+    fn periods_end_before_today() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
+        let (from, to, label) = last_period(&ReportPeriod::Monthly, now).unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string(), label.as_str()),
+            ("2026-10-01".into(), "2026-10-31".into(), "2026-10")
+        );
+        let (from, to, label) = last_period(&ReportPeriod::Weekly, now).unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string(), label.as_str()),
+            ("2026-11-09".into(), "2026-11-15".into(), "2026-W46")
+        );
+        let (from, to, _) = last_period(&ReportPeriod::Cron("0 0 6 1 * *".into()), now).unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2026-10-01".into(), "2026-10-31".into())
+        );
+        let (from, to) = last_full_month(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap());
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2025-12-01".into(), "2025-12-31".into())
+        );
+    }
+}

@@ -267,3 +267,67 @@ async fn enforcement_shows_a_backlog_after_a_refusal_and_compliance_after_a_pass
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn the_periodic_report_is_written_once_and_never_overwritten() {
+    use chrono::{Datelike, TimeZone};
+    let shop = shop_with_history().await;
+    let text = std::fs::read_to_string(&shop.config_path).unwrap();
+    std::fs::write(&shop.config_path, format!("{text}\n[report]\ndir = \"reports\"\nschedule = \"monthly\"\nformats = [\"html\", \"json\"]\n")).unwrap();
+    let config = retentiond::config::load(&shop.config_path).unwrap();
+    let settings = config.report.clone().unwrap();
+    // Injected time: early on the first day of next month, the passes' month is due.
+    let today = Utc::now().date_naive();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    let now = Utc.with_ymd_and_hms(y, m, 1, 3, 0, 0).unwrap();
+    let label = today.format("%Y-%m").to_string();
+
+    let mut db = shop.db(&config).await;
+    let written = retentiond::report::write_due(&mut db, &config, &settings, now)
+        .await
+        .unwrap();
+    assert_eq!(written.len(), 2, "{written:?}");
+    let json_path = shop.path(&format!("reports/retentiond-report-{label}.json"));
+    let json_text = std::fs::read_to_string(&json_path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(json["policies"][0]["deleted"], 25);
+    let sum = std::fs::read_to_string(
+        shop.path(&format!("reports/retentiond-report-{label}.json.sha256")),
+    )
+    .unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        sum,
+        format!(
+            "{}  retentiond-report-{label}.json\n",
+            hex::encode(sha2::Sha256::digest(json_text.as_bytes()))
+        )
+    );
+
+    // A restart, a day later: nothing is written again, nothing is overwritten.
+    let again = retentiond::report::write_due(
+        &mut db,
+        &config,
+        &settings,
+        now + chrono::TimeDelta::days(1),
+    )
+    .await
+    .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(std::fs::read_to_string(&json_path).unwrap(), json_text);
+    db.close().await.unwrap();
+    let status: serde_json::Value = serde_json::from_slice(
+        &run_cli(
+            &shop.config_path,
+            shop.dir.path(),
+            &["status", "--format", "json"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(status["reports"]["files"].as_array().unwrap().len(), 2);
+}
