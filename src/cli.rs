@@ -93,6 +93,23 @@ pub enum Command {
         #[command(subcommand)]
         command: HoldCommand,
     },
+    /// Register an erasure request (due in 30 days); answered at the next pass
+    Erase {
+        /// The subject's id, as its policies' `subject` columns hold it
+        #[arg(long)]
+        subject: String,
+        /// Why; `minor` (a minor's data, deleted on discovery) is answered at once
+        #[arg(long)]
+        reason: Option<String>,
+        /// The request's reference (a ticket number)
+        #[arg(long)]
+        reference: Option<String>,
+        /// Answer it now instead of at the next pass
+        #[arg(long)]
+        now: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// A purge report for a period, for the data-protection officer
     Report {
         /// First day (YYYY-MM-DD) [default: the first day of last month]
@@ -289,6 +306,13 @@ pub async fn run(cli: Cli) -> Outcome {
         } => audit_verify(&load(explicit)?, format).await,
         Command::Migrate { format } => migrate(&load(explicit)?, format).await,
         Command::Hold { command } => hold(&load(explicit)?, command).await,
+        Command::Erase {
+            subject,
+            reason,
+            reference,
+            now,
+            format,
+        } => erase(&load(explicit)?, subject, reason, reference, now, format).await,
         Command::Report {
             from,
             to,
@@ -516,6 +540,16 @@ async fn status(config: &Config, format: Format) -> Outcome {
     } else {
         (None, Vec::new())
     };
+    let open_requests: Vec<db::ErasureRequest> = if has_tables {
+        db.erasure_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.status == "open")
+            .collect()
+    } else {
+        Vec::new()
+    };
     let next = config
         .schedule
         .as_ref()
@@ -547,7 +581,8 @@ async fn status(config: &Config, format: Format) -> Outcome {
             })),
             "next_run": next.map(db::rfc3339),
             "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
-            "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": report_files(&r.dir)})),
+                        "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": report_files(&r.dir)})),
+            "open_erasure_requests": open_requests.iter().map(|r| json!({"id": r.id, "received_at": r.received_at, "due_at": r.due_at, "minor": r.minor})).collect::<Vec<_>>(),
             "policies": policies,
         })),
         Format::Text => {
@@ -575,6 +610,15 @@ async fn status(config: &Config, format: Format) -> Outcome {
                     s.timezone.name()
                 ),
                 _ => println!("next pass  no [schedule] in {}", config.path.display()),
+            }
+            for r in &open_requests {
+                println!(
+                    "erasure    request #{} received {}, due {}{}",
+                    r.id,
+                    r.received_at,
+                    r.due_at,
+                    if r.minor { " (minor)" } else { "" }
+                );
             }
             if let Some(r) = &config.report {
                 let files = report_files(&r.dir);
@@ -699,6 +743,102 @@ async fn report(
         None => print!("{text}"),
     }
     Ok(0)
+}
+
+/// The days an erasure request may take: the shop's promise, the GDPR's month.
+const ERASURE_DAYS: i64 = 30;
+
+async fn erase(
+    config: &Config,
+    subject: String,
+    reason: Option<String>,
+    reference: Option<String>,
+    now: bool,
+    format: Format,
+) -> Outcome {
+    if subject.trim().is_empty() {
+        return Err(usage("--subject must not be empty".into()));
+    }
+    if !config.policies.iter().any(|p| p.subject.is_some()) {
+        return Err(usage(format!(
+            "no policy in {} names a subject column, so nothing could be erased",
+            config.path.display()
+        )));
+    }
+    let minor = reason.as_deref() == Some("minor");
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    db.migrate().await?;
+    let received = Utc::now();
+    let due = received + chrono::TimeDelta::days(ERASURE_DAYS);
+    let id = db
+        .insert_erasure(
+            &subject,
+            reason.as_deref(),
+            reference.as_deref(),
+            minor,
+            &db::rfc3339(received),
+            &db::rfc3339(due),
+        )
+        .await?;
+    let event = crate::audit::NewEvent {
+        run_id: 0,
+        created_at: db::rfc3339(received),
+        policy: "*".into(),
+        table_name: "-".into(),
+        action: "erasure_registered",
+        cutoff: None,
+        rows: 0,
+        children: Default::default(),
+        detail: Some(format!(
+            "erasure request #{id} registered{}, due {}",
+            if minor { " (minor)" } else { "" },
+            db::rfc3339(due)
+        )),
+    };
+    purge::append_event(&mut db, event).await?;
+    let answer = if now || minor {
+        let mut opts = PassOptions::new(Trigger::Manual);
+        opts.erasure_only = Some(id);
+        let report = purge::run_pass(&mut db, config, &opts).await?;
+        report.erasures.into_iter().next()
+    } else {
+        None
+    };
+    db.close().await?;
+    match format {
+        Format::Json => print_json(
+            &json!({"id": id, "due": db::rfc3339(due), "minor": minor, "answer": answer}),
+        ),
+        Format::Text => match &answer {
+            None => println!(
+                "erasure request #{id} registered, due {}; it is answered at the next pass",
+                db::rfc3339(due)
+            ),
+            Some(a) => {
+                println!("erasure request #{id}: {}", a.status);
+                for e in &a.policies {
+                    let until = e
+                        .kept_until
+                        .as_deref()
+                        .map(|u| format!(" until {u}"))
+                        .unwrap_or_default();
+                    let why = e
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    println!(
+                        "  {:<20} {:<10} {:>7} rows{why}{until}",
+                        e.policy, e.outcome, e.rows
+                    );
+                }
+            }
+        },
+    }
+    Ok(match &answer {
+        Some(a) if a.status == "open" => EXIT_FAILURE,
+        _ => 0,
+    })
 }
 
 fn usage(message: String) -> Failure {

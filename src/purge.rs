@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::anonymize;
 use crate::audit::NewEvent;
 use crate::config::Config;
-use crate::db::{self, Db, DbError, Leader, PolicyRunRecord, RunRecord, SqlValue, Target};
+use crate::db::{self, Db, DbError, Leader, PolicyRunRecord, RunRecord, Scope, SqlValue, Target};
 use crate::policy::{self, Action, Policy};
 
 /// What started a pass, as recorded with the run.
@@ -58,6 +58,8 @@ pub struct PassOptions {
     pub leader: Arc<AtomicBool>,
     /// When the daemon runs the next pass, for the pass's last log line.
     pub next_run: Option<String>,
+    /// Answer only this erasure request and run no policy (`erase --now`).
+    pub erasure_only: Option<i64>,
 }
 
 impl PassOptions {
@@ -70,6 +72,7 @@ impl PassOptions {
             stop: Arc::new(AtomicBool::new(false)),
             leader: Arc::new(AtomicBool::new(false)),
             next_run: None,
+            erasure_only: None,
         }
     }
 }
@@ -147,6 +150,9 @@ impl PolicyOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct PassReport {
     pub run_id: Option<i64>,
+    /// Erasure requests answered in this pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub erasures: Vec<ErasureAnswer>,
     pub dry_run: bool,
     pub database_now: String,
     pub status: Status,
@@ -257,6 +263,7 @@ pub async fn plan(
         outcomes.push(outcome);
     }
     Ok(PassReport {
+        erasures: Vec::new(),
         run_id: None,
         dry_run: true,
         database_now: db::rfc3339(database_now),
@@ -308,6 +315,7 @@ pub async fn run_pass(
             "another retentiond instance holds the pass lock on this database; skipping this pass"
         );
         return Ok(PassReport {
+            erasures: Vec::new(),
             run_id: None,
             dry_run: false,
             database_now: db::rfc3339(now(db, opts.clock).await?),
@@ -374,6 +382,7 @@ async fn run_pass_as_leader(
         };
         db.finish_run(run_id, &end).await?;
         return Ok(PassReport {
+            erasures: Vec::new(),
             run_id: Some(run_id),
             dry_run: false,
             database_now: db::rfc3339(database_now),
@@ -384,6 +393,12 @@ async fn run_pass_as_leader(
         });
     }
 
+    let erasures = answer_erasures(db, config, opts, run_id, database_now, leader).await;
+    let policies = if opts.erasure_only.is_some() {
+        Vec::new()
+    } else {
+        policies
+    };
     let mut outcomes = Vec::new();
     for p in policies {
         if opts.stop.load(Ordering::SeqCst) {
@@ -397,6 +412,7 @@ async fn run_pass_as_leader(
             opts,
             run_id,
             now: database_now,
+            erasure: None,
             leader: &mut *leader,
         };
         let outcome = run_policy(db, &mut pass, p, database_now).await;
@@ -426,6 +442,7 @@ async fn run_pass_as_leader(
         overall(&outcomes)
     };
     let mut report = PassReport {
+        erasures,
         run_id: Some(run_id),
         dry_run: false,
         database_now: db::rfc3339(database_now),
@@ -583,6 +600,8 @@ struct Pass<'a> {
     run_id: i64,
     /// The database's clock at the start of the pass: cutoffs and holds count from it.
     now: DateTime<Utc>,
+    /// The erasure request being answered, if any: named in each batch's event.
+    erasure: Option<i64>,
     leader: &'a mut Leader,
 }
 
@@ -706,6 +725,27 @@ async fn purge_policy(
             .map_err(failed)?;
     }
 
+    batch_loop(db, pass, p, &target, Scope::Expired(cutoff), outcome).await
+}
+
+/// Runs batches of `scope` until none is left: each one transaction with its audit
+/// event, retried with backoff after a timeout or a lost connection, stopping when
+/// asked to or when the pass lock is lost.
+async fn batch_loop(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    p: &Policy,
+    target: &Target,
+    scope: Scope<'_>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), Stop> {
+    let (config, opts) = (pass.config, pass.opts);
+    let failed = |e: DbError| {
+        (
+            Status::Failed,
+            format!("policy `{}` on table `{}`: {e}", p.name, target.table_name),
+        )
+    };
     let retry = config.database.retry;
     let mut cursor: Option<db::Cursor> = None;
     let mut attempt = 0;
@@ -733,7 +773,7 @@ async fn purge_policy(
         }
         let batch = async {
             db.begin_write().await?;
-            let result = run_batch(db, pass, p, &target, cutoff, cursor.as_ref()).await;
+            let result = run_batch(db, pass, p, target, scope, cursor.as_ref()).await;
             match result {
                 Ok(Some(done)) => match db.commit().await {
                     Ok(()) => Ok(Some(done)),
@@ -783,6 +823,176 @@ async fn purge_policy(
             Err(e) => return Err(failed(e)),
         }
     }
+}
+
+/// How one erasure request was answered, policy by policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureAnswer {
+    pub id: i64,
+    pub status: String,
+    pub minor: bool,
+    pub policies: Vec<ErasureEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ErasureEntry {
+    pub policy: String,
+    /// deleted | anonymized | kept | failed
+    pub outcome: String,
+    pub rows: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub children: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For kept rows: when their period runs out and they go like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<String>,
+}
+
+/// Answers the open erasure requests (or only `opts.erasure_only`): in every policy
+/// with a subject column, the subject's rows are deleted or anonymised per the
+/// policy, whatever their age, except where the basis is a legal obligation (kept,
+/// with the date they will go) or a legal hold applies. A request whose erasure
+/// failed somewhere stays open for the next pass.
+async fn answer_erasures(
+    db: &mut Db,
+    config: &Config,
+    opts: &PassOptions,
+    run_id: i64,
+    now: DateTime<Utc>,
+    leader: &mut Leader,
+) -> Vec<ErasureAnswer> {
+    let requests = match db.erasure_requests().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the erasure requests");
+            return Vec::new();
+        }
+    };
+    let now_text = db::rfc3339(now);
+    let mut answers = Vec::new();
+    for req in requests
+        .into_iter()
+        .filter(|r| r.status == "open" && opts.erasure_only.is_none_or(|id| id == r.id))
+    {
+        if req.due_at < now_text {
+            tracing::warn!(request = req.id, due = %req.due_at, "erasure request is overdue");
+        } else if req.due_at.as_str() < db::rfc3339(now + chrono::TimeDelta::days(7)).as_str() {
+            tracing::warn!(request = req.id, due = %req.due_at, "erasure request is due within 7 days");
+        }
+        let mut pass = Pass {
+            config,
+            opts,
+            run_id,
+            now,
+            erasure: Some(req.id),
+            leader: &mut *leader,
+        };
+        let mut entries = Vec::new();
+        let (mut retained, mut failed) = (false, false);
+        for p in config.policies.iter().filter(|p| p.subject.is_some()) {
+            let entry = |outcome: &str,
+                         rows: u64,
+                         reason: Option<String>,
+                         kept_until: Option<String>| ErasureEntry {
+                policy: p.name.clone(),
+                outcome: outcome.into(),
+                rows,
+                children: BTreeMap::new(),
+                reason,
+                kept_until,
+            };
+            let target = match resolve(db, config, p).await {
+                Ok(t) => t,
+                Err(reason) => {
+                    entries.push(entry("failed", 0, Some(reason), None));
+                    failed = true;
+                    continue;
+                }
+            };
+            let (rows, held, newest) = match target.subject_rows(db, &req.subject, now).await {
+                Ok(x) => x,
+                Err(e) => {
+                    entries.push(entry("failed", 0, Some(e.to_string()), None));
+                    failed = true;
+                    continue;
+                }
+            };
+            if p.basis == Some(crate::policy::Basis::LegalObligation) {
+                if rows + held > 0 {
+                    retained = true;
+                    let until = newest.map(|t| db::rfc3339(p.keep.after(t)));
+                    entries.push(entry(
+                        "kept",
+                        rows + held,
+                        Some("legal obligation".into()),
+                        until,
+                    ));
+                }
+                continue;
+            }
+            if held > 0 {
+                retained = true;
+                entries.push(entry("kept", held, Some("legal hold".into()), None));
+            }
+            if rows == 0 {
+                continue;
+            }
+            let mut outcome = PolicyOutcome::new(p, now);
+            match batch_loop(
+                db,
+                &mut pass,
+                p,
+                &target,
+                Scope::Subject(&req.subject),
+                &mut outcome,
+            )
+            .await
+            {
+                Ok(()) => {
+                    let done = if p.action == Action::Delete {
+                        "deleted"
+                    } else {
+                        "anonymized"
+                    };
+                    let mut e = entry(done, outcome.rows, None, None);
+                    e.children = outcome.children;
+                    entries.push(e);
+                }
+                Err((_, reason)) => {
+                    entries.push(entry("failed", outcome.rows, Some(reason), None));
+                    failed = true;
+                }
+            }
+        }
+        let status = if failed {
+            "open"
+        } else if retained {
+            "partially_retained"
+        } else {
+            "completed"
+        };
+        if !failed {
+            let outcome = serde_json::to_string(&entries).unwrap_or_default();
+            if let Err(e) = db.finish_erasure(req.id, status, &now_text, &outcome).await {
+                tracing::error!(request = req.id, error = %e, "cannot record the erasure request's outcome");
+            }
+        }
+        tracing::info!(
+            request = req.id,
+            status,
+            minor = req.minor,
+            policies = entries.len(),
+            "erasure request answered"
+        );
+        answers.push(ErasureAnswer {
+            id: req.id,
+            status: status.into(),
+            minor: req.minor,
+            policies: entries,
+        });
+    }
+    answers
 }
 
 /// Waits while any replica replays further behind than `max`, so that purging never
@@ -881,14 +1091,14 @@ async fn run_batch(
     pass: &Pass<'_>,
     p: &Policy,
     target: &Target,
-    cutoff: DateTime<Utc>,
+    scope: Scope<'_>,
     cursor: Option<&db::Cursor>,
 ) -> Result<BatchResult, DbError> {
     let (config, run_id, now) = (pass.config, pass.run_id, pass.now);
     let key_len = target.key_len();
     db.lock_batch().await?;
     let rows = target
-        .select_batch(db, cutoff, cursor, config.limits.batch_size, now)
+        .select_batch(db, scope, cursor, config.limits.batch_size, now)
         .await?;
     let Some(last) = rows.last() else {
         return Ok(None);
@@ -925,13 +1135,16 @@ async fn run_batch(
         policy: p.name.clone(),
         table_name: target.table_name.clone(),
         action: p.action.as_str(),
-        cutoff: Some(db::rfc3339(cutoff)),
+        cutoff: match scope {
+            Scope::Expired(cutoff) => Some(db::rfc3339(cutoff)),
+            Scope::Subject(_) => None,
+        },
         rows: purged as i64,
         children: children
             .iter()
             .map(|(k, v)| (k.clone(), *v as i64))
             .collect(),
-        detail: None,
+        detail: pass.erasure.map(|id| format!("erasure request #{id}")),
     }
     .chain(db.chain_head().await?);
     db.insert_event(&event).await?;

@@ -22,9 +22,11 @@ use chrono::{DateTime, Utc};
 use crate::config::{DatabaseSettings, Timeouts, redact_url};
 
 pub use leader::Leader;
-pub use own::{Hold, NewHold, PolicyRunRecord, RunEnd, RunRecord, RunRow, RunSummary};
+pub use own::{
+    ErasureRequest, Hold, NewHold, PolicyRunRecord, RunEnd, RunRecord, RunRow, RunSummary,
+};
 pub use target::{
-    Cursor, Partition, ResolveReport, SchemaProblem, Target, TsEncoding, resolve, rfc3339,
+    Cursor, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve, rfc3339,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,6 +34,22 @@ pub struct PolicyRunRecord {
     pub held: i64,
 }
 
+/// An erasure request as recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErasureRequest {
+    pub id: i64,
+    pub subject: String,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    pub minor: bool,
+    pub received_at: String,
+    pub due_at: String,
+    pub status: String,
+    pub processed_at: Option<String>,
+    /// JSON: per policy, what was erased and what was kept until when.
+    pub outcome: Option<String>,
+}
+
 /// A pass as the reports read it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RunRow {
@@ -517,6 +533,73 @@ impl Db {
                 }
             }
         }
+    }
+
+    pub async fn insert_erasure(
+        &mut self,
+        subject: &str,
+        reason: Option<&str>,
+        reference: Option<&str>,
+        minor: bool,
+        received_at: &str,
+        due_at: &str,
+    ) -> Result<i64, DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_erasure_requests (subject, reason, reference, minor, received_at, due_at, status) VALUES (",
+        );
+        q.bind_list([
+            SqlValue::Text(subject.into()),
+            opt(reason.map(str::to_string)),
+            opt(reference.map(str::to_string)),
+            SqlValue::Int(i64::from(minor)),
+            SqlValue::Text(received_at.into()),
+            SqlValue::Text(due_at.into()),
+        ]);
+        q.push(", 'open') RETURNING id");
+        let rows = self.fetch(&q).await?;
+        Ok(rows.first().map(|r| int(&r[0])).unwrap_or(0))
+    }
+
+    /// Every erasure request, oldest first.
+    pub async fn erasure_requests(&mut self) -> Result<Vec<ErasureRequest>, DbError> {
+        let rows = self
+            .fetch(&Query::new(
+                "SELECT id, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome FROM retention_erasure_requests ORDER BY id",
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ErasureRequest {
+                id: int(&r[0]),
+                subject: text(&r[1]),
+                reason: opt_text(&r[2]),
+                reference: opt_text(&r[3]),
+                minor: int(&r[4]) != 0,
+                received_at: text(&r[5]),
+                due_at: text(&r[6]),
+                status: text(&r[7]),
+                processed_at: opt_text(&r[8]),
+                outcome: opt_text(&r[9]),
+            })
+            .collect())
+    }
+
+    pub async fn finish_erasure(
+        &mut self,
+        id: i64,
+        status: &str,
+        processed_at: &str,
+        outcome: &str,
+    ) -> Result<(), DbError> {
+        let mut q = Query::new("UPDATE retention_erasure_requests SET status = ");
+        q.bind(SqlValue::Text(status.into()))
+            .push(", processed_at = ")
+            .bind(SqlValue::Text(processed_at.into()))
+            .push(", outcome = ")
+            .bind(SqlValue::Text(outcome.into()))
+            .push(" WHERE id = ")
+            .bind(SqlValue::Int(id));
+        self.execute(&q).await.map(drop)
     }
 
     /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).

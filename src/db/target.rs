@@ -64,6 +64,15 @@ pub struct ResolveReport {
 /// The position after the last row of the previous batch: its timestamp, then its key.
 pub type Cursor = Vec<SqlValue>;
 
+/// Which rows a batch takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Rows whose timestamp is before the cutoff.
+    Expired(DateTime<Utc>),
+    /// Every row of one data subject, whatever its age (an erasure request).
+    Subject(&'a str),
+}
+
 /// A column of a checked table: its quoted name and what it holds.
 #[derive(Debug, Clone)]
 pub(super) struct Col {
@@ -218,7 +227,7 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         .map(|c| Col {
             quoted: quote(&c.name),
             kind: c.kind,
-            cast: None,
+            cast: (backend == Backend::Postgres).then(|| c.declared.clone()),
         });
     let marker = policy
         .marker
@@ -690,6 +699,63 @@ impl Target {
             .push("))");
     }
 
+    /// `subject = ?`. Only called for policies that name a subject column.
+    fn push_subject(&self, q: &mut Query, value: &str) {
+        match &self.subject {
+            Some(col) => {
+                q.push(&col.quoted).push(" = ");
+                self.push_value(q, col, SqlValue::Text(value.into()));
+            }
+            None => {
+                q.push("1 = 0");
+            }
+        }
+    }
+
+    pub fn has_subject(&self) -> bool {
+        self.subject.is_some()
+    }
+
+    /// A subject's rows the policy covers: (not held, held, the newest timestamp).
+    pub async fn subject_rows(
+        &self,
+        db: &mut Db,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, u64, Option<DateTime<Utc>>), DbError> {
+        let mut counts = [0u64; 2];
+        for (i, held) in [false, true].into_iter().enumerate() {
+            let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
+            self.push_subject(&mut q, value);
+            self.push_filter(&mut q);
+            self.push_pending(&mut q);
+            self.push_hold(&mut q, held, now);
+            counts[i] = db.fetch_one_int(&q).await?.max(0) as u64;
+        }
+        let mut q = Query::new(format!(
+            "SELECT {} AS retentiond_0 FROM {} WHERE ",
+            self.read(&self.ts),
+            self.table
+        ));
+        self.push_subject(&mut q, value);
+        q.push(&format!(
+            " AND {} IS NOT NULL ORDER BY {} DESC LIMIT 20",
+            self.ts.quoted, self.ts.quoted
+        ));
+        let newest = db
+            .fetch(&q)
+            .await?
+            .iter()
+            .filter_map(|r| match &r[0] {
+                SqlValue::Text(t) => crate::period::parse_instant(t),
+                SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
+                SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
+                _ => None,
+            })
+            .max();
+        Ok((counts[0], counts[1], newest))
+    }
+
     /// Expired rows the policy skips because their subject is under a legal hold.
     pub async fn count_held(
         &self,
@@ -877,7 +943,7 @@ impl Target {
     pub async fn select_batch(
         &self,
         db: &mut Db,
-        cutoff: DateTime<Utc>,
+        scope: Scope<'_>,
         cursor: Option<&Cursor>,
         limit: u32,
         now: DateTime<Utc>,
@@ -903,7 +969,10 @@ impl Target {
             read.join(", "),
             self.table
         ));
-        self.push_expired(&mut q, cutoff);
+        match scope {
+            Scope::Expired(cutoff) => self.push_expired(&mut q, cutoff),
+            Scope::Subject(value) => self.push_subject(&mut q, value),
+        }
         self.push_filter(&mut q);
         self.push_pending(&mut q);
         self.push_hold(&mut q, false, now);

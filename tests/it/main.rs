@@ -11,6 +11,7 @@ mod cli;
 mod configs;
 mod crash;
 mod daemon;
+mod erasure;
 mod faults;
 mod guards;
 mod holds;
