@@ -35,6 +35,7 @@ pub struct Report {
     pub passes: BTreeMap<String, u64>,
     pub incidents: Vec<Incident>,
     pub holds: Vec<HoldLine>,
+    pub erasures: Vec<ErasureLine>,
     pub audit: AuditSection,
     pub leftovers: Vec<String>,
     pub unreachable: String,
@@ -95,6 +96,23 @@ pub struct HoldLine {
     pub subject: Option<String>,
 }
 
+/// An erasure request received, due or answered during the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureLine {
+    pub id: i64,
+    pub received_at: String,
+    pub due_at: String,
+    pub status: String,
+    pub answered_at: Option<String>,
+    pub minor: bool,
+    /// Open past its due date, or answered after it.
+    pub overdue: bool,
+    /// What was kept, per policy, and why and until when.
+    pub kept: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditSection {
     pub intact: bool,
@@ -136,6 +154,11 @@ pub async fn gather(
     let (lo, hi) = (start_of(from), start_of(to.succ_opt().unwrap_or(to)));
     let now = db.now().await?;
     let own = db.has_own_tables().await?;
+    let erasure_rows = if own {
+        db.erasure_requests().await?
+    } else {
+        Vec::new()
+    };
     let (runs, policy_runs, events, holds) = if own {
         (
             db.runs_between(&lo, &hi).await?,
@@ -228,6 +251,50 @@ pub async fn gather(
         })
         .collect();
 
+    let now_text = db::rfc3339(now);
+    let erasures = erasure_rows
+        .into_iter()
+        .filter(|e| {
+            e.received_at < hi && e.processed_at.as_deref().is_none_or(|p| p >= lo.as_str())
+        })
+        .map(|e| {
+            let entries: Vec<crate::purge::ErasureEntry> = e
+                .outcome
+                .as_deref()
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or_default();
+            let overdue = match &e.processed_at {
+                Some(p) => p > &e.due_at,
+                None => e.due_at < now_text,
+            };
+            ErasureLine {
+                id: e.id,
+                received_at: e.received_at,
+                due_at: e.due_at,
+                status: e.status,
+                answered_at: e.processed_at,
+                minor: e.minor,
+                overdue,
+                kept: entries
+                    .iter()
+                    .filter(|x| x.outcome == "kept")
+                    .map(|x| {
+                        format!(
+                            "{}: {} row(s), {}{}",
+                            x.policy,
+                            x.rows,
+                            x.reason.as_deref().unwrap_or("kept"),
+                            x.kept_until
+                                .as_deref()
+                                .map(|u| format!(", until {u}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect(),
+                subject: include_subjects.then_some(e.subject),
+            }
+        })
+        .collect();
     let (verifier, broken) = if own {
         db.verify_chain().await?
     } else {
@@ -252,6 +319,7 @@ pub async fn gather(
         passes,
         incidents,
         holds,
+        erasures,
         audit,
         leftovers,
         unreachable: UNREACHABLE.into(),
@@ -468,6 +536,30 @@ pub fn markdown(r: &Report) -> String {
                 end,
                 md_escape(&h.reason)
             );
+        }
+    }
+    let _ = writeln!(o, "\n## Erasure requests\n");
+    if r.erasures.is_empty() {
+        let _ = writeln!(o, "None.");
+    }
+    for e in &r.erasures {
+        let flags = format!(
+            "{}{}",
+            if e.minor { " (minor)" } else { "" },
+            if e.overdue { " **OVERDUE**" } else { "" }
+        );
+        let answered = e
+            .answered_at
+            .as_deref()
+            .map(|a| format!(", answered {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "- request #{} received {}, due {}: {}{answered}{flags}",
+            e.id, e.received_at, e.due_at, e.status
+        );
+        for k in &e.kept {
+            let _ = writeln!(o, "  - kept: {}", md_escape(k));
         }
     }
     let _ = writeln!(o, "\n## Audit trail\n");
@@ -723,6 +815,34 @@ pub fn html(r: &Report) -> String {
                     .map(|s| format!(", subject {}", html_escape(s)))
                     .unwrap_or_default()
             );
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("<h2>Erasure requests</h2>");
+    if r.erasures.is_empty() {
+        body.push_str("<p>None.</p>");
+    } else {
+        body.push_str("<ul>");
+        for e in &r.erasures {
+            let class = if e.overdue { " class=\"bad\"" } else { "" };
+            let _ = write!(
+                body,
+                "<li{class}>request #{} received {}, due {}: {}{}{}{}",
+                e.id,
+                e.received_at,
+                e.due_at,
+                e.status,
+                e.answered_at
+                    .as_deref()
+                    .map(|a| format!(", answered {a}"))
+                    .unwrap_or_default(),
+                if e.minor { " (minor)" } else { "" },
+                if e.overdue { " OVERDUE" } else { "" }
+            );
+            for k in &e.kept {
+                let _ = write!(body, "<br>kept: {}", html_escape(k));
+            }
+            body.push_str("</li>");
         }
         body.push_str("</ul>");
     }

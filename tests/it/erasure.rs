@@ -190,6 +190,30 @@ async fn a_subject_is_erased_except_what_the_law_keeps(backend: Backend) {
         "the next pass answers it"
     );
     assert_eq!(cli(&["audit", "verify"]).status.code(), Some(0));
+
+    let today = chrono::Utc::now().date_naive();
+    let from = today.format("%Y-%m-01").to_string();
+    let to = today.to_string();
+    let report: serde_json::Value = serde_json::from_slice(
+        &cli(&["report", "--from", &from, "--to", &to, "--format", "json"]).stdout,
+    )
+    .unwrap();
+    let erasures = report["erasures"].as_array().unwrap();
+    assert_eq!(erasures.len(), 3, "{report}");
+    assert_eq!(erasures[0]["status"], "partially_retained");
+    assert!(
+        erasures[0]["kept"][0]
+            .as_str()
+            .unwrap()
+            .contains("orders: 2 row(s), legal obligation, until 2035-06-15"),
+        "{}",
+        erasures[0]
+    );
+    assert_eq!(erasures[1]["minor"], true);
+    assert!(
+        erasures[0].get("subject").is_none(),
+        "no subject ids without --include-subjects"
+    );
 }
 
 on_every_backend!(a_subject_is_erased_except_what_the_law_keeps);
