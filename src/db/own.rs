@@ -376,8 +376,7 @@ impl Db {
             opt(h.until.clone()),
         ]);
         q.push(") RETURNING id");
-        let rows = self.fetch(&q).await?;
-        Ok(rows.first().map(|r| int(&r[0])).unwrap_or(0))
+        self.fetch_one_int(&q).await
     }
 
     /// Every hold, newest first.
@@ -556,8 +555,7 @@ impl Db {
             SqlValue::Text(due_at.into()),
         ]);
         q.push(", 'open') RETURNING id");
-        let rows = self.fetch(&q).await?;
-        Ok(rows.first().map(|r| int(&r[0])).unwrap_or(0))
+        self.fetch_one_int(&q).await
     }
 
     /// Every erasure request, oldest first.
