@@ -155,8 +155,7 @@ impl Db {
         q.bind(SqlValue::Text(r.config_sha256.clone())).push(", ");
         q.bind(SqlValue::Int(i64::from(r.forced)));
         q.push(", 'running') RETURNING id");
-        let rows = self.fetch(&q).await?;
-        Ok(rows.first().and_then(|r| r.first()).map(int).unwrap_or(0))
+        self.fetch_one_int(&q).await
     }
 
     pub async fn finish_run(&mut self, id: i64, end: &RunEnd) -> Result<(), DbError> {
