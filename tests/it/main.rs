@@ -13,6 +13,7 @@ mod crash;
 mod daemon;
 mod erasure;
 mod faults;
+mod fuzz;
 mod guards;
 mod holds;
 mod partitions;
