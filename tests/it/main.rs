@@ -16,6 +16,7 @@ mod faults;
 mod fuzz;
 mod guards;
 mod holds;
+mod injection;
 mod partitions;
 mod replicas;
 mod reports;
