@@ -242,3 +242,91 @@ async fn vacuum_true_vacuums_the_purged_table_on_postgres() {
     );
     assert_eq!(shop.int("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'events' AND last_vacuum IS NOT NULL").await, 1);
 }
+
+/// The database role may not DELETE from one table: that policy fails with a message
+/// naming the table and the missing privilege; the other policies run; exit 1.
+/// SQLite has no privileges (its file permissions are all or nothing): the servers only.
+async fn a_missing_privilege_fails_one_policy(backend: Backend) {
+    let shop = Shop::on(
+        backend,
+        &format!("{SCHEMA}\nCREATE TABLE other (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL); CREATE INDEX other_at ON other (at);"),
+    )
+    .await;
+    fill(&shop).await;
+    shop.exec("INSERT INTO other VALUES (1, '2015-01-01T00:00:00Z'), (2, '2099-01-01T00:00:00Z'), (3, '2099-01-01T00:00:00Z');").await;
+    let database = shop.url.rsplit('/').next().unwrap().to_string();
+    let role = format!("r_{database}");
+    let limited_url = match backend {
+        Backend::Postgres => {
+            shop.exec(&format!(
+                "CREATE ROLE {role} LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO {role};
+                 GRANT SELECT, UPDATE ON events TO {role}; GRANT SELECT, UPDATE, DELETE ON other TO {role};"
+            ))
+            .await;
+            shop.url
+                .replace("postgres://postgres@", &format!("postgres://{role}@"))
+        }
+        _ => {
+            shop.exec(&format!(
+                "CREATE USER '{role}'@'127.0.0.1';
+                 GRANT SELECT ON {database}.events TO '{role}'@'127.0.0.1';
+                 GRANT SELECT, DELETE ON {database}.other TO '{role}'@'127.0.0.1';
+                 GRANT CREATE, ALTER, INDEX, SELECT, INSERT, UPDATE ON {database}.* TO '{role}'@'127.0.0.1';"
+            ))
+            .await;
+            // The database-wide grant above includes retentiond's own tables; take DELETE
+            // on events away by never granting it.
+            shop.url
+                .replace("mysql://root@", &format!("mysql://{role}@"))
+        }
+    };
+    std::fs::write(
+        &shop.config_path,
+        format!(
+            "[database]\nurl = \"{limited_url}\"\nretries = 0\n\n[limits]\nmax_table_fraction = 1.0\n\n\
+             [[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n\n\
+             [[policy]]\nname = \"other\"\ntable = \"other\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["purge", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(json["policies"][0]["status"], "failed");
+    let error = json["policies"][0]["error"].as_str().unwrap();
+    assert!(error.contains("table `events`"), "{error}");
+    assert!(
+        error.to_lowercase().contains("permission denied")
+            || error.contains("DELETE command denied"),
+        "names the missing privilege: {error}"
+    );
+    assert_eq!(
+        json["policies"][1]["status"], "ok",
+        "{}",
+        json["policies"][1]
+    );
+    assert_eq!(json["policies"][1]["rows"], 1);
+    assert_eq!(
+        shop.int("SELECT count(*) FROM events").await,
+        EXPIRED + 5_000
+    );
+}
+
+mod a_missing_privilege_fails_one_policy {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn postgres() {
+        super::a_missing_privilege_fails_one_policy(Backend::Postgres).await
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        super::a_missing_privilege_fails_one_policy(Backend::MariaDb).await
+    }
+}
