@@ -330,3 +330,49 @@ mod a_missing_privilege_fails_one_policy {
         super::a_missing_privilege_fails_one_policy(Backend::MariaDb).await
     }
 }
+
+/// A column the config names is dropped between `check` and the pass: that policy
+/// fails naming the table and column; the other runs; exit 1.
+async fn a_column_dropped_after_check_fails_one_policy(backend: Backend) {
+    let shop = Shop::on(
+        backend,
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL, region VARCHAR(10));
+         CREATE TABLE b (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL);
+         INSERT INTO a VALUES (1, '2001-01-01', 'eu'), (2, '2099-01-01', 'eu'), (3, '2099-01-01', 'eu');
+         INSERT INTO b VALUES (1, '2001-01-01'), (2, '2099-01-01'), (3, '2099-01-01');",
+    )
+    .await;
+    shop.write_config(
+        "[[policy]]\nname = \"a\"\ntable = \"a\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\nfilter = { region = \"eu\" }\n\n\
+         [[policy]]\nname = \"b\"\ntable = \"b\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n",
+    );
+    assert_eq!(
+        run_cli(&shop.config_path, shop.dir.path(), &["check"])
+            .status
+            .code(),
+        Some(0)
+    );
+    shop.exec("ALTER TABLE a DROP COLUMN region").await;
+    let out = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["purge", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = json["policies"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("column `region` does not exist in table `a`"),
+        "{error}"
+    );
+    assert_eq!(
+        (
+            json["policies"][1]["status"].as_str(),
+            json["policies"][1]["rows"].as_u64()
+        ),
+        (Some("ok"), Some(1))
+    );
+    assert_eq!(shop.int("SELECT count(*) FROM a").await, 3);
+}
+
+on_every_backend!(a_column_dropped_after_check_fails_one_policy);

@@ -11,6 +11,7 @@ mod cli;
 mod configs;
 mod crash;
 mod daemon;
+mod disk_full;
 mod erasure;
 mod faults;
 mod fuzz;
