@@ -114,6 +114,8 @@ pub struct PolicyOutcome {
     pub children: BTreeMap<String, u64>,
     /// Whole partitions dropped (`partitions = "drop"`); their rows are in `rows`.
     pub partitions_dropped: u64,
+    /// The longest batch transaction, from BEGIN to COMMIT: how long rows were locked.
+    pub longest_batch_ms: u64,
     pub held: u64,
     pub unreadable: u64,
     /// The oldest timestamp the policy covers and has not purged, after the pass.
@@ -136,6 +138,7 @@ impl PolicyOutcome {
             batches: 0,
             children: BTreeMap::new(),
             partitions_dropped: 0,
+            longest_batch_ms: 0,
             held: 0,
             unreadable: 0,
             oldest_remaining: None,
@@ -771,6 +774,7 @@ async fn batch_loop(
                 ),
             ));
         }
+        let began = Instant::now();
         let batch = async {
             db.begin_write().await?;
             let result = run_batch(db, pass, p, target, scope, cursor.as_ref()).await;
@@ -797,6 +801,9 @@ async fn batch_loop(
             Ok(None) => return Ok(()),
             Ok(Some((rows, children, next))) => {
                 attempt = 0;
+                outcome.longest_batch_ms = outcome
+                    .longest_batch_ms
+                    .max(began.elapsed().as_millis() as u64);
                 outcome.rows += rows;
                 outcome.batches += 1;
                 for (t, n) in children {

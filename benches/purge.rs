@@ -1,0 +1,350 @@
+//! `cargo bench --bench purge -- [--rows N] [--out FILE]`: retentiond against the bulk
+//! statement an operator would otherwise schedule, on SQLite and PostgreSQL.
+//!
+//! For each backend, two identical tables of N rows (half expired, an index on the
+//! timestamp): (a) one bulk `DELETE ... WHERE ts < cutoff`, (b) `retentiond purge` at
+//! the default batch size; the same for anonymisation (bulk `UPDATE` vs retentiond).
+//! During each, a second connection inserts a row every 2 ms; its latencies show
+//! whether the application stalls. Prints a table and writes a JSON file.
+
+#[path = "../tests/it/servers.rs"]
+#[allow(dead_code)]
+mod servers;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+struct Db {
+    backend: Backend,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Db {
+    async fn new(backend: Backend) -> Db {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            ),
+            Backend::Postgres => {
+                let port = servers::postgres().port;
+                let name = servers::database_name();
+                let mut admin = AnyConnection::connect(&format!(
+                    "postgres://postgres@127.0.0.1:{port}/postgres"
+                ))
+                .await
+                .unwrap();
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                format!("postgres://postgres@127.0.0.1:{port}/{name}")
+            }
+        };
+        let db = Db { backend, url, dir };
+        if backend == Backend::Sqlite {
+            db.exec("PRAGMA journal_mode = WAL").await;
+        }
+        db
+    }
+
+    async fn conn(&self) -> AnyConnection {
+        let mut c = AnyConnection::connect(&self.url).await.unwrap();
+        if self.backend == Backend::Sqlite {
+            // The writer waits for the lock rather than failing: its latency is the point.
+            sqlx::raw_sql("PRAGMA busy_timeout = 600000")
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        c
+    }
+
+    async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.close().await.unwrap();
+    }
+
+    async fn version(&self) -> String {
+        let mut c = self.conn().await;
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version()",
+            Backend::Postgres => "SELECT version()",
+        };
+        let v: String = sqlx::query(sql).fetch_one(&mut c).await.unwrap().get(0);
+        v.split(" on ").next().unwrap_or(&v).to_string()
+    }
+
+    /// `rows` rows, the first half expired (2015), the rest young (2099).
+    async fn table(&self, name: &str, rows: u64) {
+        let series = match self.backend {
+            Backend::Sqlite => format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) SELECT i FROM n"
+            ),
+            Backend::Postgres => format!("SELECT i FROM generate_series(1, {rows}) AS i"),
+        };
+        self.exec(&format!(
+            "CREATE TABLE {name} (id BIGINT PRIMARY KEY, at VARCHAR(40) NOT NULL, ip VARCHAR(40), payload VARCHAR(80), anonymized_at VARCHAR(40));
+             INSERT INTO {name} (id, at, ip, payload)
+               SELECT i, CASE WHEN i <= {half} THEN '2015-06-01 00:00:00' ELSE '2099-06-01 00:00:00' END,
+                      '198.51.100.' || (i % 250), 'payload of row ' || i FROM ({series}) AS s;
+             CREATE INDEX {name}_at ON {name} (at);",
+            half = rows / 2
+        ))
+        .await;
+        if self.backend == Backend::Postgres {
+            self.exec(&format!("VACUUM ANALYZE {name}")).await;
+        }
+    }
+}
+
+/// Inserts a row every 2 ms until stopped; returns each insert's latency.
+fn writer(db: &Db, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Duration>> {
+    let url = db.url.clone();
+    let sqlite = db.backend == Backend::Sqlite;
+    tokio::spawn(async move {
+        let mut c = AnyConnection::connect(&url).await.unwrap();
+        if sqlite {
+            sqlx::raw_sql("PRAGMA busy_timeout = 600000")
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS app_writes (n BIGINT, at VARCHAR(40))")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let mut latencies = Vec::new();
+        let mut n = 0i64;
+        let mut tick = tokio::time::interval(Duration::from_millis(2));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !stop.load(Ordering::SeqCst) {
+            tick.tick().await;
+            n += 1;
+            let started = Instant::now();
+            sqlx::query("INSERT INTO app_writes (n, at) VALUES ($1, '2026-11-22')")
+                .bind(n)
+                .execute(&mut c)
+                .await
+                .unwrap();
+            latencies.push(started.elapsed());
+        }
+        latencies
+    })
+}
+
+#[derive(Default, Clone)]
+struct Latency {
+    p50: f64,
+    p99: f64,
+    max: f64,
+    samples: usize,
+}
+
+fn latency(mut v: Vec<Duration>) -> Latency {
+    if v.is_empty() {
+        return Latency::default();
+    }
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Latency {
+        p50: ms(v[v.len() / 2]),
+        p99: ms(v[(v.len() * 99 / 100).min(v.len() - 1)]),
+        max: ms(v[v.len() - 1]),
+        samples: v.len(),
+    }
+}
+
+struct Measured {
+    seconds: f64,
+    rows: u64,
+    writer: Latency,
+    longest_txn_ms: Option<u64>,
+    peak_rss_kib: Option<u64>,
+}
+
+async fn bulk(db: &Db, sql: &str) -> Measured {
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = writer(db, stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut c = db.conn().await;
+    let started = Instant::now();
+    let done = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    Measured {
+        seconds,
+        rows: done.rows_affected(),
+        writer: latency(w.await.unwrap()),
+        longest_txn_ms: Some((seconds * 1000.0) as u64),
+        peak_rss_kib: None,
+    }
+}
+
+/// Runs the retentiond binary (its peak RSS read from /proc while it runs).
+async fn retentiond(db: &Db, policy: &str) -> Measured {
+    let config = db.dir.path().join("retention.toml");
+    let url = db.url.replace("?mode=rwc", "");
+    std::fs::write(
+        &config,
+        format!("[database]\nurl = \"{url}\"\n\n[limits]\nmax_table_fraction = 1.0\n\n{policy}"),
+    )
+    .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = writer(db, stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .args(["-c", config.to_str().unwrap(), "purge", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = s
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        {
+            peak = peak.max(kib);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let out = child.wait_with_output().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("purge --format json");
+    let p = &json["policies"][0];
+    assert_eq!(p["status"], "ok", "{json}");
+    Measured {
+        seconds,
+        rows: p["rows"].as_u64().unwrap_or(0),
+        writer: latency(w.await.unwrap()),
+        longest_txn_ms: p["longest_batch_ms"].as_u64(),
+        peak_rss_kib: Some(peak),
+    }
+}
+
+fn policy(name: &str, table: &str, action: &str) -> String {
+    let anonymize = if action == "anonymize" {
+        "marker = \"anonymized_at\"\n[policy.anonymize]\nip = \"null\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "[[policy]]\nname = \"{name}\"\ntable = \"{table}\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"{action}\"\nvacuum = false\n{anonymize}"
+    )
+}
+
+fn memory_kib() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let mut rows: u64 = 10_000_000;
+    let mut out = std::path::PathBuf::from("target/bench-purge.json");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rows" => {
+                rows = args
+                    .next()
+                    .and_then(|v| v.replace('_', "").parse().ok())
+                    .expect("--rows N")
+            }
+            "--out" => out = args.next().expect("--out FILE").into(),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let mut results = Vec::new();
+        println!("retentiond vs the bulk statement: {rows} rows per table, half expired; {cores} cores, {} MiB", memory_kib() / 1024);
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let db = Db::new(backend).await;
+            let version = db.version().await;
+            for (task, table_a, table_b, bulk_sql) in [
+                ("delete", "del_bulk", "del_rd", "DELETE FROM del_bulk WHERE at < '2020-01-01'"),
+                ("anonymize", "anon_bulk", "anon_rd", "UPDATE anon_bulk SET ip = NULL, anonymized_at = '2026-11-22' WHERE at < '2020-01-01' AND anonymized_at IS NULL"),
+            ] {
+                db.table(table_a, rows).await;
+                db.table(table_b, rows).await;
+                let a = bulk(&db, bulk_sql).await;
+                let b = retentiond(&db, &policy(table_b, table_b, task)).await;
+                assert_eq!(a.rows, b.rows, "both purge the same rows");
+                let ratio = (b.rows as f64 / b.seconds) / (a.rows as f64 / a.seconds);
+                println!(
+                    "\n{:<9} {:<9} {}\n  {:<26} {:>12} {:>12} {:>8}\n  {:<26} {:>12.0} {:>12.0} {:>8.2}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12} {:>12}",
+                    backend.name(), task, version,
+                    "", "bulk", "retentiond", "ratio",
+                    "rows/s", a.rows as f64 / a.seconds, b.rows as f64 / b.seconds, ratio,
+                    "writer p50 ms", a.writer.p50, b.writer.p50,
+                    "writer p99 ms", a.writer.p99, b.writer.p99,
+                    "writer max ms", a.writer.max, b.writer.max,
+                    "longest transaction ms", a.longest_txn_ms.unwrap_or(0), b.longest_txn_ms.unwrap_or(0),
+                    "peak RSS KiB", "-", b.peak_rss_kib.unwrap_or(0),
+                );
+                results.push(json!({
+                    "backend": backend.name(), "version": version, "task": task, "rows": a.rows,
+                    "bulk": {"seconds": a.seconds, "rows_per_s": a.rows as f64 / a.seconds, "writer_ms": {"p50": a.writer.p50, "p99": a.writer.p99, "max": a.writer.max, "samples": a.writer.samples}, "longest_txn_ms": a.longest_txn_ms},
+                    "retentiond": {"seconds": b.seconds, "rows_per_s": b.rows as f64 / b.seconds, "writer_ms": {"p50": b.writer.p50, "p99": b.writer.p99, "max": b.writer.max, "samples": b.writer.samples}, "longest_txn_ms": b.longest_txn_ms, "peak_rss_kib": b.peak_rss_kib},
+                    "throughput_ratio": ratio,
+                }));
+            }
+        }
+        let doc = json!({"rows": rows, "cores": cores, "memory_kib": memory_kib(), "results": results});
+        if let Some(parent) = out.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+        println!("\nJSON: {}", out.display());
+    });
+}
