@@ -88,9 +88,9 @@ async fn a_server_restart_mid_pass_is_survived() {
     );
 }
 
-/// The application holds a lock on an expired row for longer than retentiond will
-/// wait: the batch times out, is retried with backoff, and the policy fails alone.
-async fn a_lock_held_too_long_fails_the_policy_not_the_pass(backend: Backend) {
+/// `events` (30,000 expired rows of 35,000) and `other` (1 expired row of 3): two
+/// policies, so a fault in one can be seen not to stop the other.
+async fn events_and_other(backend: Backend) -> Shop {
     let shop = Shop::on(
         backend,
         &format!("{SCHEMA}\nCREATE TABLE other (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL); CREATE INDEX other_at ON other (at);"),
@@ -98,6 +98,13 @@ async fn a_lock_held_too_long_fails_the_policy_not_the_pass(backend: Backend) {
     .await;
     fill(&shop).await;
     shop.exec("INSERT INTO other VALUES (1, '2015-01-01T00:00:00Z'), (2, '2099-01-01T00:00:00Z'), (3, '2099-01-01T00:00:00Z');").await;
+    shop
+}
+
+/// The application holds a lock on an expired row for longer than retentiond will
+/// wait: the batch times out, is retried with backoff, and the policy fails alone.
+async fn a_lock_held_too_long_fails_the_policy_not_the_pass(backend: Backend) {
+    let shop = events_and_other(backend).await;
     std::fs::write(
         &shop.config_path,
         format!(
@@ -247,13 +254,7 @@ async fn vacuum_true_vacuums_the_purged_table_on_postgres() {
 /// naming the table and the missing privilege; the other policies run; exit 1.
 /// SQLite has no privileges (its file permissions are all or nothing): the servers only.
 async fn a_missing_privilege_fails_one_policy(backend: Backend) {
-    let shop = Shop::on(
-        backend,
-        &format!("{SCHEMA}\nCREATE TABLE other (id INTEGER PRIMARY KEY, at VARCHAR(40) NOT NULL); CREATE INDEX other_at ON other (at);"),
-    )
-    .await;
-    fill(&shop).await;
-    shop.exec("INSERT INTO other VALUES (1, '2015-01-01T00:00:00Z'), (2, '2099-01-01T00:00:00Z'), (3, '2099-01-01T00:00:00Z');").await;
+    let shop = events_and_other(backend).await;
     let database = shop.url.rsplit('/').next().unwrap().to_string();
     let role = format!("r_{database}");
     let limited_url = match backend {
