@@ -9,6 +9,18 @@ use std::time::{Duration, Instant};
 
 use crate::support::{run_cli, stderr};
 
+/// Kills the daemon if the test fails before stopping it, so no process outlives the test.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -83,7 +95,7 @@ async fn the_daemon_as_systemd_runs_it() {
         }
     });
     let log_path = dir.path().join("daemon.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
+    let child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
         .args([
             "-c",
             config.to_str().unwrap(),
@@ -100,6 +112,7 @@ async fn the_daemon_as_systemd_runs_it() {
         .spawn()
         .unwrap();
     let pid = child.id();
+    let mut guard = KillOnDrop(Some(child));
     let said = |needle: &str| {
         messages
             .lock()
@@ -177,7 +190,12 @@ async fn the_daemon_as_systemd_runs_it() {
 
     let stopped = Instant::now();
     signal(pid, "TERM");
-    let status = child.wait().unwrap();
+    let status = guard
+        .0
+        .take()
+        .expect("the daemon is still ours")
+        .wait()
+        .unwrap();
     assert!(
         stopped.elapsed() < Duration::from_secs(10),
         "{:?}",
