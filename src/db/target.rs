@@ -563,27 +563,31 @@ impl Target {
     /// forms (no zone, `Z`, `+07:00`) as UTC DATETIME, and is NULL for anything else.
     fn push_mysql_iso(&self, q: &mut Query) {
         let ts = &self.ts.quoted;
-        q.push("(CASE WHEN ")
-            .push(ts)
-            .push(" REGEXP ")
-            .bind(SqlValue::Text(ISO_REGEX_NO_ZONE.into()));
-        q.push(&format!(
-            " THEN CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"
-        ));
-        q.push(" WHEN ")
-            .push(ts)
-            .push(" REGEXP ")
-            .bind(SqlValue::Text(ISO_REGEX_Z.into()));
-        q.push(&format!(
-            " THEN CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"
-        ));
-        q.push(" WHEN ")
-            .push(ts)
-            .push(" REGEXP ")
-            .bind(SqlValue::Text(ISO_REGEX_OFFSET.into()));
-        q.push(&format!(
-            " THEN CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00') END)"
-        ));
+        let forms = [
+            (
+                ISO_REGEX_NO_ZONE,
+                format!("CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"),
+            ),
+            (
+                ISO_REGEX_Z,
+                format!("CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"),
+            ),
+            (
+                ISO_REGEX_OFFSET,
+                format!(
+                    "CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00')"
+                ),
+            ),
+        ];
+        q.push("(CASE");
+        for (pattern, to_utc) in forms {
+            q.push(" WHEN ")
+                .push(ts)
+                .push(" REGEXP ")
+                .bind(SqlValue::Text(pattern.into()));
+            q.push(" THEN ").push(&to_utc);
+        }
+        q.push(" END)");
     }
 
     /// `timestamp < cutoff`, in a form that can walk an index on the timestamp.
