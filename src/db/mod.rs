@@ -69,6 +69,17 @@ pub enum SqlValue {
 }
 
 impl SqlValue {
+    /// The instant a timestamp value stands for: ISO text (as any backend prints it)
+    /// or epoch seconds.
+    pub fn as_instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            SqlValue::Text(t) => crate::period::parse_instant(t),
+            SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
+            SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
+            SqlValue::Null | SqlValue::Blob(_) => None,
+        }
+    }
+
     pub fn as_text(&self) -> Option<&str> {
         match self {
             SqlValue::Text(s) => Some(s),

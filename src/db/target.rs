@@ -678,6 +678,12 @@ impl Target {
     /// `NOT` or nothing before `EXISTS (an active hold on this row's subject)`: the
     /// hold applies to every policy, or names this one, and has not ended by `now`.
     fn push_hold(&self, q: &mut Query, held: bool, now: DateTime<Utc>) {
+        self.push_hold_on(q, &self.table, held, now);
+    }
+
+    /// [`Target::push_hold`] for rows read from `table` (the policy's table, or one
+    /// of its partitions).
+    fn push_hold_on(&self, q: &mut Query, table: &str, held: bool, now: DateTime<Utc>) {
         let Some(subject) = &self.subject else {
             if held {
                 q.push(" AND 1 = 0");
@@ -685,9 +691,9 @@ impl Target {
             return;
         };
         let as_text = match self.backend {
-            Backend::Sqlite => format!("CAST({}.{} AS TEXT)", self.table, subject.quoted),
-            Backend::Postgres => format!("CAST({}.{} AS text)", self.table, subject.quoted),
-            Backend::MySql => format!("CAST({}.{} AS CHAR)", self.table, subject.quoted),
+            Backend::Sqlite => format!("CAST({table}.{} AS TEXT)", subject.quoted),
+            Backend::Postgres => format!("CAST({table}.{} AS text)", subject.quoted),
+            Backend::MySql => format!("CAST({table}.{} AS CHAR)", subject.quoted),
         };
         q.push(if held {
             " AND EXISTS"
@@ -750,12 +756,7 @@ impl Target {
             .fetch(&q)
             .await?
             .iter()
-            .filter_map(|r| match &r[0] {
-                SqlValue::Text(t) => crate::period::parse_instant(t),
-                SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
-                SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
-                _ => None,
-            })
+            .filter_map(|r| r[0].as_instant())
             .max();
         Ok((counts[0], counts[1], newest))
     }
@@ -893,15 +894,7 @@ impl Target {
         // Unreadable text may sort first: look a little further for a readable value.
         q.push(&format!(" ORDER BY {} LIMIT 20", self.ts.quoted));
         let rows = db.fetch(&q).await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| match &r[0] {
-                SqlValue::Text(t) => crate::period::parse_instant(t),
-                SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
-                SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
-                _ => None,
-            })
-            .min())
+        Ok(rows.iter().filter_map(|r| r[0].as_instant()).min())
     }
 
     /// Rows in the policy's scope whose timestamp cannot be read: never purged.
@@ -1168,14 +1161,7 @@ impl Target {
         q.push(") IS NOT TRUE");
         let outside_filter = db.fetch_one_int(&q).await?.max(0) as u64;
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE TRUE", part.quoted));
-        // The hold check names the parent table; a partition's rows are the parent's.
-        self.push_hold(&mut q, true, Utc::now());
-        let q = Query {
-            sql: q
-                .sql
-                .replace(&format!("{}.", self.table), &format!("{}.", part.quoted)),
-            params: q.params,
-        };
+        self.push_hold_on(&mut q, &part.quoted, true, Utc::now());
         Ok(outside_filter + db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
