@@ -102,21 +102,36 @@ impl Db {
         v.split(" on ").next().unwrap_or(&v).to_string()
     }
 
-    /// `rows` rows, the first half expired (2015), the rest young (2099).
-    async fn table(&self, name: &str, rows: u64) {
-        let series = match self.backend {
-            Backend::Sqlite => format!(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) SELECT i FROM n"
+    /// `rows` rows, `expired` of them expired: one every 30 seconds from 2010 (before
+    /// the bulk statement's 2020 cutoff), the rest one every 30 seconds from 2099.
+    /// Timestamps are distinct, as an application writes them; PostgreSQL stores
+    /// them as `timestamptz`, SQLite as ISO text.
+    async fn table(&self, name: &str, rows: u64, expired: u64) {
+        const Y2010: i64 = 1_262_304_000;
+        const Y2099: i64 = 4_070_908_800;
+        let (ts_type, series, ts) = match self.backend {
+            Backend::Sqlite => (
+                "VARCHAR(40)",
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) SELECT i FROM n"
+                ),
+                format!(
+                    "strftime('%Y-%m-%d %H:%M:%S', CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30, 'unixepoch')"
+                ),
             ),
-            Backend::Postgres => format!("SELECT i FROM generate_series(1, {rows}) AS i"),
+            Backend::Postgres => (
+                "TIMESTAMPTZ",
+                format!("SELECT i FROM generate_series(1, {rows}) AS i"),
+                format!(
+                    "to_timestamp(CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30)"
+                ),
+            ),
         };
         self.exec(&format!(
-            "CREATE TABLE {name} (id BIGINT PRIMARY KEY, at VARCHAR(40) NOT NULL, ip VARCHAR(40), payload VARCHAR(80), anonymized_at VARCHAR(40));
+            "CREATE TABLE {name} (id BIGINT PRIMARY KEY, at {ts_type} NOT NULL, ip VARCHAR(40), payload VARCHAR(80), anonymized_at VARCHAR(40));
              INSERT INTO {name} (id, at, ip, payload)
-               SELECT i, CASE WHEN i <= {half} THEN '2015-06-01 00:00:00' ELSE '2099-06-01 00:00:00' END,
-                      '198.51.100.' || (i % 250), 'payload of row ' || i FROM ({series}) AS s;
-             CREATE INDEX {name}_at ON {name} (at);",
-            half = rows / 2
+               SELECT i, {ts}, '198.51.100.' || (i % 250), 'payload of row ' || i FROM ({series}) AS s;
+             CREATE INDEX {name}_at ON {name} (at);"
         ))
         .await;
         if self.backend == Backend::Postgres {
@@ -315,8 +330,8 @@ fn main() {
                 ("delete", "del_bulk", "del_rd", "DELETE FROM del_bulk WHERE at < '2020-01-01'"),
                 ("anonymize", "anon_bulk", "anon_rd", "UPDATE anon_bulk SET ip = NULL, anonymized_at = '2026-11-22' WHERE at < '2020-01-01' AND anonymized_at IS NULL"),
             ] {
-                db.table(table_a, rows).await;
-                db.table(table_b, rows).await;
+                db.table(table_a, rows, rows / 2).await;
+                db.table(table_b, rows, rows / 2).await;
                 let a = bulk(&db, bulk_sql).await;
                 let b = retentiond(&db, &policy(table_b, table_b, task)).await;
                 assert_eq!(a.rows, b.rows, "both purge the same rows");

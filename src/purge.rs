@@ -809,8 +809,11 @@ async fn batch_loop(
                 for (t, n) in children {
                     *outcome.children.entry(t).or_default() += n;
                 }
-                cursor = Some(next);
                 tracing::debug!(policy = %p.name, batch = outcome.batches, rows, "batch committed");
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(()),
+                }
             }
             Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
                 attempt += 1;
@@ -1089,7 +1092,9 @@ async fn drop_expired_partitions(
     Ok(())
 }
 
-type BatchResult = Option<(u64, BTreeMap<String, u64>, db::Cursor)>;
+/// A committed batch: rows purged, rows deleted by cascade per table, and where the
+/// next batch starts (`None`: this was the last).
+type BatchResult = Option<(u64, BTreeMap<String, u64>, Option<db::Cursor>)>;
 
 /// One batch inside an open transaction: select, purge, write the audit event.
 /// `None` when no expired row is left after the cursor.
@@ -1104,36 +1109,59 @@ async fn run_batch(
     let (config, run_id, now) = (pass.config, pass.run_id, pass.now);
     let key_len = target.key_len();
     db.lock_batch().await?;
-    let rows = target
-        .select_batch(db, scope, cursor, config.limits.batch_size, now)
-        .await?;
-    let Some(last) = rows.last() else {
-        return Ok(None);
-    };
-    let next: db::Cursor = last[..1 + key_len].to_vec();
-    let keys: Vec<Vec<SqlValue>> = rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
     let mut children = BTreeMap::new();
-    let purged = match p.action {
-        Action::Delete => {
-            for (i, table) in target.cascade_tables().into_iter().enumerate() {
-                let n = target.delete_children(db, i, &keys).await?;
-                *children.entry(table).or_insert(0) += n;
+    let (purged, next) = match (p.action, scope) {
+        // Expired rows without children: one statement deletes the range up to the
+        // batch's last row, with no keys moved or locked ahead of it.
+        (Action::Delete, Scope::Expired(cutoff)) if target.cascade_tables().is_empty() => {
+            let bound = target
+                .batch_bound(db, cutoff, cursor, config.limits.batch_size, now)
+                .await?;
+            let n = target
+                .delete_range(db, cutoff, cursor, bound.as_ref(), now)
+                .await?;
+            if n == 0 && bound.is_none() {
+                return Ok(None);
             }
-            target.delete_rows(db, &keys).await?
+            (n, bound)
         }
-        Action::Anonymize => {
-            let strategies = target.anonymize_strategies();
-            let marker = target.marker_value(Utc::now());
-            let mut n = 0;
-            for (row, key) in rows.iter().zip(&keys) {
-                let values = strategies
-                    .iter()
-                    .zip(&row[1 + key_len..])
-                    .map(|(s, v)| anonymize::apply(*s, v, config.hmac_key.as_ref()))
-                    .collect();
-                n += target.update_row(db, key, values, Some(&marker)).await?;
-            }
-            n
+        _ => {
+            let rows = target
+                .select_batch(db, scope, cursor, config.limits.batch_size, now)
+                .await?;
+            let Some(last) = rows.last() else {
+                return Ok(None);
+            };
+            let next: db::Cursor = last[..1 + key_len].to_vec();
+            let keys: Vec<Vec<SqlValue>> =
+                rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
+            let purged = match p.action {
+                Action::Delete => {
+                    for (i, table) in target.cascade_tables().into_iter().enumerate() {
+                        let n = target.delete_children(db, i, &keys).await?;
+                        *children.entry(table).or_insert(0) += n;
+                    }
+                    target.delete_rows(db, &keys).await?
+                }
+                Action::Anonymize => {
+                    let strategies = target.anonymize_strategies();
+                    let marker = target.marker_value(Utc::now());
+                    let values: Vec<Vec<SqlValue>> = rows
+                        .iter()
+                        .map(|row| {
+                            strategies
+                                .iter()
+                                .zip(&row[1 + key_len..])
+                                .map(|(s, v)| anonymize::apply(*s, v, config.hmac_key.as_ref()))
+                                .collect()
+                        })
+                        .collect();
+                    target
+                        .update_rows(db, &keys, &values, Some(&marker))
+                        .await?
+                }
+            };
+            (purged, Some(next))
         }
     };
     let event = NewEvent {

@@ -126,6 +126,13 @@ impl Query {
         self
     }
 
+    /// Appends another query's text and values.
+    fn append(&mut self, other: Query) -> &mut Query {
+        self.sql.push_str(&other.sql);
+        self.params.extend(other.params);
+        self
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }

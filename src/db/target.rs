@@ -533,6 +533,14 @@ impl Target {
                 };
                 q.push("CAST(").bind(text).push(" AS ").push(ty).push(")");
             }
+            // MySQL hands integers over as text; bound back as text, a key compared
+            // with a joined list's column could not use the primary key.
+            (Backend::MySql, _) if col.kind == Kind::Integer => {
+                q.bind(match v {
+                    SqlValue::Text(t) => t.parse().map(SqlValue::Int).unwrap_or(SqlValue::Text(t)),
+                    other => other,
+                });
+            }
             _ => {
                 q.bind(v);
             }
@@ -945,10 +953,7 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-        let mut order_cols = vec![self.ts.clone()];
-        order_cols.extend(self.key.iter().cloned());
-        let order: Vec<&str> = order_cols.iter().map(|c| c.quoted.as_str()).collect();
-        let order = order.join(", ");
+        let order_cols = self.order_cols();
         let mut read: Vec<&Col> = order_cols.iter().collect();
         if self.action == Action::Anonymize {
             read.extend(self.anonymize.iter().map(|(c, _)| c));
@@ -973,13 +978,9 @@ impl Target {
         self.push_filter(&mut q);
         self.push_pending(&mut q);
         self.push_hold(&mut q, false, now);
-        if let Some(cursor) = cursor {
-            q.push(" AND (").push(&order).push(") > (");
-            self.push_values(&mut q, &order_cols, cursor);
-            q.push(")");
-        }
+        self.push_range(&mut q, cursor, None);
         q.push(" ORDER BY ")
-            .push(&order)
+            .push(&self.order_list())
             .push(" LIMIT ")
             .bind(SqlValue::Int(i64::from(limit)));
         if self.backend != Backend::Sqlite {
@@ -987,6 +988,90 @@ impl Target {
             q.push(" FOR UPDATE");
         }
         db.fetch(&q).await
+    }
+
+    /// The last row of the next batch of expired rows after `cursor`: the
+    /// `limit`-th in (timestamp, key) order, or `None` when fewer are left. Reads one
+    /// row, so a delete batch moves no keys between retentiond and the database.
+    pub async fn batch_bound(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        cursor: Option<&Cursor>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Cursor>, DbError> {
+        let order_cols = self.order_cols();
+        let read: Vec<String> = order_cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
+            .collect();
+        let mut q = Query::new(format!(
+            "SELECT {} FROM {} WHERE ",
+            read.join(", "),
+            self.table
+        ));
+        self.push_expired(&mut q, cutoff);
+        self.push_filter(&mut q);
+        self.push_pending(&mut q);
+        self.push_hold(&mut q, false, now);
+        self.push_range(&mut q, cursor, None);
+        q.push(" ORDER BY ")
+            .push(&self.order_list())
+            .push(" LIMIT 1 OFFSET ")
+            .bind(SqlValue::Int(i64::from(limit.max(1)) - 1));
+        Ok(db.fetch(&q).await?.into_iter().next())
+    }
+
+    /// Deletes the expired rows after `after` and up to `upto` (both in (timestamp,
+    /// key) order, both optional) in one statement; returns the count. The statement
+    /// repeats the whole test, so a row that stopped being expired or came under a
+    /// hold since [`Target::batch_bound`] read the range stays.
+    pub async fn delete_range(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        after: Option<&Cursor>,
+        upto: Option<&Cursor>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        let mut q = Query::new(format!("DELETE FROM {} WHERE ", self.table));
+        self.push_expired(&mut q, cutoff);
+        self.push_filter(&mut q);
+        self.push_hold(&mut q, false, now);
+        self.push_range(&mut q, after, upto);
+        db.execute(&q).await
+    }
+
+    fn order_cols(&self) -> Vec<Col> {
+        let mut cols = vec![self.ts.clone()];
+        cols.extend(self.key.iter().cloned());
+        cols
+    }
+
+    fn order_list(&self) -> String {
+        let names: Vec<&str> = std::iter::once(&self.ts)
+            .chain(&self.key)
+            .map(|c| c.quoted.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// `(timestamp, key) > after AND (timestamp, key) <= upto`, each when given. The
+    /// plain bounds on the timestamp say the same for the timestamp alone: they let
+    /// an index on it seek to the range, which not every engine does for a row value.
+    fn push_range(&self, q: &mut Query, after: Option<&Cursor>, upto: Option<&Cursor>) {
+        let order_cols = self.order_cols();
+        let order = self.order_list();
+        for (bound, row_op, ts_op) in [(after, ") > (", " >= "), (upto, ") <= (", " <= ")] {
+            let Some(bound) = bound else { continue };
+            q.push(" AND ").push(&self.ts.quoted).push(ts_op);
+            self.push_value(q, &self.ts, bound[0].clone());
+            q.push(" AND (").push(&order).push(row_op);
+            self.push_values(q, &order_cols, bound);
+            q.push(")");
+        }
     }
 
     /// Deletes the children of `keys` in cascade table `index`; returns the count.
@@ -1025,36 +1110,108 @@ impl Target {
         }
     }
 
-    /// Writes one row's anonymised values (in the order of the policy's `anonymize`
-    /// table) and the marker; returns the count (0 or 1).
-    pub async fn update_row(
+    /// Writes the anonymised values of the rows with `keys` (each row's values in
+    /// the order of the policy's `anonymize` table) and the marker, a few hundred
+    /// rows per statement: the values arrive as a table joined on the key. Returns
+    /// the count.
+    pub async fn update_rows(
         &self,
         db: &mut Db,
-        key: &[SqlValue],
-        values: Vec<SqlValue>,
+        keys: &[Vec<SqlValue>],
+        values: &[Vec<SqlValue>],
         marker: Option<&str>,
     ) -> Result<u64, DbError> {
-        let mut q = Query::new(format!("UPDATE {} SET ", self.table));
-        for (i, ((column, _), v)) in self.anonymize.iter().zip(values).enumerate() {
-            if i > 0 {
-                q.push(", ");
+        let mut total = 0;
+        for (keys, values) in keys
+            .chunks(KEYS_PER_STATEMENT)
+            .zip(values.chunks(KEYS_PER_STATEMENT))
+        {
+            let q = self.update_statement(keys, values, marker);
+            total += db.execute(&q).await?;
+        }
+        Ok(total)
+    }
+
+    /// One `UPDATE` joining the table to a list of (key..., value...) rows, named
+    /// `column1`, `column2`, ... as SQLite and PostgreSQL name a VALUES list's columns.
+    fn update_statement(
+        &self,
+        keys: &[Vec<SqlValue>],
+        values: &[Vec<SqlValue>],
+        marker: Option<&str>,
+    ) -> Query {
+        let cols: Vec<Col> = self
+            .key
+            .iter()
+            .chain(self.anonymize.iter().map(|(c, _)| c))
+            .cloned()
+            .collect();
+        let mut list = Query::new("");
+        for (i, (key, vals)) in keys.iter().zip(values).enumerate() {
+            let row: Vec<SqlValue> = key.iter().chain(vals).cloned().collect();
+            if self.backend == Backend::MySql {
+                // MySQL has no VALUES list to join: a UNION of one-row SELECTs, with
+                // the first naming the columns.
+                list.push(if i == 0 {
+                    "SELECT "
+                } else {
+                    " UNION ALL SELECT "
+                });
+                for (j, (c, v)) in cols.iter().zip(row).enumerate() {
+                    if j > 0 {
+                        list.push(", ");
+                    }
+                    self.push_value(&mut list, c, v);
+                    if i == 0 {
+                        list.push(&format!(" AS column{}", j + 1));
+                    }
+                }
+            } else {
+                list.push(if i == 0 { "VALUES (" } else { ", (" });
+                self.push_values(&mut list, &cols, &row);
+                list.push(")");
             }
-            q.push(&column.quoted).push(" = ");
-            self.push_value(&mut q, column, v);
         }
-        if let (Some(column), Some(m)) = (&self.marker, marker) {
-            q.push(", ").push(&column.quoted).push(" = ");
-            self.push_value(&mut q, column, SqlValue::Text(m.into()));
-        }
-        q.push(" WHERE ");
-        for (i, (column, v)) in self.key.iter().zip(key).enumerate() {
-            if i > 0 {
-                q.push(" AND ");
+        let column = |j: usize| format!("retentiond_v.column{}", j + 1);
+        let join: Vec<String> = self
+            .key
+            .iter()
+            .enumerate()
+            .map(|(j, c)| format!("{}.{} = {}", self.table, c.quoted, column(j)))
+            .collect();
+        let join = join.join(" AND ");
+        // MySQL's multi-table UPDATE names the table in each assignment; the others
+        // refuse it there.
+        let mysql = self.backend == Backend::MySql;
+        let target_col = |c: &Col| {
+            if mysql {
+                format!("{}.{}", self.table, c.quoted)
+            } else {
+                c.quoted.clone()
             }
-            q.push(&column.quoted).push(" = ");
-            self.push_value(&mut q, column, v.clone());
+        };
+        let mut set = Query::new(" SET ");
+        for (i, (c, _)) in self.anonymize.iter().enumerate() {
+            if i > 0 {
+                set.push(", ");
+            }
+            set.push(&target_col(c))
+                .push(" = ")
+                .push(&column(self.key.len() + i));
         }
-        db.execute(&q).await
+        if let (Some(c), Some(m)) = (&self.marker, marker) {
+            set.push(", ").push(&target_col(c)).push(" = ");
+            self.push_value(&mut set, c, SqlValue::Text(m.into()));
+        }
+        let mut q = Query::new(format!("UPDATE {}", self.table));
+        if mysql {
+            q.push(" JOIN (").append(list);
+            q.push(") AS retentiond_v ON ").push(&join).append(set);
+        } else {
+            q.append(set).push(" FROM (").append(list);
+            q.push(") AS retentiond_v WHERE ").push(&join);
+        }
+        q
     }
 
     /// Reclaims the table's storage after a purge: PostgreSQL's VACUUM (dead tuples
