@@ -233,7 +233,10 @@ async fn retentiond(db: &Db, policy: &str) -> Measured {
     let url = db.url.replace("?mode=rwc", "");
     std::fs::write(
         &config,
-        format!("[database]\nurl = \"{url}\"\n\n[limits]\nmax_table_fraction = 1.0\n\n{policy}"),
+        format!(
+            "[database]\nurl = \"{url}\"\n\n[limits]\nmax_table_fraction = 1.0\n{}\n\n{policy}",
+            std::env::var("BENCH_LIMITS").unwrap_or_default()
+        ),
     )
     .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -302,6 +305,7 @@ fn memory_kib() -> u64 {
 fn main() {
     let mut rows: u64 = 10_000_000;
     let mut out = std::path::PathBuf::from("target/bench-purge.json");
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -312,6 +316,13 @@ fn main() {
                     .expect("--rows N")
             }
             "--out" => out = args.next().expect("--out FILE").into(),
+            "--backend" => {
+                only = match args.next().as_deref() {
+                    Some("sqlite") => Some(Backend::Sqlite),
+                    Some("postgres") => Some(Backend::Postgres),
+                    other => panic!("--backend sqlite|postgres, not {other:?}"),
+                }
+            }
             _ => {} // cargo bench passes --bench
         }
     }
@@ -324,6 +335,9 @@ fn main() {
         let mut results = Vec::new();
         println!("retentiond vs the bulk statement: {rows} rows per table, half expired; {cores} cores, {} MiB", memory_kib() / 1024);
         for backend in [Backend::Sqlite, Backend::Postgres] {
+            if only.is_some_and(|b| b != backend) {
+                continue;
+            }
             let db = Db::new(backend).await;
             let version = db.version().await;
             for (task, table_a, table_b, bulk_sql) in [

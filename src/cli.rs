@@ -360,7 +360,7 @@ async fn check(config: &Config, format: Format, deny_warnings: bool) -> Outcome 
             "cutoff": db::rfc3339(p.cutoff(now)),
         });
         if let Some(t) = &report.target {
-            let unreadable = t.count_unreadable(&mut db).await?;
+            let unreadable = t.count_unreadable(&mut db, None).await?;
             entry["timestamp_encoding"] = json!(t.encoding.describe());
             entry["unreadable"] = json!(unreadable);
             if unreadable > 0 {

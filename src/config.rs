@@ -413,7 +413,7 @@ const DATABASE_KEYS: &[&str] = &[
 ];
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const ANONYMIZE_KEYS: &[&str] = &["key_file"];
-const LIMITS_KEYS: &[&str] = &["batch_size", "max_table_fraction"];
+const LIMITS_KEYS: &[&str] = &["batch_size", "max_table_fraction", "pause"];
 const POLICY_KEYS: &[&str] = &[
     "name",
     "description",
@@ -433,6 +433,7 @@ const POLICY_KEYS: &[&str] = &[
 ];
 const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 const MAX_BATCH_SIZE: i64 = 100_000;
+const MAX_PAUSE: Duration = Duration::from_secs(10);
 
 fn build(cx: &mut Cx, root: &DeTable, base_dir: &Path, env_url: Option<String>) -> Option<Built> {
     cx.check_keys(root, TOP_KEYS, "at the top level");
@@ -849,6 +850,20 @@ fn limits(cx: &mut Cx, t: &DeTable) -> Limits {
                     "a whole number from 1 to {MAX_BATCH_SIZE}; 5000 keeps each transaction short"
                 )),
             );
+        }
+    }
+    if let Some(v) = get(t, "pause")
+        && let Some(text) = cx.string(v, "pause")
+    {
+        // Zero is allowed here: no rest at all.
+        match parse_duration(&text) {
+            Ok(d) if d <= MAX_PAUSE => limits.pause = Some(d),
+            Ok(d) => cx.problem(
+                v.span(),
+                format!("pause {} ms is too long", d.as_millis()),
+                Some("at most 10s; a few milliseconds let writers in between batches".into()),
+            ),
+            Err(e) => cx.problem(v.span(), e, None),
         }
     }
     if let Some(v) = get(t, "max_table_fraction")
@@ -1555,6 +1570,23 @@ action = "delete"
         assert!(rendered.contains("did you mean `table`?"), "{rendered}");
         // The missing `table` is reported too: all problems at once.
         assert!(rendered.contains("missing `table`"), "{rendered}");
+    }
+
+    #[test]
+    fn pause_takes_zero_and_refuses_more_than_ten_seconds() {
+        let policy = "[[policy]]\nname = \"o\"\ntable = \"orders\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n";
+        let base = "[database]\nurl = \"sqlite://shop.db\"\n[limits]\n";
+        let zero = parse_str(&format!("{base}pause = \"0s\"\n{policy}")).expect("zero is allowed");
+        assert_eq!(zero.limits.pause, Some(Duration::ZERO));
+        assert_eq!(zero.limits.pause_on(true), Duration::ZERO);
+        let default = parse_str(&format!("{base}{policy}")).expect("no pause");
+        assert_eq!(
+            default.limits.pause_on(true),
+            crate::policy::DEFAULT_SQLITE_PAUSE
+        );
+        assert_eq!(default.limits.pause_on(false), Duration::ZERO);
+        let p = problems(&format!("{base}pause = \"11s\"\n{policy}"));
+        assert!(p[0].starts_with("4:9 pause 11000 ms is too long"), "{p:#?}");
     }
 
     #[test]

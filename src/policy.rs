@@ -186,13 +186,33 @@ impl Policy {
 pub struct Limits {
     pub batch_size: u32,
     pub max_table_fraction: f64,
+    /// The rest between two batches, for the application's writers; `None`: the
+    /// backend's default ([`Limits::pause_on`]).
+    pub pause: Option<std::time::Duration>,
 }
+
+impl Limits {
+    /// The rest between batches on `backend`. SQLite has one write lock, and a
+    /// waiting writer polls for it with growing sleeps: without a rest, the next
+    /// batch takes the lock before the writer wakes up. PostgreSQL and MySQL lock
+    /// rows, so their writers do not queue behind a batch.
+    pub fn pause_on(&self, sqlite: bool) -> std::time::Duration {
+        self.pause.unwrap_or(if sqlite {
+            DEFAULT_SQLITE_PAUSE
+        } else {
+            std::time::Duration::ZERO
+        })
+    }
+}
+
+pub const DEFAULT_SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             batch_size: 5000,
             max_table_fraction: 0.5,
+            pause: None,
         }
     }
 }
@@ -213,6 +233,17 @@ pub fn clock_guard(
     } else {
         Ok(())
     }
+}
+
+/// How many rows of a table [`fraction_guard`] needs counted to decide: past this
+/// many, `expired` is within `max_fraction` whatever the rest. `None`: count them all.
+pub fn rows_to_decide(expired: u64, max_fraction: f64) -> Option<u64> {
+    if max_fraction <= 0.0 {
+        return None;
+    }
+    let needed = (expired as f64 / max_fraction).ceil();
+    // One more than needed, so that rounding cannot tip the comparison.
+    (needed < u64::MAX as f64).then(|| needed as u64 + 1)
 }
 
 /// Refuses a policy that would purge more than `max_fraction` of its table. Returns
@@ -243,6 +274,27 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn counting_up_to_rows_to_decide_gives_the_same_verdict_as_counting_all() {
+        for (expired, total, max) in [
+            (50, 100, 0.5),
+            (51, 100, 0.5),
+            (1, 3, 0.33),
+            (1, 3, 0.34),
+            (0, 0, 0.5),
+            (7, 7, 1.0),
+            (3, 1_000_000, 0.1),
+        ] {
+            let counted = rows_to_decide(expired, max).map_or(total, |n| total.min(n));
+            assert_eq!(
+                fraction_guard("p", expired, counted, max).is_ok(),
+                fraction_guard("p", expired, total, max).is_ok(),
+                "{expired} of {total} at {max}"
+            );
+        }
+        assert_eq!(rows_to_decide(10, 0.0), None);
+    }
 
     #[test]
     fn fraction_guard_refuses_only_above_the_limit() {

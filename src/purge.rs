@@ -223,9 +223,10 @@ pub async fn plan(
         match resolve(db, config, p).await {
             Ok(target) => {
                 let counted = async {
-                    let unreadable = target.count_unreadable(db).await?;
+                    let unreadable = target.count_unreadable(db, Some(cutoff)).await?;
                     let expired = target.count_expired(db, cutoff, database_now).await?;
-                    let total = target.count_rows(db).await?;
+                    let limit = policy::rows_to_decide(expired, config.limits.max_table_fraction);
+                    let total = target.count_rows_up_to(db, limit).await?;
                     Ok::<_, DbError>((unreadable, expired, total))
                 }
                 .await;
@@ -698,7 +699,10 @@ async fn purge_policy(
         .await
         .map_err(|r| (Status::Failed, r))?;
     outcome.table = target.table_name.clone();
-    outcome.unreadable = target.count_unreadable(db).await.map_err(failed)?;
+    outcome.unreadable = target
+        .count_unreadable(db, Some(cutoff))
+        .await
+        .map_err(failed)?;
     outcome.held = target
         .count_held(db, cutoff, pass.now)
         .await
@@ -717,7 +721,8 @@ async fn purge_policy(
             .count_expired(db, cutoff, pass.now)
             .await
             .map_err(failed)?;
-        let total = target.count_rows(db).await.map_err(failed)?;
+        let limit = policy::rows_to_decide(expired, config.limits.max_table_fraction);
+        let total = target.count_rows_up_to(db, limit).await.map_err(failed)?;
         policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction)
             .map_err(|reason| (Status::Refused, reason))?;
     }
@@ -750,6 +755,7 @@ async fn batch_loop(
         )
     };
     let retry = config.database.retry;
+    let pause = config.limits.pause_on(db.backend() == db::Backend::Sqlite);
     let mut cursor: Option<db::Cursor> = None;
     let mut attempt = 0;
     loop {
@@ -813,6 +819,9 @@ async fn batch_loop(
                 match next {
                     Some(next) => cursor = Some(next),
                     None => return Ok(()),
+                }
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
                 }
             }
             Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {

@@ -345,24 +345,22 @@ impl Db {
     /// On PostgreSQL the transaction carries `[database]`'s lock and statement
     /// timeouts; MySQL sets them per session when connecting.
     pub async fn begin_write(&mut self) -> Result<(), DbError> {
-        match self.backend {
-            Backend::Sqlite => self.execute(&Query::new("BEGIN IMMEDIATE")).await.map(drop),
-            Backend::Postgres => {
-                self.execute(&Query::new("BEGIN")).await?;
-                // SET takes no bound values; these are integers retentiond formats.
-                let set = format!(
-                    "SET LOCAL lock_timeout = '{}ms'",
-                    self.timeouts.lock.as_millis()
+        let (lock, statement) = (self.timeouts.lock, self.timeouts.statement);
+        match &mut self.conn {
+            Conn::Sqlite(c) => sqlite::execute(c, &Query::new("BEGIN IMMEDIATE"))
+                .await
+                .map(drop),
+            Conn::Postgres(c) => {
+                // One round trip: SET takes no bound values, and these are integers
+                // retentiond formats.
+                let sql = format!(
+                    "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
+                    lock.as_millis(),
+                    statement.as_millis()
                 );
-                self.execute(&Query::new(set)).await?;
-                let set = format!(
-                    "SET LOCAL statement_timeout = '{}ms'",
-                    self.timeouts.statement.as_millis()
-                );
-                self.execute(&Query::new(set)).await.map(drop)
+                postgres::script(c, &sql).await
             }
-            Backend::MySql => self
-                .execute(&Query::new("START TRANSACTION"))
+            Conn::MySql(c) => mysql::execute(c, &Query::new("START TRANSACTION"))
                 .await
                 .map(drop),
         }

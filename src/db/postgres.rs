@@ -95,6 +95,14 @@ pub(super) async fn execute(c: &mut PgConnection, q: &Query) -> Result<u64, DbEr
         .rows_affected())
 }
 
+/// Runs statements without bound values in one simple-protocol round trip.
+pub(super) async fn script(c: &mut PgConnection, sql: &str) -> Result<(), DbError> {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 fn decode_row(row: &PgRow) -> Result<Vec<SqlValue>, DbError> {
     (0..row.columns().len())
         .map(|i| {

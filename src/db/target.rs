@@ -495,6 +495,12 @@ async fn detect_encoding(db: &mut Db, t: &Target) -> Result<TsEncoding, DbError>
 }
 
 /// `YYYY-MM-DD HH:MM:SS.mmm` in UTC: what MySQL and PostgreSQL's zone-less types read.
+/// The date two days after `cutoff`, as text: every ISO text for an instant before
+/// `cutoff` sorts before it, whatever its offset (at most 14 hours).
+fn coarse_bound(cutoff: DateTime<Utc>) -> String {
+    (cutoff + Days::new(2)).format("%Y-%m-%d").to_string()
+}
+
 fn naive(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
@@ -642,7 +648,7 @@ impl Target {
                 // up to 14 hours: bound the index range by the date two days after the
                 // cutoff, then compare exact instants, reading text without an offset
                 // as UTC.
-                let coarse = (cutoff + Days::new(2)).format("%Y-%m-%d").to_string();
+                let coarse = coarse_bound(cutoff);
                 q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
                 q.push(" AND ")
                     .push(ts)
@@ -876,8 +882,24 @@ impl Target {
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
-    pub async fn count_rows(&self, db: &mut Db) -> Result<u64, DbError> {
-        let q = Query::new(format!("SELECT count(*) FROM {}", self.table));
+    /// The table's row count, or `limit` when it holds at least that many: all the
+    /// fraction guard needs, read in time that follows the rows to purge rather than
+    /// the size of the table.
+    pub async fn count_rows_up_to(&self, db: &mut Db, limit: Option<u64>) -> Result<u64, DbError> {
+        let mut q = match limit {
+            None => Query::new(format!("SELECT count(*) FROM {}", self.table)),
+            Some(limit) => {
+                let mut q = Query::new(format!(
+                    "SELECT count(*) FROM (SELECT 1 AS one FROM {} LIMIT ",
+                    self.table
+                ));
+                q.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+                q
+            }
+        };
+        if limit.is_some() {
+            q.push(") AS retentiond_n");
+        }
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
@@ -905,37 +927,63 @@ impl Target {
         Ok(rows.iter().filter_map(|r| r[0].as_instant()).min())
     }
 
-    /// Rows in the policy's scope whose timestamp cannot be read: never purged.
-    pub async fn count_unreadable(&self, db: &mut Db) -> Result<u64, DbError> {
+    /// Rows in the policy's scope whose timestamp cannot be read: never purged. With
+    /// `near` (a pass's cutoff), SQLite counts through the timestamp index only, so
+    /// that a pass costs what it purges rather than what the table holds: see the
+    /// ranges below. `retentiond check` counts them all.
+    pub async fn count_unreadable(
+        &self,
+        db: &mut Db,
+        near: Option<DateTime<Utc>>,
+    ) -> Result<u64, DbError> {
         let ts = &self.ts.quoted;
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         match (self.encoding, self.backend) {
-            (TsEncoding::Native, _) => return Ok(0),
+            (TsEncoding::Native, _) | (TsEncoding::Epoch, Backend::Postgres | Backend::MySql) => {
+                return Ok(0);
+            }
             (TsEncoding::Epoch, Backend::Sqlite) => {
-                q.push("typeof(").push(ts).push(") IN ('text', 'blob')");
+                // Text and blobs sort after every number: an index range.
+                q.push(ts).push(" >= ''");
             }
-            (TsEncoding::Epoch, _) => return Ok(0),
-            (TsEncoding::Text, Backend::Sqlite) => {
-                q.push(ts)
-                    .push(" IS NOT NULL AND NOT (typeof(")
-                    .push(ts)
-                    .push(") = 'text' AND ");
-                q.push(ts)
-                    .push(" GLOB ")
-                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
-                q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
-            }
-            (TsEncoding::Text, Backend::Postgres) => {
-                q.push(ts)
-                    .push(" IS NOT NULL AND ")
-                    .push(ts)
-                    .push(" !~ ")
-                    .bind(SqlValue::Text(ISO_REGEX.into()));
-            }
-            (TsEncoding::Text, Backend::MySql) => {
-                q.push(ts).push(" IS NOT NULL AND ");
-                self.push_mysql_iso(&mut q);
-                q.push(" IS NULL");
+            (TsEncoding::Text, backend) => {
+                // On SQLite (whose text sorts by its bytes), two index ranges: the
+                // rows the pass walks through, and text that cannot start a date
+                // because it sorts after every digit. What is left out is
+                // digit-led text dated after the cutoff, which `check` counts.
+                if let (Some(cutoff), Backend::Sqlite) = (near, backend) {
+                    q.push("(")
+                        .push(ts)
+                        .push(" < ")
+                        .bind(SqlValue::Text(coarse_bound(cutoff)))
+                        .push(" OR ")
+                        .push(ts)
+                        .push(" >= ':') AND ");
+                }
+                match backend {
+                    Backend::Sqlite => {
+                        q.push(ts)
+                            .push(" IS NOT NULL AND NOT (typeof(")
+                            .push(ts)
+                            .push(") = 'text' AND ");
+                        q.push(ts)
+                            .push(" GLOB ")
+                            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                        q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
+                    }
+                    Backend::Postgres => {
+                        q.push(ts)
+                            .push(" IS NOT NULL AND ")
+                            .push(ts)
+                            .push(" !~ ")
+                            .bind(SqlValue::Text(ISO_REGEX.into()));
+                    }
+                    Backend::MySql => {
+                        q.push(ts).push(" IS NOT NULL AND ");
+                        self.push_mysql_iso(&mut q);
+                        q.push(" IS NULL");
+                    }
+                }
             }
         }
         self.push_filter(&mut q);
@@ -971,14 +1019,7 @@ impl Target {
             read.join(", "),
             self.table
         ));
-        match scope {
-            Scope::Expired(cutoff) => self.push_expired(&mut q, cutoff),
-            Scope::Subject(value) => self.push_subject(&mut q, value),
-        }
-        self.push_filter(&mut q);
-        self.push_pending(&mut q);
-        self.push_hold(&mut q, false, now);
-        self.push_range(&mut q, cursor, None);
+        self.push_batch_rows(&mut q, scope, cursor, None, now);
         q.push(" ORDER BY ")
             .push(&self.order_list())
             .push(" LIMIT ")
@@ -1012,11 +1053,7 @@ impl Target {
             read.join(", "),
             self.table
         ));
-        self.push_expired(&mut q, cutoff);
-        self.push_filter(&mut q);
-        self.push_pending(&mut q);
-        self.push_hold(&mut q, false, now);
-        self.push_range(&mut q, cursor, None);
+        self.push_batch_rows(&mut q, Scope::Expired(cutoff), cursor, None, now);
         q.push(" ORDER BY ")
             .push(&self.order_list())
             .push(" LIMIT 1 OFFSET ")
@@ -1037,10 +1074,7 @@ impl Target {
         now: DateTime<Utc>,
     ) -> Result<u64, DbError> {
         let mut q = Query::new(format!("DELETE FROM {} WHERE ", self.table));
-        self.push_expired(&mut q, cutoff);
-        self.push_filter(&mut q);
-        self.push_hold(&mut q, false, now);
-        self.push_range(&mut q, after, upto);
+        self.push_batch_rows(&mut q, Scope::Expired(cutoff), after, upto, now);
         db.execute(&q).await
     }
 
@@ -1058,19 +1092,42 @@ impl Target {
         names.join(", ")
     }
 
-    /// `(timestamp, key) > after AND (timestamp, key) <= upto`, each when given. The
-    /// plain bounds on the timestamp say the same for the timestamp alone: they let
-    /// an index on it seek to the range, which not every engine does for a row value.
+    /// The rows of `scope` a batch may take, after `after` and up to `upto` in
+    /// (timestamp, key) order: not yet done, not held.
+    fn push_batch_rows(
+        &self,
+        q: &mut Query,
+        scope: Scope<'_>,
+        after: Option<&Cursor>,
+        upto: Option<&Cursor>,
+        now: DateTime<Utc>,
+    ) {
+        // The range comes first: SQLite seeks its index with the first bounds on the
+        // timestamp it meets, and the expiry test has wider ones of its own.
+        self.push_range(q, after, upto);
+        match scope {
+            Scope::Expired(cutoff) => self.push_expired(q, cutoff),
+            Scope::Subject(value) => self.push_subject(q, value),
+        }
+        self.push_filter(q);
+        self.push_pending(q);
+        self.push_hold(q, false, now);
+    }
+
+    /// `(timestamp, key) > after AND (timestamp, key) <= upto AND `, each when given.
+    /// The plain bounds on the timestamp say the same for the timestamp alone: they
+    /// let an index on it seek to the range, which not every engine does for a row
+    /// value.
     fn push_range(&self, q: &mut Query, after: Option<&Cursor>, upto: Option<&Cursor>) {
         let order_cols = self.order_cols();
         let order = self.order_list();
         for (bound, row_op, ts_op) in [(after, ") > (", " >= "), (upto, ") <= (", " <= ")] {
             let Some(bound) = bound else { continue };
-            q.push(" AND ").push(&self.ts.quoted).push(ts_op);
+            q.push(&self.ts.quoted).push(ts_op);
             self.push_value(q, &self.ts, bound[0].clone());
             q.push(" AND (").push(&order).push(row_op);
             self.push_values(q, &order_cols, bound);
-            q.push(")");
+            q.push(") AND ");
         }
     }
 

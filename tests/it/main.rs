@@ -5,6 +5,7 @@
 mod support;
 
 mod audit;
+mod batches;
 mod boundaries;
 mod cascade;
 mod cli;
