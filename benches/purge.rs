@@ -65,8 +65,20 @@ impl Db {
             }
         };
         let db = Db { backend, url, dir };
-        if backend == Backend::Sqlite {
-            db.exec("PRAGMA journal_mode = WAL").await;
+        match backend {
+            Backend::Sqlite => db.exec("PRAGMA journal_mode = WAL").await,
+            // The tests' server trades durability for speed; a shop's does not, and a
+            // commit per batch costs a flush there.
+            Backend::Postgres => {
+                for setting in [
+                    "ALTER SYSTEM SET fsync = on",
+                    "ALTER SYSTEM SET full_page_writes = on",
+                    "ALTER SYSTEM SET synchronous_commit = on",
+                    "SELECT pg_reload_conf()",
+                ] {
+                    db.exec(setting).await;
+                }
+            }
         }
         db
     }
@@ -138,6 +150,62 @@ impl Db {
             self.exec(&format!("VACUUM ANALYZE {name}")).await;
         }
     }
+}
+
+impl Db {
+    /// A table partitioned by month with `per_partition` rows in each of
+    /// `expired_months` months of 2010 and in one month of 2099.
+    async fn partitioned(&self, name: &str, expired_months: u32, per_partition: u64) {
+        let mut sql = format!(
+            "CREATE TABLE {name} (id BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, ip VARCHAR(40), payload VARCHAR(80), PRIMARY KEY (at, id)) PARTITION BY RANGE (at);\n"
+        );
+        let months: Vec<(u32, u32)> = (1..=expired_months)
+            .map(|m| (2010, m))
+            .chain([(2099, 1)])
+            .collect();
+        for (n, (year, month)) in months.iter().enumerate() {
+            sql.push_str(&format!(
+                "CREATE TABLE {name}_{year}_{month:02} PARTITION OF {name} FOR VALUES FROM ('{year}-{month:02}-01 00:00:00+00') TO ('{year}-{next:02}-01 00:00:00+00');
+                 INSERT INTO {name} SELECT {offset} + i, timestamptz '{year}-{month:02}-01 00:00:00+00' + i * (interval '28 days' / {per_partition}), '198.51.100.' || (i % 250), 'payload of row ' || i FROM generate_series(0, {last}) AS i;\n",
+                next = month + 1,
+                offset = n as u64 * per_partition,
+                last = per_partition - 1,
+            ));
+        }
+        sql.push_str(&format!("CREATE INDEX {name}_at ON {name} (at);"));
+        self.exec(&sql).await;
+        self.exec(&format!("VACUUM ANALYZE {name}")).await;
+    }
+}
+
+fn write_config(db: &Db, policy: &str) -> std::path::PathBuf {
+    let config = db.dir.path().join("retention.toml");
+    let url = db.url.replace("?mode=rwc", "");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{url}\"\n\n[limits]\nmax_table_fraction = 1.0\n{}\n\n{policy}",
+            std::env::var("BENCH_LIMITS").unwrap_or_default()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// Seconds `retentiond plan` takes, as a process.
+fn plan_seconds(db: &Db, policy: &str) -> f64 {
+    let config = write_config(db, policy);
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .args(["-c", config.to_str().unwrap(), "plan"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    started.elapsed().as_secs_f64()
 }
 
 /// Inserts a row every 2 ms until stopped; returns each insert's latency.
@@ -229,16 +297,7 @@ async fn bulk(db: &Db, sql: &str) -> Measured {
 
 /// Runs the retentiond binary (its peak RSS read from /proc while it runs).
 async fn retentiond(db: &Db, policy: &str) -> Measured {
-    let config = db.dir.path().join("retention.toml");
-    let url = db.url.replace("?mode=rwc", "");
-    std::fs::write(
-        &config,
-        format!(
-            "[database]\nurl = \"{url}\"\n\n[limits]\nmax_table_fraction = 1.0\n{}\n\n{policy}",
-            std::env::var("BENCH_LIMITS").unwrap_or_default()
-        ),
-    )
-    .unwrap();
+    let config = write_config(db, policy);
     let stop = Arc::new(AtomicBool::new(false));
     let w = writer(db, stop.clone());
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -280,13 +339,17 @@ async fn retentiond(db: &Db, policy: &str) -> Measured {
 }
 
 fn policy(name: &str, table: &str, action: &str) -> String {
+    policy_with(name, table, action, "")
+}
+
+fn policy_with(name: &str, table: &str, action: &str, extra: &str) -> String {
     let anonymize = if action == "anonymize" {
         "marker = \"anonymized_at\"\n[policy.anonymize]\nip = \"null\"\n"
     } else {
         ""
     };
     format!(
-        "[[policy]]\nname = \"{name}\"\ntable = \"{table}\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"{action}\"\nvacuum = false\n{anonymize}"
+        "[[policy]]\nname = \"{name}\"\ntable = \"{table}\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"{action}\"\nvacuum = false\n{extra}{anonymize}"
     )
 }
 
@@ -333,6 +396,8 @@ fn main() {
     rt.block_on(async move {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         let mut results = Vec::new();
+        let mut scale = Vec::new();
+        let mut partitions = serde_json::Value::Null;
         println!("retentiond vs the bulk statement: {rows} rows per table, half expired; {cores} cores, {} MiB", memory_kib() / 1024);
         for backend in [Backend::Sqlite, Backend::Postgres] {
             if only.is_some_and(|b| b != backend) {
@@ -368,8 +433,57 @@ fn main() {
                     "throughput_ratio": ratio,
                 }));
             }
+
+            // Scale: the same expired rows in a table ten times larger.
+            let expired = rows / 20;
+            db.table("scale_small", rows / 10, expired).await;
+            db.table("scale_large", rows, expired).await;
+            let plan_large = plan_seconds(&db, &policy("scale_large", "scale_large", "delete"));
+            let small = retentiond(&db, &policy("scale_small", "scale_small", "delete")).await;
+            let large = retentiond(&db, &policy("scale_large", "scale_large", "delete")).await;
+            assert_eq!((small.rows, large.rows), (expired, expired));
+            println!(
+                "\n{:<9} scale     {expired} expired rows\n  {:<26} {:>12} {:>12} {:>8}\n  {:<26} {:>12.2} {:>12.2} {:>8.2}\n  {:<26} {:>12} {:>12.2}",
+                backend.name(),
+                "", format!("{} rows", rows / 10), format!("{rows} rows"), "ratio",
+                "purge seconds", small.seconds, large.seconds, large.seconds / small.seconds,
+                "plan seconds", "", plan_large,
+            );
+            scale.push(json!({
+                "backend": backend.name(), "expired": expired,
+                "small": {"rows": rows / 10, "seconds": small.seconds},
+                "large": {"rows": rows, "seconds": large.seconds, "plan_seconds": plan_large, "peak_rss_kib": large.peak_rss_kib},
+                "ratio": large.seconds / small.seconds,
+            }));
+
+            // Partitions: dropping expired months against deleting their rows.
+            if backend == Backend::Postgres {
+                let per = (rows / 10).clamp(1_000, 1_000_000);
+                let months = 2;
+                db.partitioned("part_bulk", months, per).await;
+                db.partitioned("part_rd", months, per).await;
+                let a = bulk(&db, "DELETE FROM part_bulk WHERE at < '2020-01-01'").await;
+                let b = retentiond(
+                    &db,
+                    &policy_with("part_rd", "part_rd", "delete", "key = [\"at\", \"id\"]\npartitions = \"drop\"\n"),
+                )
+                .await;
+                assert_eq!(a.rows, b.rows, "both purge the same rows");
+                println!(
+                    "\npostgres  partitions {months} expired months of {per} rows\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12.2} {:>12.2}\n  {:<26} {:>12.2} {:>12.2}\n  {:<26} {:>12.1} {:>12.1}",
+                    "", "bulk DELETE", "retentiond",
+                    "seconds", a.seconds, b.seconds,
+                    "seconds per partition", a.seconds / f64::from(months), b.seconds / f64::from(months),
+                    "writer max ms", a.writer.max, b.writer.max,
+                );
+                partitions = json!({
+                    "rows_per_partition": per, "expired_partitions": months,
+                    "bulk_delete": {"seconds": a.seconds, "writer_max_ms": a.writer.max},
+                    "retentiond_drop": {"seconds": b.seconds, "seconds_per_partition": b.seconds / f64::from(months), "writer_max_ms": b.writer.max},
+                });
+            }
         }
-        let doc = json!({"rows": rows, "cores": cores, "memory_kib": memory_kib(), "results": results});
+        let doc = json!({"rows": rows, "cores": cores, "memory_kib": memory_kib(), "results": results, "scale": scale, "partitions": partitions});
         if let Some(parent) = out.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
