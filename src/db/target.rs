@@ -937,57 +937,69 @@ impl Target {
         near: Option<DateTime<Utc>>,
     ) -> Result<u64, DbError> {
         let ts = &self.ts.quoted;
-        let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
-        match (self.encoding, self.backend) {
-            (TsEncoding::Native, _) | (TsEncoding::Epoch, Backend::Postgres | Backend::MySql) => {
-                return Ok(0);
-            }
-            (TsEncoding::Epoch, Backend::Sqlite) => {
+        let count = format!("SELECT count(*) FROM {} WHERE ", self.table);
+        let mut q = Query::new(count.clone());
+        match (self.encoding, self.backend, near) {
+            (TsEncoding::Native, _, _)
+            | (TsEncoding::Epoch, Backend::Postgres | Backend::MySql, _) => return Ok(0),
+            (TsEncoding::Epoch, Backend::Sqlite, _) => {
                 // Text and blobs sort after every number: an index range.
                 q.push(ts).push(" >= ''");
             }
-            (TsEncoding::Text, backend) => {
-                // On SQLite (whose text sorts by its bytes), two index ranges: the
-                // rows the pass walks through, and text that cannot start a date
-                // because it sorts after every digit. What is left out is
-                // digit-led text dated after the cutoff, which `check` counts.
-                if let (Some(cutoff), Backend::Sqlite) = (near, backend) {
-                    q.push("(")
-                        .push(ts)
-                        .push(" < ")
-                        .bind(SqlValue::Text(coarse_bound(cutoff)))
-                        .push(" OR ")
-                        .push(ts)
-                        .push(" >= ':') AND ");
-                }
-                match backend {
-                    Backend::Sqlite => {
-                        q.push(ts)
-                            .push(" IS NOT NULL AND NOT (typeof(")
-                            .push(ts)
-                            .push(") = 'text' AND ");
-                        q.push(ts)
-                            .push(" GLOB ")
-                            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
-                        q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
-                    }
-                    Backend::Postgres => {
-                        q.push(ts)
-                            .push(" IS NOT NULL AND ")
-                            .push(ts)
-                            .push(" !~ ")
-                            .bind(SqlValue::Text(ISO_REGEX.into()));
-                    }
-                    Backend::MySql => {
-                        q.push(ts).push(" IS NOT NULL AND ");
-                        self.push_mysql_iso(&mut q);
-                        q.push(" IS NULL");
-                    }
-                }
+            // On SQLite (whose text sorts by its bytes), two index ranges: the rows the
+            // pass walks through, and text that cannot start a date because it sorts
+            // after every digit. What is left out is digit-led text dated after the
+            // cutoff, which `check` counts. Two counts added, not one with OR, which
+            // would keep every row id it saw in memory.
+            (TsEncoding::Text, Backend::Sqlite, Some(cutoff)) => {
+                q = Query::new(format!("SELECT ({count}"));
+                q.push(ts)
+                    .push(" < ")
+                    .bind(SqlValue::Text(coarse_bound(cutoff)))
+                    .push(" AND ");
+                self.push_unreadable_text(&mut q);
+                self.push_filter(&mut q);
+                q.push(&format!(") + ({count}"))
+                    .push(ts)
+                    .push(" >= ':' AND ");
+                self.push_unreadable_text(&mut q);
+                self.push_filter(&mut q);
+                q.push(")");
+                return Ok(db.fetch_one_int(&q).await?.max(0) as u64);
             }
+            (TsEncoding::Text, _, _) => self.push_unreadable_text(&mut q),
         }
         self.push_filter(&mut q);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+    }
+
+    /// A text timestamp that is not a readable ISO 8601 instant.
+    fn push_unreadable_text(&self, q: &mut Query) {
+        let ts = &self.ts.quoted;
+        match self.backend {
+            Backend::Sqlite => {
+                q.push(ts)
+                    .push(" IS NOT NULL AND NOT (typeof(")
+                    .push(ts)
+                    .push(") = 'text' AND ");
+                q.push(ts)
+                    .push(" GLOB ")
+                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
+            }
+            Backend::Postgres => {
+                q.push(ts)
+                    .push(" IS NOT NULL AND ")
+                    .push(ts)
+                    .push(" !~ ")
+                    .bind(SqlValue::Text(ISO_REGEX.into()));
+            }
+            Backend::MySql => {
+                q.push(ts).push(" IS NOT NULL AND ");
+                self.push_mysql_iso(q);
+                q.push(" IS NULL");
+            }
+        }
     }
 
     /// The next batch in (timestamp, key) order after `cursor`, locked for this

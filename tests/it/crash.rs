@@ -1,4 +1,5 @@
-//! `kill -9` in the middle of a pass loses nothing: after any number of kills and a
+//! `kill -9` at twenty moments spread over a 200,000-row purge (160,000 rows to
+//! delete, 160,000 to anonymise) loses nothing: after each kill and after a
 //! final pass, the rows gone equal the rows the audit trail counts, and no row
 //! inside its period was touched.
 
@@ -10,8 +11,9 @@ use crate::support::{Backend, Shop, run_cli, stderr};
 
 on_every_backend!(sigkill_at_random_moments_then_a_complete_pass);
 
-const EXPIRED: i64 = 40_000;
-const YOUNG: i64 = 10_000;
+const EXPIRED: i64 = 160_000;
+const YOUNG: i64 = 40_000;
+const KILLS: usize = 20;
 
 async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
     let shop = Shop::on(
@@ -22,24 +24,27 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
          CREATE INDEX visits_at ON visits (at);",
     )
     .await;
+    // Distinct timestamps, as an application writes them: the moduli are coprime, so
+    // (day, hour, minute, second) differs for every row up to 17 * 13 * 49 * 47.
     shop.exec(&format!(
         "INSERT INTO events (id, at, payload)
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
-         SELECT i, CASE WHEN i <= {EXPIRED} THEN '2015-06-01T00:00:00Z' ELSE '2099-06-01T00:00:00Z' END, 'payload-' || i FROM n;
+         SELECT i, CASE WHEN i <= {EXPIRED} THEN '2015' ELSE '2099' END || '-06-' || (10 + i % 17) || 'T' || (10 + i % 13)
+                   || ':' || (10 + i % 49) || ':' || (10 + i % 47) || 'Z', 'payload-' || i FROM n;
          INSERT INTO visits (id, at, ip)
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
-         SELECT i, CASE WHEN i <= {EXPIRED} THEN 1433116800 ELSE 4084041600 END, '198.51.100.' || (i % 250 + 1) FROM n;",
+         SELECT i, CASE WHEN i <= {EXPIRED} THEN 1433116800 ELSE 4084041600 END + i, '198.51.100.' || (i % 250 + 1) FROM n;",
         total = EXPIRED + YOUNG
     ))
     .await;
     shop.write_config(
-        "[limits]\nbatch_size = 500\nmax_table_fraction = 1.0\n\n\
+        "[limits]\nmax_table_fraction = 1.0\n\n\
          [[policy]]\nname = \"events\"\ntable = \"events\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"delete\"\n\n\
          [[policy]]\nname = \"visits\"\ntable = \"visits\"\ntimestamp = \"at\"\nkeep = \"5 years\"\naction = \"anonymize\"\nmarker = \"anonymized_at\"\n\
          [policy.anonymize]\nip = \"truncate_ip\"\n",
     );
     let young_before = shop
-        .rows("SELECT id, at, payload FROM events WHERE id > 40000 ORDER BY id")
+        .rows("SELECT id, at, payload FROM events WHERE id > 160000 ORDER BY id")
         .await;
 
     let seed: u64 = std::env::var("RETENTIOND_TEST_SEED")
@@ -53,8 +58,15 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
         });
     eprintln!("crash test seed {seed} (set RETENTIOND_TEST_SEED to replay)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    // Twenty moments spread over the purge: a share of the work done (rows deleted
+    // plus rows anonymised), drawn at random and sorted. A moment of 0 kills the
+    // process at a random time before its first batch commits.
+    let mut moments: Vec<f64> = (0..KILLS).map(|_| rng.random_range(0.0..0.9)).collect();
+    moments[0] = 0.0;
+    moments.sort_by(f64::total_cmp);
     let mut kills = 0;
-    for _ in 0..8 {
+    let mut killed_at = Vec::new();
+    for moment in moments {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
             .arg("-c")
             .arg(&shop.config_path)
@@ -63,37 +75,45 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn retentiond");
-        let delay = Duration::from_millis(rng.random_range(20..400));
         let started = Instant::now();
-        while started.elapsed() < delay {
+        let start_up = Duration::from_millis(rng.random_range(5..300));
+        loop {
             if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            let due = if moment == 0.0 {
+                started.elapsed() >= start_up
+            } else {
+                work_done(&shop).await >= moment
+            };
+            if due {
+                child.kill().expect("SIGKILL");
+                kills += 1;
                 break;
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().expect("SIGKILL");
-            kills += 1;
-        }
         child.wait().unwrap();
+        killed_at.push(format!("{:.0}%", work_done(&shop).await * 100.0));
         check_invariants(&shop, &young_before).await;
     }
+    eprintln!("{backend:?}: {kills} kills, with the work done at {killed_at:?}");
     assert!(
-        kills >= 3,
-        "only {kills} of 8 runs were still going when killed"
+        kills >= KILLS - 2,
+        "only {kills} of {KILLS} runs were still going when their moment came"
     );
 
     let out = run_cli(&shop.config_path, shop.dir.path(), &["purge"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     check_invariants(&shop, &young_before).await;
     assert_eq!(
-        shop.int("SELECT count(*) FROM events WHERE id <= 40000")
+        shop.int("SELECT count(*) FROM events WHERE id <= 160000")
             .await,
         0,
         "every expired row is gone"
     );
     assert_eq!(
-        shop.int("SELECT count(*) FROM visits WHERE id <= 40000 AND anonymized_at IS NULL")
+        shop.int("SELECT count(*) FROM visits WHERE id <= 160000 AND anonymized_at IS NULL")
             .await,
         0
     );
@@ -109,6 +129,18 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
             .code(),
         Some(0)
     );
+}
+
+/// The share of the purge done: rows deleted and rows anonymised, of all expired.
+async fn work_done(shop: &Shop) -> f64 {
+    if !shop.has_own_tables().await {
+        return 0.0;
+    }
+    let deleted = EXPIRED + YOUNG - shop.int("SELECT count(*) FROM events").await;
+    let anonymised = shop
+        .int("SELECT count(*) FROM visits WHERE anonymized_at IS NOT NULL")
+        .await;
+    (deleted + anonymised) as f64 / (2 * EXPIRED) as f64
 }
 
 async fn check_invariants(shop: &Shop, young_before: &[Vec<String>]) {
@@ -144,9 +176,9 @@ async fn check_invariants(shop: &Shop, young_before: &[Vec<String>]) {
     );
     assert_eq!(
         &shop
-            .rows("SELECT id, at, payload FROM events WHERE id > 40000 ORDER BY id")
+            .rows("SELECT id, at, payload FROM events WHERE id > 160000 ORDER BY id")
             .await,
         young_before
     );
-    assert_eq!(shop.int("SELECT count(*) FROM visits WHERE id > 40000 AND (anonymized_at IS NOT NULL OR ip LIKE '%.0')").await, 0);
+    assert_eq!(shop.int("SELECT count(*) FROM visits WHERE id > 160000 AND (anonymized_at IS NOT NULL OR ip LIKE '%.0')").await, 0);
 }
