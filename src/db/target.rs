@@ -1090,6 +1090,52 @@ impl Target {
         db.execute(&q).await
     }
 
+    /// Whether every column is anonymised with a value SQL can write on its own
+    /// ([`Strategy::ignores_value`]), so a batch need not read the rows.
+    pub fn anonymizes_in_sql(&self) -> bool {
+        self.anonymize.iter().all(|(_, s)| s.ignores_value())
+    }
+
+    /// Anonymises the expired rows after `after` and up to `upto` in one statement,
+    /// for policies whose strategies [`Target::anonymizes_in_sql`]; returns the count.
+    /// Like [`Target::delete_range`], it repeats the whole test.
+    pub async fn anonymize_range(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        after: Option<&Cursor>,
+        upto: Option<&Cursor>,
+        marker: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        let mut q = Query::new(format!("UPDATE {} SET ", self.table));
+        for (i, (c, strategy)) in self.anonymize.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push(&c.quoted).push(" = ");
+            match strategy {
+                Strategy::Redact => {
+                    q.push("CASE WHEN ")
+                        .push(&c.quoted)
+                        .push(" IS NULL THEN NULL ELSE ");
+                    self.push_value(&mut q, c, SqlValue::Text(REDACTED.into()));
+                    q.push(" END");
+                }
+                _ => {
+                    q.push("NULL");
+                }
+            }
+        }
+        if let (Some(c), Some(m)) = (&self.marker, marker) {
+            q.push(", ").push(&c.quoted).push(" = ");
+            self.push_value(&mut q, c, SqlValue::Text(m.into()));
+        }
+        q.push(" WHERE ");
+        self.push_batch_rows(&mut q, Scope::Expired(cutoff), after, upto, now);
+        db.execute(&q).await
+    }
+
     fn order_cols(&self) -> Vec<Col> {
         let mut cols = vec![self.ts.clone()];
         cols.extend(self.key.iter().cloned());
