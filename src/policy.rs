@@ -211,7 +211,7 @@ impl Limits {
     }
 }
 
-pub const DEFAULT_SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+pub const DEFAULT_SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Default for Limits {
     fn default() -> Self {
