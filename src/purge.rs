@@ -1123,26 +1123,20 @@ async fn run_batch(
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or
         // values moved or locked ahead of it.
-        (Action::Delete, Scope::Expired(cutoff)) if target.cascade_tables().is_empty() => {
+        (action, Scope::Expired(cutoff)) if target.purges_by_range() => {
             let bound = target
                 .batch_bound(db, cutoff, cursor, config.limits.batch_size, now)
                 .await?;
-            let n = target
-                .delete_range(db, cutoff, cursor, bound.as_ref(), now)
-                .await?;
-            if n == 0 && bound.is_none() {
-                return Ok(None);
-            }
-            (n, bound)
-        }
-        (Action::Anonymize, Scope::Expired(cutoff)) if target.anonymizes_in_sql() => {
-            let bound = target
-                .batch_bound(db, cutoff, cursor, config.limits.batch_size, now)
-                .await?;
-            let marker = target.marker_value(Utc::now());
-            let n = target
-                .anonymize_range(db, cutoff, cursor, bound.as_ref(), Some(&marker), now)
-                .await?;
+            let upto = bound.as_ref();
+            let n = match action {
+                Action::Delete => target.delete_range(db, cutoff, cursor, upto, now).await?,
+                Action::Anonymize => {
+                    let marker = target.marker_value(Utc::now());
+                    target
+                        .anonymize_range(db, cutoff, cursor, upto, Some(&marker), now)
+                        .await?
+                }
+            };
             if n == 0 && bound.is_none() {
                 return Ok(None);
             }

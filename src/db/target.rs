@@ -886,20 +886,18 @@ impl Target {
     /// fraction guard needs, read in time that follows the rows to purge rather than
     /// the size of the table.
     pub async fn count_rows_up_to(&self, db: &mut Db, limit: Option<u64>) -> Result<u64, DbError> {
-        let mut q = match limit {
+        let q = match limit {
             None => Query::new(format!("SELECT count(*) FROM {}", self.table)),
             Some(limit) => {
                 let mut q = Query::new(format!(
                     "SELECT count(*) FROM (SELECT 1 AS one FROM {} LIMIT ",
                     self.table
                 ));
-                q.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+                q.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)))
+                    .push(") AS retentiond_n");
                 q
             }
         };
-        if limit.is_some() {
-            q.push(") AS retentiond_n");
-        }
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
@@ -1090,14 +1088,18 @@ impl Target {
         db.execute(&q).await
     }
 
-    /// Whether every column is anonymised with a value SQL can write on its own
-    /// ([`Strategy::ignores_value`]), so a batch need not read the rows.
-    pub fn anonymizes_in_sql(&self) -> bool {
-        self.anonymize.iter().all(|(_, s)| s.ignores_value())
+    /// Whether a batch can purge its range in one statement without reading its
+    /// rows: deletes without children to delete first, and anonymisation whose
+    /// every value SQL can write on its own ([`Strategy::ignores_value`]).
+    pub fn purges_by_range(&self) -> bool {
+        match self.action {
+            Action::Delete => self.cascade.is_empty(),
+            Action::Anonymize => self.anonymize.iter().all(|(_, s)| s.ignores_value()),
+        }
     }
 
     /// Anonymises the expired rows after `after` and up to `upto` in one statement,
-    /// for policies whose strategies [`Target::anonymizes_in_sql`]; returns the count.
+    /// when [`Target::purges_by_range`]; returns the count.
     /// Like [`Target::delete_range`], it repeats the whole test.
     pub async fn anonymize_range(
         &self,
