@@ -225,8 +225,9 @@ pub async fn plan(
                 let counted = async {
                     let unreadable = target.count_unreadable(db, Some(cutoff)).await?;
                     let expired = target.count_expired(db, cutoff, database_now).await?;
-                    let limit = policy::rows_to_decide(expired, config.limits.max_table_fraction);
-                    let total = target.count_rows_up_to(db, limit).await?;
+                    let total = target
+                        .count_rows_to_decide(db, expired, config.limits.max_table_fraction)
+                        .await?;
                     Ok::<_, DbError>((unreadable, expired, total))
                 }
                 .await;
@@ -721,8 +722,10 @@ async fn purge_policy(
             .count_expired(db, cutoff, pass.now)
             .await
             .map_err(failed)?;
-        let limit = policy::rows_to_decide(expired, config.limits.max_table_fraction);
-        let total = target.count_rows_up_to(db, limit).await.map_err(failed)?;
+        let total = target
+            .count_rows_to_decide(db, expired, config.limits.max_table_fraction)
+            .await
+            .map_err(failed)?;
         policy::fraction_guard(&p.name, expired, total, config.limits.max_table_fraction)
             .map_err(|reason| (Status::Refused, reason))?;
     }

@@ -553,8 +553,13 @@ impl Target {
         }
     }
 
-    fn push_values(&self, q: &mut Query, cols: &[Col], values: &[SqlValue]) {
-        for (i, (c, v)) in cols.iter().zip(values).enumerate() {
+    fn push_values<'c>(
+        &self,
+        q: &mut Query,
+        cols: impl IntoIterator<Item = &'c Col>,
+        values: &[SqlValue],
+    ) {
+        for (i, (c, v)) in cols.into_iter().zip(values).enumerate() {
             if i > 0 {
                 q.push(", ");
             }
@@ -882,11 +887,17 @@ impl Target {
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
-    /// The table's row count, or `limit` when it holds at least that many: all the
-    /// fraction guard needs, read in time that follows the rows to purge rather than
-    /// the size of the table.
-    pub async fn count_rows_up_to(&self, db: &mut Db, limit: Option<u64>) -> Result<u64, DbError> {
-        let q = match limit {
+    /// The table's row count as far as [`crate::policy::fraction_guard`] needs it to
+    /// judge `expired` rows against `max_fraction`: counting stops at
+    /// [`crate::policy::rows_to_decide`], so the time follows the rows to purge
+    /// rather than the size of the table.
+    pub async fn count_rows_to_decide(
+        &self,
+        db: &mut Db,
+        expired: u64,
+        max_fraction: f64,
+    ) -> Result<u64, DbError> {
+        let q = match crate::policy::rows_to_decide(expired, max_fraction) {
             None => Query::new(format!("SELECT count(*) FROM {}", self.table)),
             Some(limit) => {
                 let mut q = Query::new(format!(
@@ -935,39 +946,43 @@ impl Target {
         near: Option<DateTime<Utc>>,
     ) -> Result<u64, DbError> {
         let ts = &self.ts.quoted;
-        let count = format!("SELECT count(*) FROM {} WHERE ", self.table);
-        let mut q = Query::new(count.clone());
-        match (self.encoding, self.backend, near) {
+        // The counts to add up: each an index range on the timestamp (or none), and
+        // whether the text in it must also be tested for a readable date.
+        let parts: Vec<(Option<(&str, String)>, bool)> = match (self.encoding, self.backend, near) {
             (TsEncoding::Native, _, _)
             | (TsEncoding::Epoch, Backend::Postgres | Backend::MySql, _) => return Ok(0),
-            (TsEncoding::Epoch, Backend::Sqlite, _) => {
-                // Text and blobs sort after every number: an index range.
-                q.push(ts).push(" >= ''");
+            // Text and blobs sort after every number.
+            (TsEncoding::Epoch, Backend::Sqlite, _) => vec![(Some((" >= ", String::new())), false)],
+            // On SQLite (whose text sorts by its bytes), two ranges: the rows the pass
+            // walks through, and text that cannot start a date because it sorts after
+            // every digit. What is left out is digit-led text dated after the cutoff,
+            // which `check` counts. Two counts added, not one with OR, which would
+            // keep every row id it saw in memory.
+            (TsEncoding::Text, Backend::Sqlite, Some(cutoff)) => vec![
+                (Some((" < ", coarse_bound(cutoff))), true),
+                (Some((" >= ", ":".into())), true),
+            ],
+            (TsEncoding::Text, _, _) => vec![(None, true)],
+        };
+        let mut q = Query::new("SELECT ");
+        for (i, (range, text)) in parts.into_iter().enumerate() {
+            if i > 0 {
+                q.push(" + ");
             }
-            // On SQLite (whose text sorts by its bytes), two index ranges: the rows the
-            // pass walks through, and text that cannot start a date because it sorts
-            // after every digit. What is left out is digit-led text dated after the
-            // cutoff, which `check` counts. Two counts added, not one with OR, which
-            // would keep every row id it saw in memory.
-            (TsEncoding::Text, Backend::Sqlite, Some(cutoff)) => {
-                q = Query::new(format!("SELECT ({count}"));
-                q.push(ts)
-                    .push(" < ")
-                    .bind(SqlValue::Text(coarse_bound(cutoff)))
-                    .push(" AND ");
-                self.push_unreadable_text(&mut q);
-                self.push_filter(&mut q);
-                q.push(&format!(") + ({count}"))
+            q.push(&format!("(SELECT count(*) FROM {} WHERE 1 = 1", self.table));
+            if let Some((op, bound)) = range {
+                q.push(" AND ")
                     .push(ts)
-                    .push(" >= ':' AND ");
-                self.push_unreadable_text(&mut q);
-                self.push_filter(&mut q);
-                q.push(")");
-                return Ok(db.fetch_one_int(&q).await?.max(0) as u64);
+                    .push(op)
+                    .bind(SqlValue::Text(bound));
             }
-            (TsEncoding::Text, _, _) => self.push_unreadable_text(&mut q),
+            if text {
+                q.push(" AND ");
+                self.push_unreadable_text(&mut q);
+            }
+            self.push_filter(&mut q);
+            q.push(")");
         }
-        self.push_filter(&mut q);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
@@ -1011,24 +1026,12 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-        let order_cols = self.order_cols();
-        let mut read: Vec<&Col> = order_cols.iter().collect();
-        if self.action == Action::Anonymize {
-            read.extend(self.anonymize.iter().map(|(c, _)| c));
-        }
-        // Each read gets an alias of its own: PostgreSQL resolves ORDER BY names to
-        // output columns first, and `CAST(id AS text)` would otherwise keep the name
-        // `id` and sort the keys as text.
-        let read: Vec<String> = read
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
-            .collect();
-        let mut q = Query::new(format!(
-            "SELECT {} FROM {} WHERE ",
-            read.join(", "),
-            self.table
-        ));
+        let values: Vec<&Col> = if self.action == Action::Anonymize {
+            self.anonymize.iter().map(|(c, _)| c).collect()
+        } else {
+            Vec::new()
+        };
+        let mut q = self.select_in_order(&values);
         self.push_batch_rows(&mut q, scope, cursor, None, now);
         q.push(" ORDER BY ")
             .push(&self.order_list())
@@ -1052,17 +1055,7 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Cursor>, DbError> {
-        let order_cols = self.order_cols();
-        let read: Vec<String> = order_cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
-            .collect();
-        let mut q = Query::new(format!(
-            "SELECT {} FROM {} WHERE ",
-            read.join(", "),
-            self.table
-        ));
+        let mut q = self.select_in_order(&[]);
         self.push_batch_rows(&mut q, Scope::Expired(cutoff), cursor, None, now);
         q.push(" ORDER BY ")
             .push(&self.order_list())
@@ -1138,15 +1131,34 @@ impl Target {
         db.execute(&q).await
     }
 
-    fn order_cols(&self) -> Vec<Col> {
-        let mut cols = vec![self.ts.clone()];
-        cols.extend(self.key.iter().cloned());
-        cols
+    /// `SELECT timestamp, key..., values... FROM table WHERE `: the columns a batch
+    /// reads, in the order a [`Cursor`] takes them.
+    fn select_in_order(&self, values: &[&Col]) -> Query {
+        // Each read gets an alias of its own: PostgreSQL resolves ORDER BY names to
+        // output columns first, and `CAST(id AS text)` would otherwise keep the name
+        // `id` and sort the keys as text.
+        let read: Vec<String> = self
+            .order_cols()
+            .into_iter()
+            .chain(values.iter().copied())
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
+            .collect();
+        Query::new(format!(
+            "SELECT {} FROM {} WHERE ",
+            read.join(", "),
+            self.table
+        ))
+    }
+
+    fn order_cols(&self) -> Vec<&Col> {
+        std::iter::once(&self.ts).chain(&self.key).collect()
     }
 
     fn order_list(&self) -> String {
-        let names: Vec<&str> = std::iter::once(&self.ts)
-            .chain(&self.key)
+        let names: Vec<&str> = self
+            .order_cols()
+            .iter()
             .map(|c| c.quoted.as_str())
             .collect();
         names.join(", ")
@@ -1186,7 +1198,7 @@ impl Target {
             q.push(&self.ts.quoted).push(ts_op);
             self.push_value(q, &self.ts, bound[0].clone());
             q.push(" AND (").push(&order).push(row_op);
-            self.push_values(q, &order_cols, bound);
+            self.push_values(q, order_cols.iter().copied(), bound);
             q.push(") AND ");
         }
     }
