@@ -146,10 +146,17 @@ pub enum DbError {
     Unsupported(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    // Not a `source`: the message already carries it, and `{:#}` would print it twice.
     #[error("migrating retentiond's tables failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("unexpected value from the database: {0}")]
     Decode(String),
+}
+
+impl From<sqlx::migrate::MigrateError> for DbError {
+    fn from(e: sqlx::migrate::MigrateError) -> DbError {
+        DbError::Migrate(e)
+    }
 }
 
 impl DbError {
@@ -484,12 +491,15 @@ impl Db {
 
 /// A backend's embedded migrations, recorded in `retention_migrations`: every table
 /// retentiond owns carries the retention_ prefix, its bookkeeping too.
+/// Where sqlx records which of retentiond's migrations ran, beside its other tables.
+const OWN_MIGRATIONS_TABLE: &str = "retention_migrations";
+
 fn own_migrator(embedded: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
     let mut migrator = sqlx::migrate::Migrator {
         migrations: embedded.migrations.clone(),
         ..sqlx::migrate::Migrator::DEFAULT
     };
-    migrator.dangerous_set_table_name("retention_migrations");
+    migrator.dangerous_set_table_name(OWN_MIGRATIONS_TABLE);
     migrator
 }
 

@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+use sqlx::migrate::Migrate;
 use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
 use sqlx::{
     AssertSqlSafe, Column, ConnectOptions, Connection, MySqlConnection, Row, TypeInfo, ValueRef,
@@ -117,8 +118,98 @@ fn decode_row(row: &MySqlRow) -> Result<Vec<SqlValue>, DbError> {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
 
 pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
-    super::own_migrator(&MIGRATOR).run(&mut *c).await?;
+    let migrator = super::own_migrator(&MIGRATOR);
+    // Under the migrator's own lock, so that two instances starting together do not
+    // both finish the same migration. GET_LOCK nests: `run` takes it again.
+    c.lock().await?;
+    let result = async {
+        finish_interrupted(c, &migrator).await?;
+        migrator.run(&mut *c).await?;
+        Ok(())
+    }
+    .await;
+    c.unlock().await?;
+    result
+}
+
+/// MySQL commits before every DDL statement, so a migration is not atomic: a
+/// process killed inside one (a `systemctl restart` during the first start) leaves
+/// it recorded as started and half done, and sqlx then refuses every later start.
+/// Each statement of a migration is atomic on its own, so the migration is finished
+/// here by running its statements again, counting one that finds its work already
+/// done (the table, column, index or row exists) as done.
+async fn finish_interrupted(
+    c: &mut MySqlConnection,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), DbError> {
+    c.ensure_migrations_table(super::OWN_MIGRATIONS_TABLE)
+        .await?;
+    let Some(version) = c.dirty_version(super::OWN_MIGRATIONS_TABLE).await? else {
+        return Ok(());
+    };
+    // A version this binary does not know is a newer retentiond's; `run` reports it.
+    let Some(migration) = migrator.iter().find(|m| m.version == version) else {
+        return Ok(());
+    };
+    for statement in statements(migration.sql.as_str()) {
+        match sqlx::raw_sql(AssertSqlSafe(statement))
+            .execute(&mut *c)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if already_done(&e) => {}
+            Err(e) => {
+                return Err(DbError::Migrate(
+                    sqlx::migrate::MigrateError::ExecuteMigration(e, version),
+                ));
+            }
+        }
+    }
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {} SET success = TRUE WHERE version = ?",
+        super::OWN_MIGRATIONS_TABLE
+    )))
+    .bind(version)
+    .execute(&mut *c)
+    .await?;
+    tracing::warn!(
+        version,
+        migration = %migration.description,
+        "finished a migration that an earlier start left half applied"
+    );
     Ok(())
+}
+
+/// The statements of one of retentiond's own MySQL migrations: comment lines
+/// dropped, split at each `;` that ends a line. The files are ours and keep to
+/// that shape (no `;` at the end of a line inside a string).
+fn statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("--") {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// The errors a statement gives when an earlier attempt already did its work:
+/// table exists (1050), duplicate column (1060), duplicate key name (1061),
+/// duplicate entry (1062).
+fn already_done(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|d| matches!(d.number(), 1050 | 1060 | 1061 | 1062))
 }
 
 pub(super) async fn close(c: MySqlConnection) -> Result<(), DbError> {

@@ -66,19 +66,28 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
     moments.sort_by(f64::total_cmp);
     let mut kills = 0;
     let mut killed_at = Vec::new();
+    let log_path = shop.path("purge.log");
     for moment in moments {
+        let log = std::fs::File::create(&log_path).unwrap();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
             .arg("-c")
             .arg(&shop.config_path)
             .args(["purge", "--force"])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn retentiond");
         let started = Instant::now();
         let start_up = Duration::from_millis(rng.random_range(5..300));
         loop {
-            if child.try_wait().unwrap().is_some() {
+            if let Some(status) = child.try_wait().unwrap() {
+                // A run the kill did not reach must have finished, not failed:
+                // a failure here is what an earlier kill left behind.
+                assert!(
+                    status.success(),
+                    "a purge after {kills} kills failed on its own: {}",
+                    std::fs::read_to_string(&log_path).unwrap()
+                );
                 break;
             }
             let due = if moment == 0.0 {

@@ -19,6 +19,7 @@ mod fuzz;
 mod guards;
 mod holds;
 mod injection;
+mod migrations;
 mod partitions;
 mod replicas;
 mod reports;
