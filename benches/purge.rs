@@ -1,5 +1,5 @@
 //! `cargo bench --bench purge -- [--rows N] [--out FILE]`: retentiond against the bulk
-//! statement an operator would otherwise schedule, on SQLite and PostgreSQL.
+//! statement an operator would otherwise schedule, on SQLite, PostgreSQL and MariaDB.
 //!
 //! For each backend, two identical tables of N rows (half expired, an index on the
 //! timestamp): (a) one bulk `DELETE ... WHERE ts < cutoff`, (b) `retentiond purge` at
@@ -23,6 +23,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 enum Backend {
     Sqlite,
     Postgres,
+    MariaDb,
 }
 
 impl Backend {
@@ -30,6 +31,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::MariaDb => "mariadb",
         }
     }
 }
@@ -63,6 +65,19 @@ impl Db {
                     .unwrap();
                 format!("postgres://postgres@127.0.0.1:{port}/{name}")
             }
+            Backend::MariaDb => {
+                let port = servers::mariadb().port;
+                let name = servers::database_name();
+                let mut admin =
+                    AnyConnection::connect(&format!("mysql://root@127.0.0.1:{port}/mysql"))
+                        .await
+                        .unwrap();
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                format!("mysql://root@127.0.0.1:{port}/{name}")
+            }
         };
         let db = Db { backend, url, dir };
         match backend {
@@ -79,20 +94,22 @@ impl Db {
                     db.exec(setting).await;
                 }
             }
+            // Likewise for InnoDB: flush the redo log at every commit (the tests'
+            // server does not), and a buffer pool that holds the tables, as a shop's
+            // server would be given (the tests' server has 128 MiB).
+            Backend::MariaDb => {
+                db.exec(
+                    "SET GLOBAL innodb_flush_log_at_trx_commit = 1;
+                     SET GLOBAL innodb_buffer_pool_size = 2147483648",
+                )
+                .await
+            }
         }
         db
     }
 
     async fn conn(&self) -> AnyConnection {
-        let mut c = AnyConnection::connect(&self.url).await.unwrap();
-        if self.backend == Backend::Sqlite {
-            // The writer waits for the lock rather than failing: its latency is the point.
-            sqlx::raw_sql("PRAGMA busy_timeout = 600000")
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
-        c
+        connect(self.backend, &self.url).await
     }
 
     async fn exec(&self, sql: &str) {
@@ -109,19 +126,22 @@ impl Db {
         let sql = match self.backend {
             Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version()",
             Backend::Postgres => "SELECT version()",
+            Backend::MariaDb => "SELECT CONCAT('MariaDB ', version())",
         };
         let v: String = sqlx::query(sql).fetch_one(&mut c).await.unwrap().get(0);
+        // "10.11.14-MariaDB-0+deb12u2": the version, without the build.
+        let v = v.split("-MariaDB").next().unwrap_or(&v).to_string();
         v.split(" on ").next().unwrap_or(&v).to_string()
     }
 
     /// `rows` rows, `expired` of them expired: one every 30 seconds from 2010 (before
     /// the bulk statement's 2020 cutoff), the rest one every 30 seconds from 2099.
     /// Timestamps are distinct, as an application writes them; PostgreSQL stores
-    /// them as `timestamptz`, SQLite as ISO text.
+    /// them as `timestamptz`, MariaDB as `DATETIME` (UTC), SQLite as ISO text.
     async fn table(&self, name: &str, rows: u64, expired: u64) {
         const Y2010: i64 = 1_262_304_000;
         const Y2099: i64 = 4_070_908_800;
-        let (ts_type, series, ts) = match self.backend {
+        let (ts_type, series, ts, ip, payload) = match self.backend {
             Backend::Sqlite => (
                 "VARCHAR(40)",
                 format!(
@@ -130,6 +150,8 @@ impl Db {
                 format!(
                     "strftime('%Y-%m-%d %H:%M:%S', CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30, 'unixepoch')"
                 ),
+                "'198.51.100.' || (i % 250)",
+                "'payload of row ' || i",
             ),
             Backend::Postgres => (
                 "TIMESTAMPTZ",
@@ -137,17 +159,31 @@ impl Db {
                 format!(
                     "to_timestamp(CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30)"
                 ),
+                "'198.51.100.' || (i % 250)",
+                "'payload of row ' || i",
+            ),
+            // MariaDB's sequence engine: a virtual table of 1..N, no recursion limit.
+            Backend::MariaDb => (
+                "DATETIME",
+                format!("SELECT seq AS i FROM seq_1_to_{rows}"),
+                format!(
+                    "TIMESTAMP'1970-01-01 00:00:00' + INTERVAL (CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30) SECOND"
+                ),
+                "CONCAT('198.51.100.', i % 250)",
+                "CONCAT('payload of row ', i)",
             ),
         };
         self.exec(&format!(
             "CREATE TABLE {name} (id BIGINT PRIMARY KEY, at {ts_type} NOT NULL, ip VARCHAR(40), payload VARCHAR(80), anonymized_at VARCHAR(40));
              INSERT INTO {name} (id, at, ip, payload)
-               SELECT i, {ts}, '198.51.100.' || (i % 250), 'payload of row ' || i FROM ({series}) AS s;
+               SELECT i, {ts}, {ip}, {payload} FROM ({series}) AS s;
              CREATE INDEX {name}_at ON {name} (at);"
         ))
         .await;
-        if self.backend == Backend::Postgres {
-            self.exec(&format!("VACUUM ANALYZE {name}")).await;
+        match self.backend {
+            Backend::Postgres => self.exec(&format!("VACUUM ANALYZE {name}")).await,
+            Backend::MariaDb => self.exec(&format!("ANALYZE TABLE {name}")).await,
+            Backend::Sqlite => {}
         }
     }
 }
@@ -208,18 +244,30 @@ fn plan_seconds(db: &Db, policy: &str) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+async fn connect(backend: Backend, url: &str) -> AnyConnection {
+    let mut c = AnyConnection::connect(url).await.unwrap();
+    if backend == Backend::Sqlite {
+        // The writer waits for the lock rather than failing: its latency is the point.
+        sqlx::raw_sql("PRAGMA busy_timeout = 600000")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    c
+}
+
 /// Inserts a row every 2 ms until stopped; returns each insert's latency.
 fn writer(db: &Db, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Duration>> {
     let url = db.url.clone();
-    let sqlite = db.backend == Backend::Sqlite;
-    tokio::spawn(async move {
-        let mut c = AnyConnection::connect(&url).await.unwrap();
-        if sqlite {
-            sqlx::raw_sql("PRAGMA busy_timeout = 600000")
-                .execute(&mut c)
-                .await
-                .unwrap();
+    let backend = db.backend;
+    let insert = match backend {
+        Backend::MariaDb => "INSERT INTO app_writes (n, at) VALUES (?, '2026-11-22')",
+        Backend::Sqlite | Backend::Postgres => {
+            "INSERT INTO app_writes (n, at) VALUES ($1, '2026-11-22')"
         }
+    };
+    tokio::spawn(async move {
+        let mut c = connect(backend, &url).await;
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS app_writes (n BIGINT, at VARCHAR(40))")
             .execute(&mut c)
             .await
@@ -232,11 +280,7 @@ fn writer(db: &Db, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Duratio
             tick.tick().await;
             n += 1;
             let started = Instant::now();
-            sqlx::query("INSERT INTO app_writes (n, at) VALUES ($1, '2026-11-22')")
-                .bind(n)
-                .execute(&mut c)
-                .await
-                .unwrap();
+            sqlx::query(insert).bind(n).execute(&mut c).await.unwrap();
             latencies.push(started.elapsed());
         }
         latencies
@@ -388,7 +432,8 @@ fn main() {
                 only = match args.next().as_deref() {
                     Some("sqlite") => Some(Backend::Sqlite),
                     Some("postgres") => Some(Backend::Postgres),
-                    other => panic!("--backend sqlite|postgres, not {other:?}"),
+                    Some("mariadb") => Some(Backend::MariaDb),
+                    other => panic!("--backend sqlite|postgres|mariadb, not {other:?}"),
                 }
             }
             _ => {} // cargo bench passes --bench
@@ -404,7 +449,7 @@ fn main() {
         let mut scale = Vec::new();
         let mut partitions = serde_json::Value::Null;
         println!("retentiond vs the bulk statement: {rows} rows per table, half expired; {cores} cores, {} MiB", memory_kib() / 1024);
-        for backend in [Backend::Sqlite, Backend::Postgres] {
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::MariaDb] {
             if only.is_some_and(|b| b != backend) {
                 continue;
             }
