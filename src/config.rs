@@ -841,13 +841,13 @@ fn limits(cx: &mut Cx, t: &DeTable) -> Limits {
         && let Some(n) = cx.integer(v, "batch_size")
     {
         if (1..=MAX_BATCH_SIZE).contains(&n) {
-            limits.batch_size = n as u32;
+            limits.batch_size = Some(n as u32);
         } else {
             cx.problem(
                 v.span(),
                 format!("batch_size {n} is out of range"),
                 Some(format!(
-                    "a whole number from 1 to {MAX_BATCH_SIZE}; 5000 keeps each transaction short"
+                    "a whole number from 1 to {MAX_BATCH_SIZE}; the default (5000, 2500 on MySQL) keeps each transaction short"
                 )),
             );
         }
@@ -1508,6 +1508,7 @@ impl Cx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Backend;
 
     const MINIMAL: &str = r#"
 [database]
@@ -1573,18 +1574,33 @@ action = "delete"
     }
 
     #[test]
+    fn batch_size_defaults_by_backend_and_a_set_one_holds_everywhere() {
+        let policy = "[[policy]]\nname = \"o\"\ntable = \"orders\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n";
+        let base = "[database]\nurl = \"sqlite://shop.db\"\n";
+        let default = parse_str(&format!("{base}{policy}")).expect("no [limits]");
+        assert_eq!(default.limits.batch_size_on(Backend::Sqlite), 5000);
+        assert_eq!(default.limits.batch_size_on(Backend::Postgres), 5000);
+        assert_eq!(default.limits.batch_size_on(Backend::MySql), 2500);
+        let set = parse_str(&format!("{base}[limits]\nbatch_size = 4000\n{policy}")).unwrap();
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+            assert_eq!(set.limits.batch_size_on(backend), 4000);
+        }
+    }
+
+    #[test]
     fn pause_takes_zero_and_refuses_more_than_ten_seconds() {
         let policy = "[[policy]]\nname = \"o\"\ntable = \"orders\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n";
         let base = "[database]\nurl = \"sqlite://shop.db\"\n[limits]\n";
         let zero = parse_str(&format!("{base}pause = \"0s\"\n{policy}")).expect("zero is allowed");
         assert_eq!(zero.limits.pause, Some(Duration::ZERO));
-        assert_eq!(zero.limits.pause_on(true), Duration::ZERO);
+        assert_eq!(zero.limits.pause_on(Backend::Sqlite), Duration::ZERO);
         let default = parse_str(&format!("{base}{policy}")).expect("no pause");
         assert_eq!(
-            default.limits.pause_on(true),
+            default.limits.pause_on(Backend::Sqlite),
             crate::policy::DEFAULT_SQLITE_PAUSE
         );
-        assert_eq!(default.limits.pause_on(false), Duration::ZERO);
+        assert_eq!(default.limits.pause_on(Backend::Postgres), Duration::ZERO);
+        assert_eq!(default.limits.pause_on(Backend::MySql), Duration::ZERO);
         let p = problems(&format!("{base}pause = \"11s\"\n{policy}"));
         assert!(p[0].starts_with("4:9 pause 11000 ms is too long"), "{p:#?}");
     }

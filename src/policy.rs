@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::db::Backend;
 use crate::period::Period;
 
 /// Where a value was written in the config file, so that errors found later (a
@@ -190,7 +191,8 @@ impl Policy {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
-    pub batch_size: u32,
+    /// Rows per transaction; `None`: the backend's default ([`Limits::batch_size_on`]).
+    pub batch_size: Option<u32>,
     pub max_table_fraction: f64,
     /// The rest between two batches, for the application's writers; `None`: the
     /// backend's default ([`Limits::pause_on`]).
@@ -202,21 +204,32 @@ impl Limits {
     /// waiting writer polls for it with growing sleeps: without a rest, the next
     /// batch takes the lock before the writer wakes up. PostgreSQL and MySQL lock
     /// rows, so their writers do not queue behind a batch.
-    pub fn pause_on(&self, sqlite: bool) -> std::time::Duration {
-        self.pause.unwrap_or(if sqlite {
-            DEFAULT_SQLITE_PAUSE
-        } else {
-            std::time::Duration::ZERO
+    pub fn pause_on(&self, backend: Backend) -> std::time::Duration {
+        self.pause.unwrap_or(match backend {
+            Backend::Sqlite => DEFAULT_SQLITE_PAUSE,
+            Backend::Postgres | Backend::MySql => std::time::Duration::ZERO,
+        })
+    }
+
+    /// Rows per batch on `backend`. InnoDB deletes or updates a row through a
+    /// secondary index at about twice PostgreSQL's cost, so MySQL's batches are half
+    /// the size, for transactions of the same length (docs/performance.md).
+    pub fn batch_size_on(&self, backend: Backend) -> u32 {
+        self.batch_size.unwrap_or(match backend {
+            Backend::Sqlite | Backend::Postgres => DEFAULT_BATCH_SIZE,
+            Backend::MySql => DEFAULT_MYSQL_BATCH_SIZE,
         })
     }
 }
 
 pub const DEFAULT_SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+pub const DEFAULT_BATCH_SIZE: u32 = 5000;
+pub const DEFAULT_MYSQL_BATCH_SIZE: u32 = 2500;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            batch_size: 5000,
+            batch_size: None,
             max_table_fraction: 0.5,
             pause: None,
         }

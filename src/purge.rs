@@ -239,7 +239,8 @@ pub async fn plan(
                             .unwrap_or(0);
                         outcome.unreadable = unreadable;
                         outcome.rows = expired;
-                        outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size));
+                        outcome.batches =
+                            expired.div_ceil(u64::from(config.limits.batch_size_on(db.backend())));
                         if let Err(reason) = policy::fraction_guard(
                             &p.name,
                             expired,
@@ -758,7 +759,7 @@ async fn batch_loop(
         )
     };
     let retry = config.database.retry;
-    let pause = config.limits.pause_on(db.backend() == db::Backend::Sqlite);
+    let pause = config.limits.pause_on(db.backend());
     let mut cursor: Option<db::Cursor> = None;
     let mut attempt = 0;
     loop {
@@ -810,15 +811,14 @@ async fn batch_loop(
             Ok(None) => return Ok(()),
             Ok(Some((rows, children, next))) => {
                 attempt = 0;
-                outcome.longest_batch_ms = outcome
-                    .longest_batch_ms
-                    .max(began.elapsed().as_millis() as u64);
+                let ms = began.elapsed().as_millis() as u64;
+                outcome.longest_batch_ms = outcome.longest_batch_ms.max(ms);
                 outcome.rows += rows;
                 outcome.batches += 1;
                 for (t, n) in children {
                     *outcome.children.entry(t).or_default() += n;
                 }
-                tracing::debug!(policy = %p.name, batch = outcome.batches, rows, "batch committed");
+                tracing::debug!(policy = %p.name, batch = outcome.batches, rows, ms, "batch committed");
                 match next {
                     Some(next) => cursor = Some(next),
                     None => return Ok(()),
@@ -1120,6 +1120,7 @@ async fn run_batch(
 ) -> Result<BatchResult, DbError> {
     let (config, run_id, now) = (pass.config, pass.run_id, pass.now);
     let key_len = target.key_len();
+    let batch_size = config.limits.batch_size_on(db.backend());
     db.lock_batch().await?;
     let mut children = BTreeMap::new();
     let (purged, next) = match (p.action, scope) {
@@ -1128,7 +1129,7 @@ async fn run_batch(
         // values moved or locked ahead of it.
         (action, Scope::Expired(cutoff)) if target.purges_by_range() => {
             let bound = target
-                .batch_bound(db, cutoff, cursor, config.limits.batch_size, now)
+                .batch_bound(db, cutoff, cursor, batch_size, now)
                 .await?;
             let upto = bound.as_ref();
             let n = match action {
@@ -1147,7 +1148,7 @@ async fn run_batch(
         }
         _ => {
             let rows = target
-                .select_batch(db, scope, cursor, config.limits.batch_size, now)
+                .select_batch(db, scope, cursor, batch_size, now)
                 .await?;
             let Some(last) = rows.last() else {
                 return Ok(None);
