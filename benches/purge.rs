@@ -314,7 +314,24 @@ struct Measured {
     rows: u64,
     writer: Latency,
     longest_txn_ms: Option<u64>,
+    /// Each batch's transaction, from retentiond's debug log (none for the bulk).
+    batches: Vec<Duration>,
     peak_rss_kib: Option<u64>,
+}
+
+impl Measured {
+    /// "p50 / p99" of the batches' transactions, in ms.
+    fn batch_percentiles(&self) -> String {
+        let l = latency(self.batches.clone());
+        format!("{:.0} / {:.0}", l.p50, l.p99)
+    }
+
+    fn batches_over_100ms(&self) -> usize {
+        self.batches
+            .iter()
+            .filter(|d| **d > Duration::from_millis(100))
+            .count()
+    }
 }
 
 async fn bulk(db: &Db, sql: &str) -> Measured {
@@ -335,6 +352,7 @@ async fn bulk(db: &Db, sql: &str) -> Measured {
         rows: done.rows_affected(),
         writer: latency(w.await.unwrap()),
         longest_txn_ms: Some((seconds * 1000.0) as u64),
+        batches: Vec::new(),
         peak_rss_kib: None,
     }
 }
@@ -345,11 +363,14 @@ async fn retentiond(db: &Db, policy: &str) -> Measured {
     let stop = Arc::new(AtomicBool::new(false));
     let w = writer(db, stop.clone());
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let log_path = db.dir.path().join("purge.log");
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
         .args(["-c", config.to_str().unwrap(), "purge", "--format", "json"])
+        // One line per committed batch, with its duration.
+        .env("RUST_LOG", "retentiond::purge=debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
     let status_path = format!("/proc/{}/status", child.id());
@@ -378,8 +399,19 @@ async fn retentiond(db: &Db, policy: &str) -> Measured {
         rows: p["rows"].as_u64().unwrap_or(0),
         writer: latency(w.await.unwrap()),
         longest_txn_ms: p["longest_batch_ms"].as_u64(),
+        batches: batch_durations(&std::fs::read_to_string(&log_path).unwrap()),
         peak_rss_kib: Some(peak),
     }
+}
+
+/// The `ms=` of each "batch committed" line in retentiond's log.
+fn batch_durations(log: &str) -> Vec<Duration> {
+    log.lines()
+        .filter(|l| l.contains("batch committed"))
+        .filter_map(|l| l.split(" ms=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .map(Duration::from_millis)
+        .collect()
 }
 
 fn policy(name: &str, table: &str, action: &str) -> String {
@@ -475,7 +507,7 @@ fn main() {
                 assert_eq!(a.rows, b.rows, "both purge the same rows");
                 let ratio = (b.rows as f64 / b.seconds) / (a.rows as f64 / a.seconds);
                 println!(
-                    "\n{:<9} {:<9} {}\n  {:<26} {:>12} {:>12} {:>8}\n  {:<26} {:>12.0} {:>12.0} {:>8.2}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12} {:>12}",
+                    "\n{:<9} {:<9} {}\n  {:<26} {:>12} {:>12} {:>8}\n  {:<26} {:>12.0} {:>12.0} {:>8.2}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12.1} {:>12.1}\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12} {:>12}\n  {:<26} {:>12} {:>12}",
                     backend.name(), task, version,
                     "", "bulk", "retentiond", "ratio",
                     "rows/s", a.rows as f64 / a.seconds, b.rows as f64 / b.seconds, ratio,
@@ -483,12 +515,14 @@ fn main() {
                     "writer p99 ms", a.writer.p99, b.writer.p99,
                     "writer max ms", a.writer.max, b.writer.max,
                     "longest transaction ms", a.longest_txn_ms.unwrap_or(0), b.longest_txn_ms.unwrap_or(0),
+                    "batch ms p50 / p99", "-", b.batch_percentiles(),
+                    "batches over 100 ms", "-", format!("{} of {}", b.batches_over_100ms(), b.batches.len()),
                     "peak RSS KiB", "-", b.peak_rss_kib.unwrap_or(0),
                 );
                 results.push(json!({
                     "backend": backend.name(), "version": version, "task": task, "rows": a.rows,
                     "bulk": {"seconds": a.seconds, "rows_per_s": a.rows as f64 / a.seconds, "writer_ms": {"p50": a.writer.p50, "p99": a.writer.p99, "max": a.writer.max, "samples": a.writer.samples}, "longest_txn_ms": a.longest_txn_ms},
-                    "retentiond": {"seconds": b.seconds, "rows_per_s": b.rows as f64 / b.seconds, "writer_ms": {"p50": b.writer.p50, "p99": b.writer.p99, "max": b.writer.max, "samples": b.writer.samples}, "longest_txn_ms": b.longest_txn_ms, "peak_rss_kib": b.peak_rss_kib},
+                    "retentiond": {"seconds": b.seconds, "rows_per_s": b.rows as f64 / b.seconds, "writer_ms": {"p50": b.writer.p50, "p99": b.writer.p99, "max": b.writer.max, "samples": b.writer.samples}, "longest_txn_ms": b.longest_txn_ms, "batch_ms": {"p50": latency(b.batches.clone()).p50, "p99": latency(b.batches.clone()).p99, "count": b.batches.len(), "over_100": b.batches_over_100ms()}, "peak_rss_kib": b.peak_rss_kib},
                     "throughput_ratio": ratio,
                 }));
             }
