@@ -489,11 +489,11 @@ impl Db {
     }
 }
 
-/// A backend's embedded migrations, recorded in `retention_migrations`: every table
-/// retentiond owns carries the retention_ prefix, its bookkeeping too.
-/// Where sqlx records which of retentiond's migrations ran, beside its other tables.
+/// Where sqlx records which of retentiond's migrations ran: every table retentiond
+/// owns carries the retention_ prefix, its bookkeeping too.
 const OWN_MIGRATIONS_TABLE: &str = "retention_migrations";
 
+/// A backend's embedded migrations, recorded in [`OWN_MIGRATIONS_TABLE`].
 fn own_migrator(embedded: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
     let mut migrator = sqlx::migrate::Migrator {
         migrations: embedded.migrations.clone(),
