@@ -51,33 +51,8 @@ impl Db {
                 "sqlite://{}?mode=rwc",
                 dir.path().join("bench.db").display()
             ),
-            Backend::Postgres => {
-                let port = servers::postgres().port;
-                let name = servers::database_name();
-                let mut admin = AnyConnection::connect(&format!(
-                    "postgres://postgres@127.0.0.1:{port}/postgres"
-                ))
-                .await
-                .unwrap();
-                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                format!("postgres://postgres@127.0.0.1:{port}/{name}")
-            }
-            Backend::MariaDb => {
-                let port = servers::mariadb().port;
-                let name = servers::database_name();
-                let mut admin =
-                    AnyConnection::connect(&format!("mysql://root@127.0.0.1:{port}/mysql"))
-                        .await
-                        .unwrap();
-                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                format!("mysql://root@127.0.0.1:{port}/{name}")
-            }
+            Backend::Postgres => servers::new_postgres_database(servers::postgres().port).await,
+            Backend::MariaDb => servers::new_mariadb_database().await,
         };
         let db = Db { backend, url, dir };
         match backend {

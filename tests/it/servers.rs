@@ -53,6 +53,32 @@ impl Server {
     }
 }
 
+/// A new, empty database on the PostgreSQL server at `port`; returns its URL.
+/// The caller has installed sqlx's `Any` drivers.
+pub async fn new_postgres_database(port: u16) -> String {
+    new_database(&format!("postgres://postgres@127.0.0.1:{port}"), "postgres").await
+}
+
+/// A new, empty database on the MariaDB server (started if need be); returns its URL.
+pub async fn new_mariadb_database() -> String {
+    let port = mariadb().port;
+    new_database(&format!("mysql://root@127.0.0.1:{port}"), "mysql").await
+}
+
+async fn new_database(server: &str, admin_database: &str) -> String {
+    use sqlx::Connection;
+    let name = database_name();
+    let mut admin = sqlx::AnyConnection::connect(&format!("{server}/{admin_database}"))
+        .await
+        .unwrap_or_else(|e| panic!("connect to {server}: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    admin.close().await.unwrap();
+    format!("{server}/{name}")
+}
+
 static POSTGRES: OnceLock<Result<Server, String>> = OnceLock::new();
 static MARIADB: OnceLock<Result<Server, String>> = OnceLock::new();
 static INSTALL: Mutex<()> = Mutex::new(());

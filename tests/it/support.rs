@@ -39,20 +39,6 @@ pub struct Shop {
     config_url: String,
 }
 
-async fn postgres_database(port: u16) -> String {
-    let name = servers::database_name();
-    let mut admin =
-        AnyConnection::connect(&format!("postgres://postgres@127.0.0.1:{port}/postgres"))
-            .await
-            .expect("connect to PostgreSQL");
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-    admin.close().await.unwrap();
-    format!("postgres://postgres@127.0.0.1:{port}/{name}")
-}
-
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(sqlx::any::install_default_drivers);
@@ -85,22 +71,11 @@ impl Shop {
                 )
             }
             Backend::Postgres => {
-                let url = postgres_database(servers::postgres().port).await;
+                let url = servers::new_postgres_database(servers::postgres().port).await;
                 (url.clone(), url)
             }
             Backend::MariaDb => {
-                let port = servers::mariadb().port;
-                let name = servers::database_name();
-                let mut admin =
-                    AnyConnection::connect(&format!("mysql://root@127.0.0.1:{port}/mysql"))
-                        .await
-                        .expect("connect to MariaDB");
-                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create database");
-                admin.close().await.unwrap();
-                let url = format!("mysql://root@127.0.0.1:{port}/{name}");
+                let url = servers::new_mariadb_database().await;
                 (url.clone(), url)
             }
         };
@@ -123,7 +98,7 @@ impl Shop {
     pub async fn on_postgres_at(port: u16, schema: &str) -> Shop {
         install_drivers();
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = postgres_database(port).await;
+        let url = servers::new_postgres_database(port).await;
         let shop = Shop {
             backend: Backend::Postgres,
             db_path: dir.path().join("shop.db"),
