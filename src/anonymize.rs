@@ -8,9 +8,8 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::HmacKey;
 use crate::db::SqlValue;
-use crate::policy::{REDACTED, Strategy};
+use crate::policy::{HmacKey, REDACTED, Strategy};
 
 /// The replacement for `value` under `strategy`. NULL stays NULL under every
 /// strategy. A value the strategy cannot read (an IP column holding no IP address)

@@ -1096,7 +1096,7 @@ async fn run_demo(explicit: Option<&Path>, db_path: Option<&Path>, format: Forma
     let generated = started.elapsed();
     let absolute = std::path::absolute(&path).unwrap_or(path.clone());
     config.database.url = format!("sqlite://{}", absolute.display());
-    config.database.source = config::UrlSource::Config;
+    config.database.source = crate::backend::UrlSource::Config;
 
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
     let report = purge::run_pass(&mut db, &config, &PassOptions::new(Trigger::Demo)).await?;

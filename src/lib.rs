@@ -5,6 +5,7 @@
 
 pub mod anonymize;
 pub mod audit;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -16,3 +17,4 @@ pub mod policy;
 pub mod purge;
 pub mod report;
 pub mod scheduler;
+pub mod suggest;

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::Backend;
+use crate::backend::Backend;
 use crate::period::Period;
 
 /// Where a value was written in the config file, so that errors found later (a
@@ -116,6 +116,17 @@ impl Strategy {
             self,
             Strategy::Hash | Strategy::Redact | Strategy::TruncateIp | Strategy::EmailDomain
         )
+    }
+}
+
+/// The secret of the `hash` strategy (`[anonymize] key_file`). Its `Debug` shows
+/// only its length.
+#[derive(Clone)]
+pub struct HmacKey(pub Vec<u8>);
+
+impl fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HmacKey({} bytes)", self.0.len())
     }
 }
 

@@ -829,7 +829,7 @@ async fn batch_loop(
             }
             Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
                 attempt += 1;
-                let wait = retry.backoff * 2u32.saturating_pow(attempt - 1);
+                let wait = retry.wait_before(attempt);
                 tracing::warn!(
                     policy = %p.name, table = %target.table_name, attempt, of = retry.attempts,
                     wait_ms = wait.as_millis() as u64, error = %e,

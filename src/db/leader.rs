@@ -11,7 +11,7 @@
 use std::fs::File;
 
 use super::{Backend, Db, DbError, Query, SqlValue, sqlite};
-use crate::config::DatabaseSettings;
+use crate::backend::DatabaseSettings;
 
 /// "retentio" in ASCII: the advisory lock key of a pass on PostgreSQL.
 const PASS_KEY: i64 = 0x7265_7465_6e74_696f;
@@ -20,11 +20,11 @@ const BATCH_KEY: i64 = PASS_KEY + 1;
 
 /// Holding it means this process runs the pass; dropping it lets another one.
 pub struct Leader {
-    hold: Hold,
+    lock: Lock,
     settings: DatabaseSettings,
 }
 
-enum Hold {
+enum Lock {
     File(File),
     Connection(Box<Db>),
 }
@@ -33,7 +33,7 @@ impl Leader {
     /// Takes the pass lock, or returns `None` at once if another instance holds it.
     pub async fn try_acquire(settings: &DatabaseSettings) -> Result<Option<Leader>, DbError> {
         let mut db = Db::open(settings, super::Access::ReadWrite).await?;
-        let hold = match db.backend() {
+        let lock = match db.backend() {
             Backend::Sqlite => {
                 let path = sqlite::path_of(&settings.url, &settings.base_dir)?;
                 db.close().await?;
@@ -42,7 +42,7 @@ impl Leader {
                     reason: e.to_string(),
                 })?;
                 match file.try_lock() {
-                    Ok(()) => Hold::File(file),
+                    Ok(()) => Lock::File(file),
                     Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
                     Err(std::fs::TryLockError::Error(e)) => {
                         return Err(DbError::Open {
@@ -58,7 +58,7 @@ impl Leader {
                 if db.fetch_one_int(&q).await? != 1 {
                     return Ok(None);
                 }
-                Hold::Connection(Box::new(db))
+                Lock::Connection(Box::new(db))
             }
             Backend::MySql => {
                 // GET_LOCK names are server-wide: scope the name to this database.
@@ -66,11 +66,11 @@ impl Leader {
                 if db.fetch_one_int(&q).await? != 1 {
                     return Ok(None);
                 }
-                Hold::Connection(Box::new(db))
+                Lock::Connection(Box::new(db))
             }
         };
         Ok(Some(Leader {
-            hold,
+            lock,
             settings: settings.clone(),
         }))
     }
@@ -78,9 +78,9 @@ impl Leader {
     /// Whether the lock is still ours. If its connection died (a server restart), the
     /// lock went with it: take it again, unless another instance has meanwhile.
     pub async fn keep(&mut self) -> bool {
-        let alive = match &mut self.hold {
-            Hold::File(_) => return true,
-            Hold::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
+        let alive = match &mut self.lock {
+            Lock::File(_) => return true,
+            Lock::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
         };
         if alive {
             return true;
@@ -90,7 +90,7 @@ impl Leader {
             match Leader::try_acquire(&self.settings).await {
                 Ok(Some(fresh)) => {
                     tracing::info!("the pass lock's connection was lost; lock taken again");
-                    self.hold = fresh.hold;
+                    self.lock = fresh.lock;
                     return true;
                 }
                 Ok(None) => {
@@ -101,7 +101,7 @@ impl Leader {
                 }
                 Err(e) => {
                     tracing::warn!(attempt, error = %e, "taking the pass lock again failed");
-                    tokio::time::sleep(retry.backoff * 2u32.saturating_pow(attempt)).await;
+                    tokio::time::sleep(retry.wait_before(attempt + 1)).await;
                 }
             }
         }
@@ -109,12 +109,12 @@ impl Leader {
     }
 
     pub async fn release(self) {
-        match self.hold {
-            Hold::File(file) => {
+        match self.lock {
+            Lock::File(file) => {
                 let _ = file.unlock();
             }
             // Closing the session releases its locks.
-            Hold::Connection(db) => {
+            Lock::Connection(db) => {
                 let _ = db.close().await;
             }
         }

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{DatabaseSettings, Timeouts, redact_url};
+pub use crate::backend::Backend;
+use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use leader::Leader;
 pub use own::{
@@ -28,35 +29,6 @@ pub use own::{
 pub use target::{
     Cursor, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve, rfc3339,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-    MySql,
-}
-
-impl Backend {
-    pub fn of_url(url: &str) -> Option<Backend> {
-        if url.starts_with("sqlite:") {
-            Some(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Backend::Postgres)
-        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            Some(Backend::MySql)
-        } else {
-            None
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-            Backend::MySql => "mysql",
-        }
-    }
-}
 
 /// A value bound to, or read from, a statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -274,7 +246,7 @@ impl Db {
 
     /// Checks the connection with a trivial query; reconnects (with `retry`'s
     /// backoff) if the server went away since the last statement.
-    pub async fn ensure_connected(&mut self, retry: crate::config::Retry) -> Result<(), DbError> {
+    pub async fn ensure_connected(&mut self, retry: Retry) -> Result<(), DbError> {
         let mut attempt = 0;
         loop {
             let alive = self.fetch(&Query::new("SELECT 1")).await;
@@ -287,7 +259,7 @@ impl Db {
                 return Err(err);
             }
             attempt += 1;
-            tokio::time::sleep(retry.backoff * 2u32.saturating_pow(attempt - 1)).await;
+            tokio::time::sleep(retry.wait_before(attempt)).await;
             if let Err(e) = self.reconnect().await {
                 tracing::warn!(database = %self.label, attempt, error = %e, "reconnecting failed");
             }

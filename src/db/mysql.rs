@@ -13,7 +13,7 @@ use sqlx::{
 };
 
 use super::{Access, DbError, Query, SqlValue};
-use crate::config::redact_url;
+use crate::backend::redact_url;
 
 pub(super) async fn connect(
     url: &str,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Days, SecondsFormat, Utc};
 
 use super::catalog::{self, Kind, TableInfo, split_table};
 use super::{Backend, Db, DbError, Query, SqlValue, quote};
-use crate::config::did_you_mean;
 use crate::policy::{Action, FilterValue, Ident, Loc, Partitions, Policy, REDACTED, Strategy};
+use crate::suggest::did_you_mean;
 
 /// Rows bound per `IN (...)` list. Keeps every statement well below SQLite's and
 /// PostgreSQL's limits on bound values.

@@ -2,7 +2,7 @@
 //! pass touches no row.
 
 use retentiond::anonymize::hmac_hex;
-use retentiond::config::HmacKey;
+use retentiond::policy::HmacKey;
 
 use crate::support::{Backend, Shop, now};
 
