@@ -343,7 +343,7 @@ async fn retentiond(db: &Db, policy: &str) -> Measured {
     let mut child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
         .args(["-c", config.to_str().unwrap(), "purge", "--format", "json"])
         // One line per committed batch, with its duration.
-        .env("RUST_LOG", "retentiond::purge=debug")
+        .env("RUST_LOG", "retentiond::engine=debug")
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::spelling::spelled;
+
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -27,6 +29,27 @@ pub struct Event {
     pub hash: String,
 }
 
+spelled! {
+    /// What an event records. A stored event keeps its action as the text it was
+    /// written with (the chain's hashes cover that text); new events are built from
+    /// these.
+    pub enum EventAction {
+        /// A batch deleted rows (or a partition was dropped whole).
+        Delete = "delete",
+        /// A batch anonymised rows.
+        Anonymize = "anonymize",
+        /// A policy failed; the event counts 0 rows.
+        Failed = "failed",
+        /// A guard refused a policy; 0 rows.
+        Refused = "refused",
+        /// A pass was stopped before the policy was done; 0 rows.
+        Interrupted = "interrupted",
+        ErasureRegistered = "erasure_registered",
+        HoldAdded = "hold_added",
+        HoldReleased = "hold_released",
+    }
+}
+
 /// The fields of an event before it has a place in the chain.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -34,7 +57,7 @@ pub struct NewEvent {
     pub created_at: String,
     pub policy: String,
     pub table_name: String,
-    pub action: &'static str,
+    pub action: EventAction,
     pub cutoff: Option<String>,
     pub rows: i64,
     pub children: BTreeMap<String, i64>,
@@ -54,7 +77,7 @@ impl NewEvent {
             created_at: self.created_at,
             policy: self.policy,
             table_name: self.table_name,
-            action: self.action.to_string(),
+            action: self.action.as_str().to_string(),
             cutoff: self.cutoff,
             rows: self.rows,
             children: self.children,
@@ -178,7 +201,7 @@ mod tests {
                     created_at: format!("2026-11-22T02:00:0{i}.000Z"),
                     policy: "orders".into(),
                     table_name: "orders".into(),
-                    action: "delete",
+                    action: EventAction::Delete,
                     cutoff: Some("2016-11-22T02:00:00.000Z".into()),
                     rows: 100 + i as i64,
                     children: BTreeMap::from([("order_items".to_string(), 3)]),

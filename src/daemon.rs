@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -16,18 +16,19 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{self, Config, ConfigError, Schedule};
 use crate::db::{self, Access, Db, DbError};
+use crate::engine::{self, EngineError, PassOptions, PassReport, StopSignal, Trigger};
 use crate::metrics::{self, Metrics};
-use crate::purge::{self, PassOptions, PassReport, Trigger};
 use crate::scheduler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error("{} has no [schedule]; `run` needs one (for example cron = \"0 30 2 * * *\"), or use `purge` for a single pass", .0.display())]
     NoSchedule(PathBuf),
-    #[error("cannot listen for metrics on {addr}: {source}")]
+    // The cause is in the message, not a `source`: `{:#}` would print it twice.
+    #[error("cannot listen for metrics on {addr}: {error}")]
     Metrics {
         addr: std::net::SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -68,7 +69,7 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     if let Some(addr) = config.metrics_listen {
         let listener = metrics::bind(addr)
             .await
-            .map_err(|source| DaemonError::Metrics { addr, source })?;
+            .map_err(|error| DaemonError::Metrics { addr, error })?;
         tracing::info!(%addr, "serving metrics at /metrics");
         tokio::spawn(metrics.clone().serve(listener, leader.clone()));
     }
@@ -96,7 +97,7 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     );
 
     write_reports(&config).await;
-    let stopping = Arc::new(AtomicBool::new(false));
+    let stopping = StopSignal::default();
     let mut trigger = if scheduler::missed_since(&schedule, last_success, now) {
         tracing::info!(
             last_success = %last_success.map(db::rfc3339).unwrap_or_default(),
@@ -124,8 +125,8 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
                 let wait = (next - now).to_std().unwrap_or_default().min(MAX_SLEEP);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = term.recv() => { stopping.store(true, Ordering::SeqCst); break; }
-                    _ = int.recv() => { stopping.store(true, Ordering::SeqCst); break; }
+                    _ = term.recv() => { stopping.request(); break; }
+                    _ = int.recv() => { stopping.request(); break; }
                     _ = hup.recv() => {
                         if reload(&path, &mut config, &mut schedule) {
                             break; // the schedule may have changed: compute the next time again
@@ -134,7 +135,7 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
                 }
             }
         }
-        if stopping.load(Ordering::SeqCst) {
+        if stopping.is_requested() {
             break;
         }
         let Some(this) = trigger.take() else {
@@ -199,8 +200,8 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     Ok(())
 }
 
-fn stop_after_batch(stopping: &AtomicBool) {
-    if !stopping.swap(true, Ordering::SeqCst) {
+fn stop_after_batch(stopping: &StopSignal) {
+    if !stopping.request() {
         tracing::info!(
             "stopping: the batch in flight commits, then the pass is recorded as interrupted"
         );
@@ -241,9 +242,9 @@ async fn write_reports(config: &Config) {
 
 /// One pass with a fresh connection, so a database restart between passes costs
 /// nothing.
-async fn one_pass(config: &Config, opts: &PassOptions) -> Result<PassReport, purge::PurgeError> {
+async fn one_pass(config: &Config, opts: &PassOptions) -> Result<PassReport, EngineError> {
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
-    let report = purge::run_pass(&mut db, config, opts).await;
+    let report = engine::run_pass(&mut db, config, opts).await;
     if let Err(e) = db.close().await {
         tracing::debug!(error = %e, "closing the connection after the pass");
     }

@@ -1,7 +1,7 @@
 //! `retentiond demo`: a sample shop on SQLite with twelve years of data, in the
 //! timestamp encodings real shops use, to be purged by `./retention.toml`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -97,13 +97,65 @@ impl DemoData {
 pub enum DemoError {
     #[error("{0} exists and is not a retentiond demo database; pass --db with another path")]
     NotADemo(String),
-    #[error("cannot replace the old demo database {path}: {source}")]
-    Remove {
-        path: String,
-        source: std::io::Error,
-    },
+    // The cause is in the message, not a `source`: `{:#}` would print it twice.
+    #[error("cannot replace the old demo database {path}: {error}")]
+    Remove { path: String, error: std::io::Error },
+    #[error("cannot create the demo HMAC key {path}: {error}")]
+    Key { path: String, error: std::io::Error },
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// Creates the HMAC key the config names if it does not exist yet: the demo should
+/// run on a fresh clone without manual steps. Only `demo` does this.
+pub fn ensure_key(config_path: &Path) -> Result<Option<PathBuf>, DemoError> {
+    let text = std::fs::read_to_string(config_path).map_err(|error| DemoError::Key {
+        path: config_path.display().to_string(),
+        error,
+    })?;
+    let Ok(root) = toml::de::DeTable::parse(&text) else {
+        return Ok(None);
+    };
+    let key_file = root
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == "anonymize")
+        .and_then(|(_, v)| match v.get_ref() {
+            toml::de::DeValue::Table(t) => t
+                .iter()
+                .find(|(k, _)| k.get_ref() == "key_file")
+                .map(|(_, v)| v.get_ref().clone()),
+            _ => None,
+        });
+    let Some(toml::de::DeValue::String(file)) = key_file else {
+        return Ok(None);
+    };
+    let base = config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let path = base.join(file.as_ref());
+    if path.exists() {
+        return Ok(None);
+    }
+    let mut key = [0u8; crate::config::MIN_KEY_BYTES];
+    rand::fill(&mut key);
+    write_private(&path, &key).map_err(|error| DemoError::Key {
+        path: path.display().to_string(),
+        error,
+    })?;
+    Ok(Some(path))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
 }
 
 /// Whether the file at `path` is a database `demo` created.
@@ -128,9 +180,9 @@ pub async fn create(path: &Path, now: DateTime<Utc>) -> Result<DemoData, DemoErr
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let p = format!("{}{suffix}", path.display());
             if Path::new(&p).exists() {
-                std::fs::remove_file(&p).map_err(|source| DemoError::Remove {
+                std::fs::remove_file(&p).map_err(|error| DemoError::Remove {
                     path: p.clone(),
-                    source,
+                    error,
                 })?;
             }
         }

@@ -17,7 +17,7 @@ use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::purge::{PassReport, Status};
+use crate::engine::{PassReport, Status};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PolicyAction {
@@ -156,7 +156,7 @@ impl Metrics {
     pub fn record_failure(&self, seconds: f64) {
         self.passes
             .get_or_create(&StatusLabel {
-                status: "failed".into(),
+                status: Status::Failed.as_str().into(),
             })
             .inc();
         self.pass_duration.observe(seconds);

@@ -4,11 +4,10 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
 use crate::backend::Backend;
 use crate::period::Period;
+use crate::spelling::spelled;
+use chrono::{DateTime, Utc};
 
 /// Where a value was written in the config file, so that errors found later (a
 /// missing table, say) can still point at the line that named it.
@@ -33,70 +32,38 @@ impl fmt::Display for Ident {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Delete,
-    Anonymize,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Delete => "delete",
-            Action::Anonymize => "anonymize",
-        }
+spelled! {
+    /// What a policy does to an expired row.
+    pub enum Action {
+        Delete = "delete",
+        Anonymize = "anonymize",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    LegalObligation,
-    Contract,
-    Consent,
-    LegitimateInterest,
+spelled! {
+    /// The legal basis a policy keeps its data on (GDPR Art. 6), for the reports.
+    pub enum Basis {
+        LegalObligation = "legal_obligation",
+        Contract = "contract",
+        Consent = "consent",
+        LegitimateInterest = "legitimate_interest",
+    }
 }
 
-impl Basis {
-    pub const ALL: [(&'static str, Basis); 4] = [
-        ("legal_obligation", Basis::LegalObligation),
-        ("contract", Basis::Contract),
-        ("consent", Basis::Consent),
-        ("legitimate_interest", Basis::LegitimateInterest),
-    ];
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    Null,
-    Hash,
-    Redact,
-    TruncateIp,
-    EmailDomain,
-    Year,
-    Month,
+spelled! {
+    /// How an anonymised column's value is replaced.
+    pub enum Strategy {
+        Null = "null",
+        Hash = "hash",
+        Redact = "redact",
+        TruncateIp = "truncate_ip",
+        EmailDomain = "email_domain",
+        Year = "year",
+        Month = "month",
+    }
 }
 
 impl Strategy {
-    pub const ALL: [(&'static str, Strategy); 7] = [
-        ("null", Strategy::Null),
-        ("hash", Strategy::Hash),
-        ("redact", Strategy::Redact),
-        ("truncate_ip", Strategy::TruncateIp),
-        ("email_domain", Strategy::EmailDomain),
-        ("year", Strategy::Year),
-        ("month", Strategy::Month),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        Strategy::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
-    }
-
     /// Whether a value this strategy wrote can be told apart from one it has not
     /// touched, using SQL alone. Only such strategies keep a policy idempotent
     /// without a marker column.
@@ -351,8 +318,8 @@ mod tests {
     fn only_null_and_redact_are_recognisable() {
         let recognisable: Vec<_> = Strategy::ALL
             .iter()
-            .filter(|(_, s)| s.is_recognisable())
-            .map(|(n, _)| *n)
+            .filter(|s| s.is_recognisable())
+            .map(|s| s.as_str())
             .collect();
         assert_eq!(recognisable, ["null", "redact"]);
     }

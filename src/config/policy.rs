@@ -191,13 +191,8 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
     let timestamp =
         required(cx, "timestamp", "\"placed_at\"").and_then(|v| cx.ident(v, "timestamp", false));
     let keep = required(cx, "keep", "\"10 years\"").and_then(|v| keep(cx, v));
-    let action = required(cx, "action", "\"delete\" or \"anonymize\"").and_then(|v| {
-        cx.choice(
-            v,
-            "action",
-            &[("delete", Action::Delete), ("anonymize", Action::Anonymize)],
-        )
-    });
+    let action = required(cx, "action", "\"delete\" or \"anonymize\"")
+        .and_then(|v| cx.choice(v, "action", &Action::choices()));
     let key = match get(t, "key") {
         Some(v) => cx.ident_list(v, "key", false),
         None => Some(vec![Ident {
@@ -211,7 +206,7 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
         key,
         timestamp,
         keep,
-        basis: get(t, "basis").and_then(|v| cx.choice(v, "basis", &Basis::ALL)),
+        basis: get(t, "basis").and_then(|v| cx.choice(v, "basis", &Basis::choices())),
         subject: get(t, "subject").and_then(|v| cx.ident(v, "subject", false)),
         action,
         cascade: get(t, "cascade").map_or(Some(Vec::new()), |v| cascade(cx, v)),
@@ -414,7 +409,7 @@ fn anonymize(cx: &mut Cx, v: &Item) -> Option<Vec<Anonymize>> {
     let mut ok = true;
     for (k, val) in t.iter() {
         let column = cx.ident_text(k.get_ref(), k.span(), "anonymize column", false);
-        let strategy = cx.choice(val, "strategy", &Strategy::ALL);
+        let strategy = cx.choice(val, "strategy", &Strategy::choices());
         match (column, strategy) {
             (Some(column), Some(strategy)) => out.push(Anonymize { column, strategy }),
             _ => ok = false,

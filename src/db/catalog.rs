@@ -160,20 +160,14 @@ pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// Catalog values: names as text, flags and positions as numbers (which some
+/// catalogs hand over as text).
 fn text(v: &SqlValue) -> String {
-    match v {
-        SqlValue::Text(s) => s.clone(),
-        SqlValue::Int(n) => n.to_string(),
-        _ => String::new(),
-    }
+    v.to_text().unwrap_or_default()
 }
 
 fn int(v: &SqlValue) -> i64 {
-    match v {
-        SqlValue::Int(n) => *n,
-        SqlValue::Text(s) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
+    v.as_int().unwrap_or(0)
 }
 
 /// The table `ident` names, or `None` if the database has no such table.

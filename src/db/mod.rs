@@ -9,10 +9,12 @@
 mod catalog;
 mod leader;
 mod mysql;
-mod own;
 mod postgres;
+mod replica;
 mod sqlite;
+mod store;
 mod target;
+mod value;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,92 +25,14 @@ pub use crate::backend::Backend;
 use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use leader::Leader;
-pub use own::{
-    ErasureRequest, Hold, NewHold, PolicyRunRecord, RunEnd, RunRecord, RunRow, RunSummary,
+pub use store::{
+    ErasureEntry, ErasureRequest, Hold, LastPolicyRun, NewErasure, NewHold, NewRun, PolicyRun,
+    PurgeEvent, Run, RunEnd,
 };
 pub use target::{
     Cursor, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve, rfc3339,
 };
-
-/// A value bound to, or read from, a statement.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-impl SqlValue {
-    /// The instant a timestamp value stands for: ISO text (as any backend prints it)
-    /// or epoch seconds.
-    pub fn as_instant(&self) -> Option<DateTime<Utc>> {
-        match self {
-            SqlValue::Text(t) => crate::period::parse_instant(t),
-            SqlValue::Int(n) => DateTime::from_timestamp(*n, 0),
-            SqlValue::Real(x) => DateTime::from_timestamp(*x as i64, 0),
-            SqlValue::Null | SqlValue::Blob(_) => None,
-        }
-    }
-
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            SqlValue::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-/// SQL text with its bound values. Built only inside `db`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Query {
-    sql: String,
-    params: Vec<SqlValue>,
-}
-
-impl Query {
-    fn new(sql: impl Into<String>) -> Query {
-        Query {
-            sql: sql.into(),
-            params: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, sql: &str) -> &mut Query {
-        self.sql.push_str(sql);
-        self
-    }
-
-    /// Appends a placeholder and binds `v` to it.
-    fn bind(&mut self, v: SqlValue) -> &mut Query {
-        self.params.push(v);
-        self.sql.push('?');
-        self
-    }
-
-    /// Appends `?, ?, ...` binding each value in turn.
-    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) -> &mut Query {
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(v);
-        }
-        self
-    }
-
-    /// Appends another query's text and values.
-    fn append(&mut self, other: Query) -> &mut Query {
-        self.sql.push_str(&other.sql);
-        self.params.extend(other.params);
-        self
-    }
-
-    pub fn sql(&self) -> &str {
-        &self.sql
-    }
-}
+pub use value::{Query, SqlValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -370,7 +294,18 @@ impl Db {
         match rows.first().and_then(|r| r.first()) {
             Some(SqlValue::Int(n)) => Ok(*n),
             Some(SqlValue::Null) | None => Ok(0),
-            Some(other) => Err(DbError::Decode(format!("expected a number, got {other:?}"))),
+            Some(_) => Err(DbError::Decode(
+                "a count or id is not a whole number".into(),
+            )),
+        }
+    }
+
+    /// Closes the connection cleanly (on SQLite this removes the `-wal`/`-shm` files).
+    pub async fn close(self) -> Result<(), DbError> {
+        match self.conn {
+            Conn::Sqlite(c) => sqlite::close(c).await,
+            Conn::Postgres(c) => postgres::close(c).await,
+            Conn::MySql(c) => mysql::close(c).await,
         }
     }
 

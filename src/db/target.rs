@@ -430,7 +430,11 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     }
     target.encoding = detect_encoding(db, &target).await?;
     if target.encoding == TsEncoding::Epoch
-        && let Some(max) = target.extreme(db, true).await?.first().and_then(as_number)
+        && let Some(max) = target
+            .extreme(db, true)
+            .await?
+            .first()
+            .and_then(SqlValue::as_number)
         && max > 1e11
     {
         // 10^11 seconds is the year 5138: such values are surely milliseconds.
@@ -447,15 +451,6 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         problems,
         warnings,
     })
-}
-
-fn as_number(v: &SqlValue) -> Option<f64> {
-    match v {
-        SqlValue::Int(n) => Some(*n as f64),
-        SqlValue::Real(x) => Some(*x),
-        SqlValue::Text(s) => s.parse().ok(),
-        _ => None,
-    }
 }
 
 fn filter_value(v: &FilterValue) -> SqlValue {

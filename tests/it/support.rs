@@ -6,7 +6,7 @@ use std::process::Output;
 use chrono::{DateTime, TimeZone, Utc};
 use retentiond::config::{self, Config};
 use retentiond::db::{Access, Db};
-use retentiond::purge::{self, Clock, PassOptions, PassReport, Trigger};
+use retentiond::engine::{self, Clock, PassOptions, PassReport, Trigger};
 use sqlx::AnyConnection;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
@@ -273,7 +273,9 @@ impl Shop {
         let mut opts = PassOptions::new(Trigger::Manual);
         opts.clock = Clock::Fixed(at);
         tweak(&mut opts);
-        let report = purge::run_pass(&mut db, config, &opts).await.expect("pass");
+        let report = engine::run_pass(&mut db, config, &opts)
+            .await
+            .expect("pass");
         db.close().await.unwrap();
         report
     }

@@ -1,0 +1,196 @@
+//! The command line's arguments, as clap parses them. No syscalls, no rules: what
+//! the arguments mean is decided where each command runs.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "retentiond",
+    version,
+    about = "Enforces data-retention rules against a shop's SQL database"
+)]
+pub struct Cli {
+    /// Config file [default: $RETENTIOND_CONFIG, ./retention.toml, /etc/retentiond/retention.toml]
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config, connect, and check every table and column it names
+    Check {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Treat warnings (a timestamp without an index, unreadable timestamps) as errors
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Dry run: per policy, the cutoff and how many rows would be purged; writes nothing
+    Plan {
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Run one pass now, recorded like a scheduled run
+    Purge {
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        /// Same as `plan`: count, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Purge even where a policy would take more than max_table_fraction of its table
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The daemon: passes on the [schedule], until SIGTERM (SIGHUP reloads the config)
+    Run,
+    /// Last pass per policy and the next scheduled run
+    Status {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The audit trail
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Legal holds: a held subject's rows are never purged or erased
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
+    /// Register an erasure request (due in 30 days); answered at the next pass
+    Erase {
+        /// The subject's id, as its policies' `subject` columns hold it
+        #[arg(long)]
+        subject: String,
+        /// Why; `minor` (a minor's data, deleted on discovery) is answered at once
+        #[arg(long)]
+        reason: Option<String>,
+        /// The request's reference (a ticket number)
+        #[arg(long)]
+        reference: Option<String>,
+        /// Answer it now instead of at the next pass
+        #[arg(long)]
+        now: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A purge report for a period, for the data-protection officer
+    Report {
+        /// First day (YYYY-MM-DD) [default: the first day of last month]
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, inclusive (YYYY-MM-DD) [default: the last day of last month]
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// Write to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Show the subject ids of legal holds (personal data: off by default)
+        #[arg(long)]
+        include_subjects: bool,
+    },
+    /// Create or upgrade retentiond's own tables
+    Migrate {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Create a sample shop on SQLite with 12 years of data and purge it with the config
+    Demo {
+        /// Where to create the shop [default: the SQLite file the config's url names]
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Put a subject's rows under a legal hold
+    Add {
+        /// The subject's id, as its policies' `subject` columns hold it
+        #[arg(long)]
+        subject: String,
+        /// Why (a case number, a lawsuit); shown in reports
+        #[arg(long)]
+        reason: String,
+        /// Only this policy [default: every policy with a subject column]
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        /// The last day the hold applies (YYYY-MM-DD) [default: until released]
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Every hold, active and released
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// End a hold; rows whose period ran out meanwhile go at the next pass
+    Release {
+        id: i64,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain and name the first broken event
+    Verify {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+impl Command {
+    /// The log level when RUST_LOG is not set: passes log each policy at INFO; the
+    /// read-only commands keep stderr to warnings.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Purge { dry_run: false, .. } | Command::Migrate { .. } | Command::Run => {
+                "info"
+            }
+            _ => "warn",
+        }
+    }
+}

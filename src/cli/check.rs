@@ -1,0 +1,80 @@
+//! `retentiond check`: the config against the live database.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::{EXIT_USAGE, Format, Outcome, print_json};
+use crate::config::Config;
+use crate::db::{self, Access, Db};
+use crate::engine;
+
+pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadOnly).await?;
+    let report = engine::check(&mut db, config).await?;
+    let fits = report.fits(deny_warnings);
+    match format {
+        Format::Json => print_json(&json!({
+            "config": config.path.display().to_string(),
+            "config_sha256": config.sha256,
+            "database": db.label(),
+            "database_now": db::rfc3339(report.database_now),
+            "ok": fits,
+            "policies": report.policies,
+            "problems": report.problems,
+            "warnings": report.warnings,
+        })),
+        Format::Text => print!("{}", text(config, &db, &report, fits)),
+    }
+    Ok(if fits { 0 } else { EXIT_USAGE })
+}
+
+fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "config    {} ({} policies, sha256 {})",
+        config.path.display(),
+        config.policies.len(),
+        &config.sha256[..12]
+    );
+    let _ = writeln!(
+        out,
+        "database  {} {} (clock {})",
+        db.backend().name(),
+        db.label(),
+        db::rfc3339(report.database_now)
+    );
+    for p in &report.policies {
+        let _ = writeln!(
+            out,
+            "policy    {:<20} {:<9} {:<20} keep {:<10} timestamps: {}",
+            p.name,
+            p.action.as_str(),
+            p.table,
+            p.keep,
+            p.timestamp_encoding.unwrap_or("-"),
+        );
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    for pr in &report.problems {
+        let _ = writeln!(out, "error: {pr}");
+    }
+    let verdict = if fits {
+        "ok: the config is valid and fits the database".to_string()
+    } else if report.problems.is_empty() {
+        format!(
+            "{} warning(s), denied by --deny-warnings",
+            report.warnings.len()
+        )
+    } else {
+        format!(
+            "{} problem(s): the config does not fit the database",
+            report.problems.len()
+        )
+    };
+    let _ = writeln!(out, "{verdict}");
+    out
+}

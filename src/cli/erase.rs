@@ -1,0 +1,89 @@
+//! `retentiond erase`: register an erasure request, and answer it now when asked to
+//! (or when it concerns a minor).
+
+use serde_json::json;
+
+use super::{EXIT_FAILURE, Failure, Format, Outcome, print_json};
+use crate::config::Config;
+use crate::db::{self, Access, Db};
+use crate::engine::{self, ErasureAnswer, ErasureError, PassOptions, Trigger};
+use crate::outcome::RequestStatus;
+
+/// The command's arguments.
+pub(super) struct Request {
+    pub subject: String,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    /// Answer it now rather than at the next pass.
+    pub now: bool,
+}
+
+impl From<ErasureError> for Failure {
+    fn from(e: ErasureError) -> Failure {
+        match e {
+            ErasureError::Db(e) => e.into(),
+            usage => Failure::usage(usage),
+        }
+    }
+}
+
+pub(super) async fn erase(config: &Config, request: Request, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    let registered = engine::register_erasure(
+        &mut db,
+        config,
+        &request.subject,
+        request.reason,
+        request.reference,
+    )
+    .await?;
+    let answer = if registered.answer_now(request.now) {
+        let mut opts = PassOptions::new(Trigger::Manual);
+        opts.erasure_only = Some(registered.id);
+        let report = engine::run_pass(&mut db, config, &opts).await?;
+        report.erasures.into_iter().next()
+    } else {
+        None
+    };
+    db.close().await?;
+    let (id, due) = (registered.id, db::rfc3339(registered.due));
+    match format {
+        Format::Json => {
+            print_json(&json!({"id": id, "due": due, "minor": registered.minor, "answer": answer}))
+        }
+        Format::Text => match &answer {
+            None => {
+                println!(
+                    "erasure request #{id} registered, due {due}; it is answered at the next pass"
+                )
+            }
+            Some(a) => print_answer(a),
+        },
+    }
+    Ok(match &answer {
+        Some(a) if a.status == RequestStatus::Open => EXIT_FAILURE,
+        _ => 0,
+    })
+}
+
+fn print_answer(a: &ErasureAnswer) {
+    println!("erasure request #{}: {}", a.id, a.status);
+    for e in &a.policies {
+        let until = e
+            .kept_until
+            .as_deref()
+            .map(|u| format!(" until {u}"))
+            .unwrap_or_default();
+        let why = e
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        println!(
+            "  {:<20} {:<10} {:>7} rows{why}{until}",
+            e.policy,
+            e.outcome.as_str(),
+            e.rows
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! `plan` and `purge`: one pass (or its dry run), printed as a table or JSON.
+
+use std::fmt::Write as _;
+
+use super::{EXIT_USAGE, Format, Outcome, exit_for, print_json};
+use crate::config::Config;
+use crate::db::{Access, Db};
+use crate::engine::{self, Clock, PassOptions, PassReport, Status};
+
+/// The per-policy table `plan`, `purge` and `demo` print.
+pub(super) fn policy_table(report: &PassReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<20} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  STATUS",
+        "POLICY", "ACTION", "TABLE", "CUTOFF", "ROWS", "BATCHES", "UNREADABLE"
+    );
+    for p in &report.policies {
+        let _ = writeln!(
+            out,
+            "{:<20} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  {}",
+            p.name,
+            p.action.as_str(),
+            p.table,
+            p.cutoff.as_deref().unwrap_or("-"),
+            p.rows,
+            p.batches,
+            p.unreadable,
+            p.status.as_str()
+        );
+        for (child, n) in &p.children {
+            let _ = writeln!(
+                out,
+                "{:<20} {:<9} {:<20} {:<24} {:>9}",
+                "", "cascade", child, "", n
+            );
+        }
+    }
+    for p in &report.policies {
+        if let Some(e) = &p.error {
+            let _ = writeln!(out, "{}: {e}", p.status.as_str());
+        }
+    }
+    out
+}
+
+pub(super) async fn plan(config: &Config, only: Option<&str>, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadOnly).await?;
+    let report = engine::plan(&mut db, config, only, Clock::Database).await?;
+    match format {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            println!(
+                "dry run at database time {}: nothing is written",
+                report.database_now
+            );
+            print!("{}", policy_table(&report));
+            println!("total: {} rows would be purged", report.rows());
+        }
+    }
+    // A policy that does not fit the schema is a config problem here: nothing ran.
+    Ok(match report.status {
+        Status::Failed => EXIT_USAGE,
+        other => exit_for(other),
+    })
+}
+
+pub(super) async fn purge(config: &Config, opts: &PassOptions, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    let report = engine::run_pass(&mut db, config, opts).await?;
+    db.close().await?;
+    match format {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            println!(
+                "pass #{} at database time {}: {}",
+                report.run_id.unwrap_or(0),
+                report.database_now,
+                report.status.as_str()
+            );
+            if let Some(e) = &report.error {
+                println!("{}: {e}", report.status.as_str());
+            }
+            print!("{}", policy_table(&report));
+            println!("total: {} rows purged", report.rows());
+        }
+    }
+    Ok(exit_for(report.status))
+}

@@ -1,0 +1,171 @@
+//! `status` (the last pass per policy, the next one, open requests, reports) and
+//! `audit verify`.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::{EXIT_FAILURE, Format, Outcome, print_json};
+use crate::config::Config;
+use crate::db::{self, Access, Db, ErasureRequest, LastPolicyRun, Run};
+use crate::outcome::RunStatus;
+use crate::report::written_reports;
+use crate::scheduler;
+
+/// What `status` reads from retentiond's tables (nothing when they do not exist).
+#[derive(Default)]
+struct Recorded {
+    last: Option<Run>,
+    per_policy: Vec<LastPolicyRun>,
+    open_requests: Vec<ErasureRequest>,
+}
+
+pub(super) async fn status(config: &Config, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadOnly).await?;
+    let recorded = if db.has_own_tables().await? {
+        Recorded {
+            last: db.last_run().await?,
+            per_policy: db.last_policy_runs().await?,
+            open_requests: db.open_erasure_requests().await?,
+        }
+    } else {
+        Recorded::default()
+    };
+    let next = config
+        .schedule
+        .as_ref()
+        .and_then(|s| scheduler::next_after(s, Utc::now()));
+    let policies: Vec<serde_json::Value> = config
+        .policies
+        .iter()
+        .map(|p| {
+            let last = recorded.per_policy.iter().find(|l| l.run.policy == p.name);
+            json!({
+                "name": p.name,
+                "table": p.table.name,
+                "action": p.action,
+                "last_run_id": last.map(|l| l.run.run_id),
+                "last_run_at": last.map(|l| l.started_at.clone()),
+                "last_status": last.map(|l| l.run.status),
+                "last_rows": last.map(|l| l.run.rows),
+                "last_error": last.and_then(|l| l.run.error.clone()),
+            })
+        })
+        .collect();
+    match format {
+        Format::Json => print_json(&json!({
+            "database": db.label(),
+            "last_run": recorded.last.as_ref().map(|r| json!({
+                "id": r.id, "trigger": r.trigger, "started_at": r.started_at,
+                "finished_at": r.finished_at, "status": r.status, "rows": r.rows_purged,
+                "success": r.status == RunStatus::Ok,
+            })),
+            "next_run": next.map(db::rfc3339),
+            "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
+            "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
+            "open_erasure_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "received_at": r.received_at, "due_at": r.due_at, "minor": r.minor})).collect::<Vec<_>>(),
+            "policies": policies,
+        })),
+        Format::Text => print_text(config, &db, &recorded, next, &policies),
+    }
+    Ok(0)
+}
+
+fn print_text(
+    config: &Config,
+    db: &Db,
+    recorded: &Recorded,
+    next: Option<chrono::DateTime<Utc>>,
+    policies: &[serde_json::Value],
+) {
+    match &recorded.last {
+        Some(r) => println!(
+            "last pass  #{} ({}) started {}, {}, {} rows{}",
+            r.id,
+            r.trigger,
+            r.started_at,
+            r.status,
+            r.rows_purged,
+            if r.status == RunStatus::Ok {
+                ""
+            } else {
+                " (not a success)"
+            }
+        ),
+        None => println!("last pass  none recorded in {}", db.label()),
+    }
+    match (&config.schedule, next) {
+        (Some(s), Some(n)) => println!(
+            "next pass  {} ({} {})",
+            db::rfc3339(n),
+            s.cron,
+            s.timezone.name()
+        ),
+        _ => println!("next pass  no [schedule] in {}", config.path.display()),
+    }
+    for r in &recorded.open_requests {
+        println!(
+            "erasure    request #{} received {}, due {}{}",
+            r.id,
+            r.received_at,
+            r.due_at,
+            if r.minor { " (minor)" } else { "" }
+        );
+    }
+    if let Some(r) = &config.report {
+        let files = written_reports(&r.dir);
+        println!(
+            "reports    {} ({} file(s){})",
+            r.dir.display(),
+            files.len(),
+            files
+                .last()
+                .map(|f| format!(", newest {f}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "{:<20} {:<20} {:<26} {:<12} {:>9}",
+        "POLICY", "TABLE", "LAST RUN", "STATUS", "ROWS"
+    );
+    for p in policies {
+        println!(
+            "{:<20} {:<20} {:<26} {:<12} {:>9}",
+            p["name"].as_str().unwrap_or(""),
+            p["table"].as_str().unwrap_or(""),
+            p["last_run_at"].as_str().unwrap_or("never"),
+            p["last_status"].as_str().unwrap_or("-"),
+            p["last_rows"]
+                .as_i64()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+}
+
+pub(super) async fn audit_verify(config: &Config, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadOnly).await?;
+    let (verifier, broken) = db.verify_chain().await?;
+    match format {
+        Format::Json => print_json(&json!({
+            "ok": broken.is_none(),
+            "verified": verifier.verified,
+            "head": verifier.head(),
+            "broken": broken.as_ref().map(|b| b.to_string()),
+        })),
+        Format::Text => match &broken {
+            None => println!(
+                "audit trail intact: {} events verified{}",
+                verifier.verified,
+                verifier
+                    .head()
+                    .map(|h| format!(", head {h}"))
+                    .unwrap_or_default()
+            ),
+            Some(b) => println!(
+                "audit trail broken: {b} ({} events before it verified)",
+                verifier.verified
+            ),
+        },
+    }
+    Ok(if broken.is_none() { 0 } else { EXIT_FAILURE })
+}

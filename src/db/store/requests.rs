@@ -1,0 +1,141 @@
+//! `retention_erasure_requests`: erasure requests, their due dates, and how each was
+//! answered per policy (stored as JSON, counts only, never values).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Columns, Fields};
+use crate::db::{Db, DbError, Query, SqlValue};
+use crate::outcome::{ErasureOutcome, RequestStatus};
+
+/// An erasure request to record.
+#[derive(Debug, Clone)]
+pub struct NewErasure {
+    pub subject: String,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    pub minor: bool,
+    pub received_at: String,
+    pub due_at: String,
+}
+
+/// An erasure request as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureRequest {
+    pub id: i64,
+    pub subject: String,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    pub minor: bool,
+    pub received_at: String,
+    pub due_at: String,
+    pub status: RequestStatus,
+    pub processed_at: Option<String>,
+    /// Per policy, what was erased and what was kept until when; empty while open.
+    pub outcome: Vec<ErasureEntry>,
+}
+
+/// What answering a request did in one policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErasureEntry {
+    pub policy: String,
+    pub outcome: ErasureOutcome,
+    pub rows: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub children: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For kept rows: when their period runs out and they go like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<String>,
+}
+
+impl ErasureRequest {
+    fn columns() -> Columns {
+        Columns::new(
+            "retention_erasure_requests",
+            "id, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome",
+        )
+    }
+
+    fn decode(f: &Fields) -> Result<ErasureRequest, DbError> {
+        let id = f.int("id")?;
+        let outcome = match f.opt_text("outcome")? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                DbError::Decode(format!(
+                    "retention_erasure_requests.outcome of request {id} is not a list of answers: {e}"
+                ))
+            })?,
+            None => Vec::new(),
+        };
+        Ok(ErasureRequest {
+            id,
+            subject: f.text("subject")?,
+            reason: f.opt_text("reason")?,
+            reference: f.opt_text("reference")?,
+            minor: f.flag("minor")?,
+            received_at: f.text("received_at")?,
+            due_at: f.text("due_at")?,
+            status: f.spelled("status", RequestStatus::parse, RequestStatus::spellings)?,
+            processed_at: f.opt_text("processed_at")?,
+            outcome,
+        })
+    }
+}
+
+impl Db {
+    pub async fn insert_erasure(&mut self, r: &NewErasure) -> Result<i64, DbError> {
+        let mut q = Query::new(
+            "INSERT INTO retention_erasure_requests (subject, reason, reference, minor, received_at, due_at, status) VALUES (",
+        );
+        q.bind_list([
+            SqlValue::Text(r.subject.clone()),
+            SqlValue::text_or_null(r.reason.clone()),
+            SqlValue::text_or_null(r.reference.clone()),
+            SqlValue::Int(i64::from(r.minor)),
+            SqlValue::Text(r.received_at.clone()),
+            SqlValue::Text(r.due_at.clone()),
+            SqlValue::Text(RequestStatus::Open.as_str().into()),
+        ]);
+        q.push(") RETURNING id");
+        self.fetch_one_int(&q).await
+    }
+
+    /// Every erasure request, oldest first.
+    pub async fn erasure_requests(&mut self) -> Result<Vec<ErasureRequest>, DbError> {
+        let c = ErasureRequest::columns();
+        let q = Query::new(format!(
+            "SELECT {} FROM retention_erasure_requests ORDER BY id",
+            c.list()
+        ));
+        c.decode(self.fetch(&q).await?, ErasureRequest::decode)
+    }
+
+    /// The requests still to answer, oldest first.
+    pub async fn open_erasure_requests(&mut self) -> Result<Vec<ErasureRequest>, DbError> {
+        let mut all = self.erasure_requests().await?;
+        all.retain(|r| r.status == RequestStatus::Open);
+        Ok(all)
+    }
+
+    pub async fn finish_erasure(
+        &mut self,
+        id: i64,
+        status: RequestStatus,
+        processed_at: &str,
+        outcome: &[ErasureEntry],
+    ) -> Result<(), DbError> {
+        let outcome = serde_json::to_string(outcome)
+            .map_err(|e| DbError::Decode(format!("cannot encode request {id}'s answer: {e}")))?;
+        let mut q = Query::new("UPDATE retention_erasure_requests SET status = ");
+        q.bind(SqlValue::Text(status.as_str().into()))
+            .push(", processed_at = ")
+            .bind(SqlValue::Text(processed_at.into()))
+            .push(", outcome = ")
+            .bind(SqlValue::Text(outcome))
+            .push(" WHERE id = ")
+            .bind(SqlValue::Int(id));
+        self.execute(&q).await.map(drop)
+    }
+}

@@ -1,0 +1,266 @@
+//! Batches: each one write transaction that takes the batch lock, purges at most
+//! `batch_size` rows after a keyset cursor and appends the event that counts them.
+//! A batch that times out or loses its connection is rolled back and tried again
+//! with backoff; the loop stops when asked to, or when the pass lock is lost.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::journal::{self, BatchDone};
+use super::{Pass, PolicyOutcome, Status, Stop, replicas};
+use crate::anonymize;
+use crate::db::{Cursor, Db, DbError, Scope, SqlValue, Target};
+use crate::policy::{Action, Policy};
+
+/// What a run of batches purges: `scope`'s rows of `policy`'s table, for an
+/// erasure request or for expiry.
+pub(super) struct Work<'a> {
+    pub policy: &'a Policy,
+    pub target: &'a Target,
+    pub scope: Scope<'a>,
+    /// The erasure request being answered, named in each batch's event.
+    pub erasure: Option<i64>,
+}
+
+/// A committed batch.
+struct Committed {
+    rows: u64,
+    /// Rows deleted by cascade, per child table.
+    children: BTreeMap<String, u64>,
+    /// Where the next batch starts; `None`: this was the last.
+    next: Option<Cursor>,
+}
+
+/// Runs `work` in one write transaction: it commits when `work` returns `Some`, and
+/// rolls back when `work` fails or finds nothing to do (`None`).
+pub(super) async fn with_write_tx<T>(
+    db: &mut Db,
+    work: impl AsyncFnOnce(&mut Db) -> Result<Option<T>, DbError>,
+) -> Result<Option<T>, DbError> {
+    db.begin_write().await?;
+    let result = match work(db).await {
+        Ok(Some(done)) => db.commit().await.map(|()| Some(done)),
+        other => other,
+    };
+    if !matches!(result, Ok(Some(_))) {
+        db.rollback().await;
+    }
+    result
+}
+
+/// Runs batches until none is left.
+pub(super) async fn run_all(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    work: &Work<'_>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), Stop> {
+    let p = work.policy;
+    let retry = pass.config.database.retry;
+    let pause = pass.config.limits.pause_on(db.backend());
+    let mut cursor: Option<Cursor> = None;
+    let mut attempt = 0;
+    loop {
+        check_may_go_on(db, pass, p, outcome).await?;
+        let began = Instant::now();
+        let batch = with_write_tx(db, async |db: &mut Db| {
+            one(db, pass, work, cursor.as_ref()).await
+        })
+        .await;
+        match batch {
+            Ok(None) => return Ok(()),
+            Ok(Some(done)) => {
+                attempt = 0;
+                let ms = began.elapsed().as_millis() as u64;
+                outcome.longest_batch_ms = outcome.longest_batch_ms.max(ms);
+                outcome.rows += done.rows;
+                outcome.batches += 1;
+                for (t, n) in done.children {
+                    *outcome.children.entry(t).or_default() += n;
+                }
+                tracing::debug!(policy = %p.name, batch = outcome.batches, rows = done.rows, ms, "batch committed");
+                let Some(next) = done.next else {
+                    return Ok(());
+                };
+                cursor = Some(next);
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
+                attempt += 1;
+                let wait = retry.wait_before(attempt);
+                tracing::warn!(
+                    policy = %p.name, table = %work.target.table_name, attempt, of = retry.attempts,
+                    wait_ms = wait.as_millis() as u64, error = %e,
+                    "batch rolled back; retrying"
+                );
+                tokio::time::sleep(wait).await;
+                if e.is_connection_lost()
+                    && let Err(e) = db.reconnect().await
+                {
+                    tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
+                }
+            }
+            Err(e) => {
+                return Err(Stop::failed(format!(
+                    "policy `{}` on table `{}`: {e}",
+                    p.name, work.target.table_name
+                )));
+            }
+        }
+    }
+}
+
+/// Before each batch: not asked to stop, replicas caught up, the pass lock ours.
+async fn check_may_go_on(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    p: &Policy,
+    outcome: &PolicyOutcome,
+) -> Result<(), Stop> {
+    if pass.opts.stop.is_requested() {
+        return Err(Stop {
+            status: Status::Interrupted,
+            reason: format!(
+                "policy `{}`: stopped after {} batches",
+                p.name, outcome.batches
+            ),
+        });
+    }
+    if let Some(max) = pass.config.database.max_replica_lag {
+        replicas::wait_until_caught_up(db, p, max, &pass.opts.stop).await;
+    }
+    if !pass.leader.keep().await {
+        return Err(Stop::failed(format!(
+            "policy `{}`: the connection holding the pass lock is gone; stopping so that another instance can take over",
+            p.name
+        )));
+    }
+    Ok(())
+}
+
+/// One batch inside the open transaction: purge, then append the event. `None`
+/// when no row is left after the cursor.
+async fn one(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    cursor: Option<&Cursor>,
+) -> Result<Option<Committed>, DbError> {
+    db.lock_batch().await?;
+    let batch_size = pass.config.limits.batch_size_on(db.backend());
+    let done = match work.scope {
+        // Expired rows without children, or anonymised with values SQL can write:
+        // one statement purges the range up to the batch's last row, with no keys or
+        // values moved or locked ahead of it.
+        Scope::Expired(cutoff) if work.target.purges_by_range() => {
+            by_range(db, pass, work, cutoff, cursor, batch_size).await?
+        }
+        _ => by_keys(db, pass, work, cursor, batch_size).await?,
+    };
+    let Some(done) = done else {
+        return Ok(None);
+    };
+    let event = journal::batch(&BatchDone {
+        run_id: pass.run_id,
+        policy: &work.policy.name,
+        table: &work.target.table_name,
+        action: work.policy.action,
+        cutoff: match work.scope {
+            Scope::Expired(cutoff) => Some(cutoff),
+            Scope::Subject(_) => None,
+        },
+        rows: done.rows,
+        children: &done.children,
+        erasure: work.erasure,
+    });
+    journal::append_in_tx(db, event).await?;
+    Ok(Some(done))
+}
+
+async fn by_range(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    cutoff: chrono::DateTime<Utc>,
+    cursor: Option<&Cursor>,
+    batch_size: u32,
+) -> Result<Option<Committed>, DbError> {
+    let (target, now) = (work.target, pass.now);
+    let bound = target
+        .batch_bound(db, cutoff, cursor, batch_size, now)
+        .await?;
+    let upto = bound.as_ref();
+    let rows = match work.policy.action {
+        Action::Delete => target.delete_range(db, cutoff, cursor, upto, now).await?,
+        Action::Anonymize => {
+            let marker = target.marker_value(Utc::now());
+            target
+                .anonymize_range(db, cutoff, cursor, upto, Some(&marker), now)
+                .await?
+        }
+    };
+    if rows == 0 && bound.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Committed {
+        rows,
+        children: BTreeMap::new(),
+        next: bound,
+    }))
+}
+
+async fn by_keys(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    cursor: Option<&Cursor>,
+    batch_size: u32,
+) -> Result<Option<Committed>, DbError> {
+    let target = work.target;
+    let rows = target
+        .select_batch(db, work.scope, cursor, batch_size, pass.now)
+        .await?;
+    let Some(last) = rows.last() else {
+        return Ok(None);
+    };
+    let key_len = target.key_len();
+    let next: Cursor = last[..1 + key_len].to_vec();
+    let keys: Vec<Vec<SqlValue>> = rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
+    let mut children = BTreeMap::new();
+    let purged = match work.policy.action {
+        Action::Delete => {
+            for (i, table) in target.cascade_tables().into_iter().enumerate() {
+                let n = target.delete_children(db, i, &keys).await?;
+                *children.entry(table).or_insert(0) += n;
+            }
+            target.delete_rows(db, &keys).await?
+        }
+        Action::Anonymize => {
+            let strategies = target.anonymize_strategies();
+            let key = pass.config.hmac_key.as_ref();
+            let values: Vec<Vec<SqlValue>> = rows
+                .iter()
+                .map(|row| {
+                    strategies
+                        .iter()
+                        .zip(&row[1 + key_len..])
+                        .map(|(s, v)| anonymize::apply(*s, v, key))
+                        .collect()
+                })
+                .collect();
+            let marker = target.marker_value(Utc::now());
+            target
+                .update_rows(db, &keys, &values, Some(&marker))
+                .await?
+        }
+    };
+    Ok(Some(Committed {
+        rows: purged,
+        children,
+        next: Some(next),
+    }))
+}

@@ -1,0 +1,223 @@
+//! One policy's expired rows: counted for `plan`, or purged by a pass (the counts
+//! kept aside, the fraction guard, whole partitions, then the batches), with the
+//! one INFO line per policy and its record in `retention_policy_runs`.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::batch::{self, Work};
+use super::targets::Targets;
+use super::{Pass, PolicyOutcome, Status, Stop, journal, partitions};
+use crate::config::Config;
+use crate::db::{self, Db, DbError, PolicyRun, Scope, Target};
+use crate::policy::{self, Policy};
+
+/// What `plan` prints for one policy: the rows that would go, and whether the
+/// fraction guard would let them.
+pub(super) async fn plan_policy(
+    db: &mut Db,
+    config: &Config,
+    targets: &mut Targets,
+    p: &Policy,
+    now: DateTime<Utc>,
+) -> PolicyOutcome {
+    let started = Instant::now();
+    let cutoff = p.cutoff(now);
+    let mut outcome = PolicyOutcome::new(p, cutoff);
+    let counted = match targets.get(db, config, p).await {
+        Ok(target) => count_for_plan(db, config, p, &target, cutoff, now, &mut outcome).await,
+        Err(reason) => Err(Stop::failed(reason)),
+    };
+    if let Err(stop) = counted {
+        outcome.stopped(stop);
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+async fn count_for_plan(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), Stop> {
+    let failed = |e: DbError| query_failed(p, &target.table_name, e);
+    count_kept(db, target, cutoff, now, outcome)
+        .await
+        .map_err(failed)?;
+    let expired = target
+        .count_expired(db, cutoff, now)
+        .await
+        .map_err(failed)?;
+    outcome.rows = expired;
+    outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size_on(db.backend())));
+    fraction_guard(db, config, p, target, expired).await
+}
+
+/// The rows the policy keeps although they have expired: held, or with a timestamp
+/// that cannot be read.
+async fn count_kept(
+    db: &mut Db,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), DbError> {
+    outcome.unreadable = target.count_unreadable(db, Some(cutoff)).await?;
+    outcome.held = target.count_held(db, cutoff, now).await?;
+    Ok(())
+}
+
+/// Refuses the policy when `expired` is more of its table than `max_table_fraction`.
+async fn fraction_guard(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    target: &Target,
+    expired: u64,
+) -> Result<(), Stop> {
+    let max = config.limits.max_table_fraction;
+    let total = target
+        .count_rows_to_decide(db, expired, max)
+        .await
+        .map_err(|e| query_failed(p, &target.table_name, e))?;
+    policy::fraction_guard(&p.name, expired, total, max).map_err(|reason| Stop {
+        status: Status::Refused,
+        reason,
+    })
+}
+
+fn query_failed(p: &Policy, table: &str, e: DbError) -> Stop {
+    Stop::failed(format!("policy `{}` on table `{table}`: {e}", p.name))
+}
+
+/// Purges one policy's expired rows, logs and records the outcome.
+pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> PolicyOutcome {
+    if let Err(e) = db.ensure_connected(pass.config.database.retry).await {
+        tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "the database cannot be reached");
+    }
+    let started = Instant::now();
+    let cutoff = p.cutoff(pass.now);
+    let mut outcome = PolicyOutcome::new(p, cutoff);
+    let result = match pass.targets.get(db, pass.config, p).await {
+        Ok(target) => {
+            let purged = purge(db, pass, p, &target, cutoff, &mut outcome).await;
+            outcome.oldest_remaining = oldest_remaining(db, p, &target, pass.now).await;
+            purged
+        }
+        Err(reason) => Err(Stop::failed(reason)),
+    };
+    if let Err(stop) = result {
+        outcome.stopped(stop);
+        let event = journal::policy_stopped(pass.run_id, &outcome);
+        if let Err(e) = journal::append(db, event).await {
+            tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "could not record the policy's failure in the audit trail");
+        }
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    log_outcome(&outcome);
+    if let Err(e) = db.record_policy_run(&record(pass.run_id, &outcome)).await {
+        tracing::error!(policy = %outcome.name, table = %outcome.table, error = %e, "could not record the policy's result");
+    }
+    outcome
+}
+
+async fn purge(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    p: &Policy,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), Stop> {
+    outcome.table = target.table_name.clone();
+    count_kept(db, target, cutoff, pass.now, outcome)
+        .await
+        .map_err(|e| query_failed(p, &target.table_name, e))?;
+    if outcome.held > 0 {
+        tracing::info!(policy = %p.name, table = %target.table_name, held = outcome.held, "expired rows kept: their subjects are under a legal hold");
+    }
+    if outcome.unreadable > 0 {
+        tracing::warn!(
+            policy = %p.name, table = %target.table_name, unreadable = outcome.unreadable,
+            "rows whose timestamp is not a readable {} are never purged", target.encoding.describe()
+        );
+    }
+    if !pass.opts.force {
+        let expired = target
+            .count_expired(db, cutoff, pass.now)
+            .await
+            .map_err(|e| query_failed(p, &target.table_name, e))?;
+        fraction_guard(db, pass.config, p, target, expired).await?;
+    }
+    if target.drops_partitions() {
+        partitions::drop_expired(db, pass, p, target, cutoff, outcome)
+            .await
+            .map_err(|e| query_failed(p, &target.table_name, e))?;
+    }
+    let work = Work {
+        policy: p,
+        target,
+        scope: Scope::Expired(cutoff),
+        erasure: None,
+    };
+    batch::run_all(db, pass, &work, outcome).await
+}
+
+/// For the metric and the enforcement check; a failure here only logs.
+async fn oldest_remaining(
+    db: &mut Db,
+    p: &Policy,
+    target: &Target,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    match target.oldest_remaining(db, now).await {
+        Ok(t) => t.map(db::rfc3339),
+        Err(e) => {
+            tracing::debug!(policy = %p.name, error = %e, "cannot read the oldest remaining row");
+            None
+        }
+    }
+}
+
+fn record(run_id: i64, o: &PolicyOutcome) -> PolicyRun {
+    PolicyRun {
+        run_id,
+        policy: o.name.clone(),
+        table_name: o.table.clone(),
+        action: o.action,
+        cutoff: o.cutoff.clone(),
+        status: o.status,
+        rows: o.rows as i64,
+        batches: o.batches as i64,
+        unreadable: o.unreadable as i64,
+        duration_ms: o.duration_ms as i64,
+        error: o.error.clone(),
+        held: o.held as i64,
+    }
+}
+
+/// The one line per policy per pass: counts, cutoff and duration.
+fn log_outcome(o: &PolicyOutcome) {
+    let cutoff = o.cutoff.as_deref().unwrap_or("-");
+    match o.status {
+        Status::Ok | Status::Interrupted | Status::Skipped => tracing::info!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, batches = o.batches, held = o.held, unreadable = o.unreadable,
+            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+        ),
+        Status::Refused => tracing::warn!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, status = o.status.as_str(), reason = o.error.as_deref().unwrap_or(""), "policy refused"
+        ),
+        Status::Failed => tracing::error!(
+            policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
+            rows = o.rows, batches = o.batches, duration_ms = o.duration_ms,
+            status = o.status.as_str(), error = o.error.as_deref().unwrap_or(""), "policy failed"
+        ),
+    }
+}

@@ -1,0 +1,117 @@
+//! The states retentiond records and prints: how a policy or a pass ended, what
+//! started a pass, where a privacy request stands, and what answering an erasure
+//! did per policy. Each is spelled one way, in retentiond's tables, in JSON and in
+//! text ([`spelled!`](crate::spelling)). A leaf: no IO, no imports of the crate.
+
+use crate::spelling::spelled;
+
+spelled! {
+    /// How one policy, or a whole pass, ended.
+    pub enum Status {
+        Ok = "ok",
+        Failed = "failed",
+        Refused = "refused",
+        Interrupted = "interrupted",
+        /// Another instance holds the pass lock; this one did nothing.
+        Skipped = "skipped",
+    }
+}
+
+impl Status {
+    /// A pass's status from its policies': a failure outweighs an interruption,
+    /// which outweighs a refusal.
+    pub fn overall(statuses: impl IntoIterator<Item = Status>) -> Status {
+        let all: Vec<Status> = statuses.into_iter().collect();
+        [Status::Failed, Status::Interrupted, Status::Refused]
+            .into_iter()
+            .find(|s| all.contains(s))
+            .unwrap_or(Status::Ok)
+    }
+
+    /// Whether a report lists it under "Refusals and failures".
+    pub fn is_incident(self) -> bool {
+        matches!(self, Status::Failed | Status::Refused)
+    }
+}
+
+spelled! {
+    /// Where a recorded pass stands: running, ended, or cut off by a process that died.
+    pub enum RunStatus {
+        Running = "running",
+        Ok = "ok",
+        Failed = "failed",
+        Refused = "refused",
+        Interrupted = "interrupted",
+        Skipped = "skipped",
+        /// Left `running` by a process that died; its committed batches all count.
+        Abandoned = "abandoned",
+    }
+}
+
+impl From<Status> for RunStatus {
+    fn from(s: Status) -> RunStatus {
+        match s {
+            Status::Ok => RunStatus::Ok,
+            Status::Failed => RunStatus::Failed,
+            Status::Refused => RunStatus::Refused,
+            Status::Interrupted => RunStatus::Interrupted,
+            Status::Skipped => RunStatus::Skipped,
+        }
+    }
+}
+
+spelled! {
+    /// What started a pass, as recorded with the run.
+    pub enum Trigger {
+        Manual = "manual",
+        Schedule = "schedule",
+        CatchUp = "catch-up",
+        Demo = "demo",
+    }
+}
+
+spelled! {
+    /// Where an erasure request stands.
+    pub enum RequestStatus {
+        /// Not answered yet, or an answer failed somewhere: tried again next pass.
+        Open = "open",
+        Completed = "completed",
+        /// Answered, but some rows are kept (a legal obligation or a hold).
+        PartiallyRetained = "partially_retained",
+    }
+}
+
+spelled! {
+    /// What answering an erasure did in one policy.
+    pub enum ErasureOutcome {
+        Deleted = "deleted",
+        Anonymized = "anonymized",
+        Kept = "kept",
+        Failed = "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_outweighs_an_interruption_and_a_refusal() {
+        use Status::*;
+        assert_eq!(Status::overall([Ok, Refused, Interrupted, Failed]), Failed);
+        assert_eq!(Status::overall([Ok, Refused, Interrupted]), Interrupted);
+        assert_eq!(Status::overall([Refused, Ok]), Refused);
+        assert_eq!(Status::overall([]), Ok);
+    }
+
+    #[test]
+    fn the_stored_spellings_are_the_ones_earlier_versions_wrote() {
+        assert_eq!(Trigger::CatchUp.as_str(), "catch-up");
+        assert_eq!(
+            RequestStatus::PartiallyRetained.as_str(),
+            "partially_retained"
+        );
+        assert_eq!(ErasureOutcome::Anonymized.as_str(), "anonymized");
+        assert_eq!(RunStatus::parse("abandoned"), Some(RunStatus::Abandoned));
+    }
+}

@@ -1,0 +1,339 @@
+//! The report as one self-contained, printable HTML page: inline CSS, an inline SVG
+//! chart, no script, no external resource. Pure.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Report, Verdict};
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const PALETTE: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+];
+const STYLE: &str = "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}\
+th,td{border:1px solid #bbb;padding:.2em .5em;text-align:left}td.n{text-align:right}.ok{color:#176b2c}\
+.bad{color:#b00020;font-weight:bold}.small{font-size:.85em}code{font-size:.85em}@media print{body{margin:0}}";
+
+fn cell(s: &str) -> String {
+    format!("<td>{}</td>", html_escape(s))
+}
+
+fn num(n: u64) -> String {
+    format!("<td class=\"n\">{n}</td>")
+}
+
+/// The report as one HTML page.
+pub fn html(r: &Report) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>Purge report: {} to {}</h1><p>Database: {}<br>Generated: {}<br>Configuration: {} (SHA-256 <code>{}</code>)</p>",
+        r.from,
+        r.to,
+        html_escape(&r.database),
+        r.generated_at,
+        html_escape(&r.config_path),
+        r.config_sha256
+    );
+    policies(&mut body, r);
+    purged(&mut body, r);
+    body.push_str(&chart(r));
+    incidents(&mut body, r);
+    enforcement(&mut body, r);
+    holds(&mut body, r);
+    erasures(&mut body, r);
+    audit(&mut body, r);
+    let _ = write!(
+        body,
+        "<h2>What a purge does not reach</h2><p>{}</p>",
+        html_escape(&r.unreachable)
+    );
+    for l in &r.leftovers {
+        let _ = write!(body, "<p class=\"small\">{}</p>", html_escape(l));
+    }
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Purge report {} to {}</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+        r.from, r.to
+    )
+}
+
+fn policies(body: &mut String, r: &Report) {
+    body.push_str("<h2>Policies in force</h2><table><tr><th>policy</th><th>table</th><th>period</th><th>legal basis</th><th>action</th></tr>");
+    for p in &r.policies {
+        let _ = write!(
+            body,
+            "<tr>{}{}{}{}{}</tr>",
+            cell(&p.name),
+            cell(&p.table),
+            cell(&p.period),
+            cell(p.basis.map_or("-", |b| b.as_str())),
+            cell(p.action.as_str())
+        );
+    }
+    body.push_str("</table>");
+    if r.config_versions.len() > 1 {
+        body.push_str("<p>The configuration changed during the period:</p><ul>");
+        for v in &r.config_versions {
+            let _ = write!(
+                body,
+                "<li><code>{}</code> from the pass at {}</li>",
+                v.sha256, v.first_pass
+            );
+        }
+        body.push_str("</ul>");
+    }
+}
+
+fn purged(body: &mut String, r: &Report) {
+    body.push_str("<h2>What was purged</h2><table><tr><th>policy</th><th>rows deleted</th><th>rows anonymised</th><th>rows kept for holds</th><th>passes</th></tr>");
+    for p in &r.policies {
+        let _ = write!(
+            body,
+            "<tr>{}{}{}{}{}</tr>",
+            cell(&p.name),
+            num(p.deleted),
+            num(p.anonymized),
+            num(p.held),
+            num(p.passes)
+        );
+    }
+    body.push_str("</table>");
+}
+
+fn incidents(body: &mut String, r: &Report) {
+    body.push_str("<h2>Refusals and failures</h2>");
+    if r.incidents.is_empty() {
+        body.push_str("<p>None.</p>");
+        return;
+    }
+    body.push_str("<ul>");
+    for i in &r.incidents {
+        let _ = write!(
+            body,
+            "<li class=\"bad\">pass #{} at {}: policy <b>{}</b> {}: {}</li>",
+            i.run_id,
+            i.started_at,
+            html_escape(&i.policy),
+            i.status,
+            html_escape(&i.reason)
+        );
+    }
+    body.push_str("</ul>");
+}
+
+fn enforcement(body: &mut String, r: &Report) {
+    body.push_str("<h2>Enforcement check</h2><table><tr><th>policy</th><th>verdict</th></tr>");
+    for p in &r.policies {
+        let class = match p.enforcement.state {
+            Verdict::InCompliance => "ok",
+            Verdict::Backlog | Verdict::NotChecked => "bad",
+        };
+        let _ = write!(
+            body,
+            "<tr>{}<td class=\"{class}\">{}</td></tr>",
+            cell(&p.name),
+            html_escape(&p.enforcement.verdict)
+        );
+    }
+    body.push_str("</table>");
+}
+
+fn holds(body: &mut String, r: &Report) {
+    body.push_str("<h2>Legal holds</h2>");
+    if r.holds.is_empty() {
+        body.push_str("<p>No hold was active during the period.</p>");
+        return;
+    }
+    let _ = write!(
+        body,
+        "<p>{} hold(s) active during the period.</p><ul>",
+        r.holds.len()
+    );
+    for h in &r.holds {
+        let _ = write!(
+            body,
+            "<li>hold #{} since {}: {}{}</li>",
+            h.id,
+            h.since,
+            html_escape(&h.reason),
+            h.subject
+                .as_deref()
+                .map(|s| format!(", subject {}", html_escape(s)))
+                .unwrap_or_default()
+        );
+    }
+    body.push_str("</ul>");
+}
+
+fn erasures(body: &mut String, r: &Report) {
+    body.push_str("<h2>Erasure requests</h2>");
+    if r.erasures.is_empty() {
+        body.push_str("<p>None.</p>");
+        return;
+    }
+    body.push_str("<ul>");
+    for e in &r.erasures {
+        let class = if e.overdue { " class=\"bad\"" } else { "" };
+        let _ = write!(
+            body,
+            "<li{class}>request #{} received {}, due {}: {}{}{}{}",
+            e.id,
+            e.received_at,
+            e.due_at,
+            e.status,
+            e.answered(),
+            if e.minor { " (minor)" } else { "" },
+            if e.overdue { " OVERDUE" } else { "" }
+        );
+        for k in &e.kept {
+            let _ = write!(body, "<br>kept: {}", html_escape(k));
+        }
+        body.push_str("</li>");
+    }
+    body.push_str("</ul>");
+}
+
+fn audit(body: &mut String, r: &Report) {
+    body.push_str("<h2>Audit trail</h2>");
+    match &r.audit.broken {
+        None => {
+            let _ = write!(
+                body,
+                "<p class=\"ok\">Intact: {} events verified. Head: <code>{}</code>.</p>",
+                r.audit.verified,
+                r.audit.head.as_deref().unwrap_or("-")
+            );
+        }
+        Some(b) => {
+            let _ = write!(body, "<p class=\"bad\">BROKEN: {}.</p>", html_escape(b));
+        }
+    }
+}
+
+/// The chart's bars: rows purged per bucket (a day, or a month over long periods)
+/// and policy.
+struct Bars {
+    monthly: bool,
+    buckets: Vec<String>,
+    values: BTreeMap<(String, String), u64>,
+    /// The tallest stack, for the scale.
+    max: u64,
+}
+
+impl Bars {
+    fn of(r: &Report) -> Bars {
+        let monthly = r.daily.len() / r.policies.len().max(1) > 62;
+        let mut buckets: Vec<String> = Vec::new();
+        let mut values: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for d in &r.daily {
+            let b = if monthly {
+                d.date[..7].to_string()
+            } else {
+                d.date.clone()
+            };
+            if !buckets.contains(&b) {
+                buckets.push(b.clone());
+            }
+            *values.entry((b, d.policy.clone())).or_default() += d.rows_deleted + d.rows_anonymized;
+        }
+        let mut bars = Bars {
+            monthly,
+            buckets,
+            values,
+            max: 0,
+        };
+        bars.max = bars
+            .buckets
+            .iter()
+            .map(|b| r.policies.iter().map(|p| bars.get(b, &p.name)).sum::<u64>())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        bars
+    }
+
+    fn get(&self, bucket: &str, policy: &str) -> u64 {
+        self.values
+            .get(&(bucket.to_string(), policy.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+const WIDTH: f64 = 760.0;
+const HEIGHT: f64 = 240.0;
+const LEFT: f64 = 60.0;
+const BOTTOM: f64 = 30.0;
+
+/// Rows purged per policy per day (per month over long periods), as stacked bars.
+fn chart(r: &Report) -> String {
+    let bars = Bars::of(r);
+    let (w, h, left) = (WIDTH, HEIGHT, LEFT);
+    let total_h = h + BOTTOM + 20.0;
+    let mut svg = format!(
+        "<svg width=\"{w}\" height=\"{total_h}\" viewBox=\"0 0 {w} {total_h}\" role=\"img\" aria-label=\"Rows purged per policy per {}\">",
+        if bars.monthly { "month" } else { "day" }
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{h}\" x2=\"{w}\" y2=\"{h}\" stroke=\"#333\"/><text x=\"{}\" y=\"12\" font-size=\"10\" text-anchor=\"end\">{}</text><text x=\"{}\" y=\"{h}\" font-size=\"10\" text-anchor=\"end\">0</text>",
+        left - 4.0,
+        bars.max,
+        left - 4.0
+    );
+    let bar = (w - left) / bars.buckets.len().max(1) as f64;
+    for (i, b) in bars.buckets.iter().enumerate() {
+        stack(&mut svg, r, &bars, b, left + i as f64 * bar, bar);
+        if bars.buckets.len() <= 12 || i % (bars.buckets.len() / 6).max(1) == 0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{}\" font-size=\"9\">{}</text>",
+                left + i as f64 * bar,
+                h + 14.0,
+                html_escape(&b[if bars.monthly { 0 } else { 5 }..])
+            );
+        }
+    }
+    for (j, p) in r.policies.iter().enumerate() {
+        let x = left + j as f64 * 130.0;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>",
+            h + BOTTOM,
+            PALETTE[j % PALETTE.len()],
+            x + 14.0,
+            h + BOTTOM + 9.0,
+            html_escape(&p.name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One bucket's bar: a segment per policy, stacked from the axis up.
+fn stack(svg: &mut String, r: &Report, bars: &Bars, bucket: &str, x: f64, width: f64) {
+    let mut y = HEIGHT;
+    for (j, p) in r.policies.iter().enumerate() {
+        let v = bars.get(bucket, &p.name);
+        if v == 0 {
+            continue;
+        }
+        let bh = v as f64 / bars.max as f64 * (HEIGHT - 10.0);
+        y -= bh;
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{} {}: {v}</title></rect>",
+            x + 1.0,
+            (width - 2.0).max(1.0),
+            PALETTE[j % PALETTE.len()],
+            html_escape(bucket),
+            html_escape(&p.name)
+        );
+    }
+}

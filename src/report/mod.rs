@@ -1,0 +1,225 @@
+//! Purge reports for a period, for the data-protection officer: what was purged,
+//! refused and held, whether each policy is enforced now, how erasure requests were
+//! answered, and whether the audit trail is intact.
+//!
+//! `gather` reads the database into a [`Report`]; `markdown`, `html` and `csv`
+//! render it (pure: no IO); `periodic` writes the daemon's reports once per period.
+
+mod csv;
+mod gather;
+mod html;
+mod markdown;
+mod periodic;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::outcome::{RequestStatus, RunStatus, Status};
+use crate::policy::{Action, Basis};
+use crate::spelling::spelled;
+
+pub use csv::{csv, json};
+pub use gather::gather;
+pub use html::html;
+pub use markdown::markdown;
+pub use periodic::{last_period, write_due, written_reports};
+
+/// What a purge cannot reach, said once in every report.
+pub const UNREACHABLE: &str = "A purge removes rows from the live database only. Copies made before a purge are \
+out of its reach until their own retention ends: backups and database dumps, write-ahead log and binary log \
+archives, replicas that were behind or detached, and exports to other systems. On PostgreSQL, deleted rows \
+stay in the table's pages as dead row versions until VACUUM; on MySQL, in InnoDB's undo logs until they are \
+purged; each pass records which of these still held purged values (\"leftovers\" below).";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub database: String,
+    /// First day of the period.
+    pub from: String,
+    /// Last day of the period (inclusive).
+    pub to: String,
+    pub generated_at: String,
+    pub config_path: String,
+    pub config_sha256: String,
+    /// Config versions (SHA-256) that passes ran with in the period, with their first pass.
+    pub config_versions: Vec<ConfigVersion>,
+    pub policies: Vec<PolicySection>,
+    /// Passes in the period, by how they ended.
+    pub passes: BTreeMap<RunStatus, u64>,
+    pub incidents: Vec<Incident>,
+    pub holds: Vec<HoldLine>,
+    pub erasures: Vec<ErasureLine>,
+    pub audit: AuditSection,
+    pub leftovers: Vec<String>,
+    pub unreachable: String,
+    pub daily: Vec<DayRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigVersion {
+    pub sha256: String,
+    pub first_pass: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySection {
+    pub name: String,
+    pub description: Option<String>,
+    pub table: String,
+    pub period: String,
+    pub basis: Option<Basis>,
+    pub action: Action,
+    pub deleted: u64,
+    pub anonymized: u64,
+    /// The same count under its earlier spelling; kept for scripts until 1.0.
+    pub anonymised: u64,
+    pub held: u64,
+    pub passes: u64,
+    pub outcomes: BTreeMap<Status, u64>,
+    pub enforcement: Enforcement,
+}
+
+spelled! {
+    /// Whether a policy's promise was found to hold.
+    pub enum Verdict {
+        /// No row the policy covers is older than its period.
+        InCompliance = "in_compliance",
+        /// Rows older than the period are still kept.
+        Backlog = "backlog",
+        /// The check could not run (the policy does not fit the schema, a query
+        /// failed): never reported as a pass.
+        NotChecked = "not_checked",
+    }
+}
+
+/// Whether the policy's promise holds now: no row it covers is older than its period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enforcement {
+    pub cutoff: Option<String>,
+    pub oldest_remaining: Option<String>,
+    pub state: Verdict,
+    /// `state == in_compliance`, for scripts written before `state`.
+    pub in_compliance: bool,
+    pub backlog_rows: u64,
+    /// The verdict in words, with the cutoff, the oldest row, or why it was not checked.
+    pub verdict: String,
+}
+
+impl Enforcement {
+    fn new(
+        state: Verdict,
+        cutoff: Option<String>,
+        oldest_remaining: Option<String>,
+        backlog_rows: u64,
+        verdict: String,
+    ) -> Enforcement {
+        Enforcement {
+            cutoff,
+            oldest_remaining,
+            state,
+            in_compliance: state == Verdict::InCompliance,
+            backlog_rows,
+            verdict,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub run_id: i64,
+    pub started_at: String,
+    pub policy: String,
+    pub status: Status,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldLine {
+    pub id: i64,
+    pub reason: String,
+    pub policy: Option<String>,
+    pub since: String,
+    pub until: Option<String>,
+    pub released_at: Option<String>,
+    /// Only with `--include-subjects`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// An erasure request received, due or answered during the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureLine {
+    pub id: i64,
+    pub received_at: String,
+    pub due_at: String,
+    pub status: RequestStatus,
+    pub answered_at: Option<String>,
+    pub minor: bool,
+    /// Open past its due date, or answered after it.
+    pub overdue: bool,
+    /// What was kept, per policy, and why and until when.
+    pub kept: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSection {
+    pub intact: bool,
+    pub verified: u64,
+    pub head: Option<String>,
+    pub broken: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayRow {
+    pub date: String,
+    pub policy: String,
+    pub table: String,
+    pub rows_deleted: u64,
+    pub rows_anonymized: u64,
+    /// The same count under its earlier spelling; kept for scripts until 1.0.
+    pub rows_anonymised: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    // The cause is in the message, not a `source`: `{:#}` would print it twice.
+    #[error("cannot write the report {path}: {error}")]
+    Write { path: String, error: std::io::Error },
+}
+
+/// The last full calendar month before `today`: (first day, last day).
+pub fn last_full_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first_this = today.with_day(1).expect("day 1 exists");
+    let first_last = first_this
+        .checked_sub_months(Months::new(1))
+        .expect("in range");
+    (first_last, first_this.pred_opt().expect("in range"))
+}
+
+impl HoldLine {
+    /// How the hold ends, in words: released, until a date, or until released.
+    pub fn end(&self) -> String {
+        match (&self.released_at, &self.until) {
+            (Some(at), _) => format!("released {at}"),
+            (None, Some(until)) => format!("until {until}"),
+            (None, None) => "until released".into(),
+        }
+    }
+}
+
+impl ErasureLine {
+    /// `, answered <time>`, or nothing while the request is open.
+    pub fn answered(&self) -> String {
+        self.answered_at
+            .as_deref()
+            .map(|a| format!(", answered {a}"))
+            .unwrap_or_default()
+    }
+}
