@@ -1,0 +1,243 @@
+//! A policy checked against the live catalog ([`Target`]) and every statement the
+//! engine runs on a shop table for it. Identifiers reach SQL only from here, in the
+//! catalog's spelling and quoted; every value is bound.
+//!
+//! `resolve` checks a policy against the catalog and writes the diagnostics;
+//! `predicates` holds the WHERE-clause pieces (expired, held, filter, subject, not
+//! yet done); `statements` the counts, batch reads and writes; `partitions` the
+//! whole-partition drops.
+
+mod partitions;
+mod predicates;
+mod resolve;
+mod statements;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::catalog::Kind;
+use super::{Backend, Query, SqlValue};
+use crate::policy::{Action, Loc, Strategy};
+
+pub use partitions::Partition;
+pub use resolve::resolve;
+
+/// Rows bound per `IN (...)` list. Keeps every statement well below SQLite's and
+/// PostgreSQL's limits on bound values.
+const KEYS_PER_STATEMENT: usize = 500;
+
+/// How a timestamp column stores its instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsEncoding {
+    /// Unix epoch seconds (integer or real).
+    Epoch,
+    /// ISO 8601 text, with or without an offset (without = UTC).
+    Text,
+    /// The database's own timestamp or date type.
+    Native,
+}
+
+impl TsEncoding {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TsEncoding::Epoch => "Unix epoch seconds",
+            TsEncoding::Text => "ISO 8601 text",
+            TsEncoding::Native => "native timestamps",
+        }
+    }
+}
+
+/// Something in the config that does not fit the database, at the config line that
+/// named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaProblem {
+    pub loc: Loc,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ResolveReport {
+    /// Present when there are no problems.
+    pub target: Option<Target>,
+    pub problems: Vec<SchemaProblem>,
+    pub warnings: Vec<SchemaProblem>,
+}
+
+/// The position after the last row of the previous batch: its timestamp, then its key.
+pub type Cursor = Vec<SqlValue>;
+
+/// Which rows a batch takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Rows whose timestamp is before the cutoff.
+    Expired(DateTime<Utc>),
+    /// Every row of one data subject, whatever its age (an erasure request).
+    Subject(&'a str),
+}
+
+/// A column of a checked table: its quoted name and what it holds.
+#[derive(Debug, Clone)]
+pub(super) struct Col {
+    quoted: String,
+    kind: Kind,
+    /// The catalog type, for PostgreSQL's casts of bound text.
+    cast: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Cascade {
+    table_name: String,
+    table: String,
+    foreign_key: Vec<Col>,
+}
+
+/// A policy whose table and columns exist, with their quoted names.
+#[derive(Debug, Clone)]
+pub struct Target {
+    backend: Backend,
+    /// The table as the catalog spells it, for messages and the audit trail.
+    pub table_name: String,
+    pub encoding: TsEncoding,
+    pub action: Action,
+    table: String,
+    key: Vec<Col>,
+    ts: Col,
+    filter: Vec<(Col, Vec<SqlValue>)>,
+    marker: Option<Col>,
+    /// Each column to anonymise and its strategy, in config order.
+    anonymize: Vec<(Col, Strategy)>,
+    cascade: Vec<Cascade>,
+    /// The partitioned table's exact schema and name, when whole expired partitions
+    /// are dropped (`partitions = "drop"`, PostgreSQL).
+    drop_partitions_of: Option<(String, String)>,
+    /// The subject column, when retentiond's holds table exists to check it against.
+    subject: Option<Col>,
+    policy_name: String,
+}
+
+impl Target {
+    pub fn key_len(&self) -> usize {
+        self.key.len()
+    }
+
+    pub fn anonymize_strategies(&self) -> Vec<Strategy> {
+        self.anonymize.iter().map(|(_, s)| *s).collect()
+    }
+
+    pub fn cascade_tables(&self) -> Vec<String> {
+        self.cascade.iter().map(|c| c.table_name.clone()).collect()
+    }
+
+    /// The value of `col` as the engine reads it: native on SQLite, text elsewhere,
+    /// so any column type round-trips through [`Target::push_value`].
+    fn read(&self, col: &Col) -> String {
+        match self.backend {
+            Backend::Sqlite => col.quoted.clone(),
+            Backend::Postgres => format!("CAST({} AS text)", col.quoted),
+            Backend::MySql => format!("CAST({} AS CHAR)", col.quoted),
+        }
+    }
+
+    /// Binds `v` for comparison with or assignment to `col`.
+    fn push_value(&self, q: &mut Query, col: &Col, v: SqlValue) {
+        match (&self.backend, &col.cast) {
+            (Backend::Postgres, Some(ty)) => {
+                let text = match v {
+                    SqlValue::Int(n) => SqlValue::Text(n.to_string()),
+                    SqlValue::Real(x) => SqlValue::Text(x.to_string()),
+                    other => other,
+                };
+                q.push("CAST(").bind(text).push(" AS ").push(ty).push(")");
+            }
+            // MySQL hands integers over as text; bound back as text, a key compared
+            // with a joined list's column could not use the primary key.
+            (Backend::MySql, _) if col.kind == Kind::Integer => {
+                q.bind(match v {
+                    SqlValue::Text(t) => t.parse().map(SqlValue::Int).unwrap_or(SqlValue::Text(t)),
+                    other => other,
+                });
+            }
+            _ => {
+                q.bind(v);
+            }
+        }
+    }
+
+    fn push_values<'c>(
+        &self,
+        q: &mut Query,
+        cols: impl IntoIterator<Item = &'c Col>,
+        values: &[SqlValue],
+    ) {
+        for (i, (c, v)) in cols.into_iter().zip(values).enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            self.push_value(q, c, v.clone());
+        }
+    }
+
+    pub fn has_subject(&self) -> bool {
+        self.subject.is_some()
+    }
+
+    /// Whether a batch can purge its range in one statement without reading its
+    /// rows: deletes without children to delete first, and anonymisation whose
+    /// every value SQL can write on its own ([`Strategy::ignores_value`]).
+    pub fn purges_by_range(&self) -> bool {
+        match self.action {
+            Action::Delete => self.cascade.is_empty(),
+            Action::Anonymize => self.anonymize.iter().all(|(_, s)| s.ignores_value()),
+        }
+    }
+
+    /// The value a marker column is set to, in a form every backend reads as `at`.
+    pub fn marker_value(&self, at: DateTime<Utc>) -> String {
+        match self.backend {
+            Backend::MySql => naive(at),
+            Backend::Sqlite | Backend::Postgres => rfc3339(at),
+        }
+    }
+
+    /// `SELECT timestamp, key..., values... FROM table WHERE `: the columns a batch
+    /// reads, in the order a [`Cursor`] takes them.
+    fn select_in_order(&self, values: &[&Col]) -> Query {
+        // Each read gets an alias of its own: PostgreSQL resolves ORDER BY names to
+        // output columns first, and `CAST(id AS text)` would otherwise keep the name
+        // `id` and sort the keys as text.
+        let read: Vec<String> = self
+            .order_cols()
+            .into_iter()
+            .chain(values.iter().copied())
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
+            .collect();
+        Query::new(format!(
+            "SELECT {} FROM {} WHERE ",
+            read.join(", "),
+            self.table
+        ))
+    }
+
+    fn order_cols(&self) -> Vec<&Col> {
+        std::iter::once(&self.ts).chain(&self.key).collect()
+    }
+
+    fn order_list(&self) -> String {
+        let names: Vec<&str> = self
+            .order_cols()
+            .iter()
+            .map(|c| c.quoted.as_str())
+            .collect();
+        names.join(", ")
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds: how retentiond writes every instant.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC: what MySQL and PostgreSQL's zone-less types read.
+fn naive(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}

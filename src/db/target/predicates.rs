@@ -1,0 +1,336 @@
+//! The pieces of WHERE clauses every selection of a policy's rows is made of:
+//! expired (in a form that walks the timestamp index), held, filter, subject, not
+//! yet anonymised, the keyset range, unreadable timestamps. Each appends to a
+//! [`Query`]; values are bound, identifiers are the target's quoted names.
+
+use chrono::{DateTime, Days, Utc};
+
+use super::{Col, Cursor, Scope, Target, TsEncoding, naive, rfc3339};
+use crate::backend::Backend;
+use crate::db::catalog::Kind;
+use crate::db::{Query, SqlValue};
+use crate::policy::{Action, REDACTED, Strategy};
+
+/// A `YYYY-MM-DD` prefix, which every readable ISO 8601 timestamp starts with.
+pub(super) const ISO_DATE_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*";
+
+/// The ISO 8601 forms retentiond reads from text columns on PostgreSQL and MySQL.
+pub(super) const ISO_REGEX: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$";
+pub(super) const ISO_REGEX_NO_ZONE: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$";
+pub(super) const ISO_REGEX_Z: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?Z$";
+pub(super) const ISO_REGEX_OFFSET: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[+-][0-9]{2}:[0-9]{2}$";
+
+/// The date two days after `cutoff`, as text: every ISO text for an instant before
+/// `cutoff` sorts before it, whatever its offset (at most 14 hours).
+pub(super) fn coarse_bound(cutoff: DateTime<Utc>) -> String {
+    (cutoff + Days::new(2)).format("%Y-%m-%d").to_string()
+}
+
+impl Target {
+    /// MySQL has no parser for ISO 8601 with offsets: this expression reads the three
+    /// forms (no zone, `Z`, `+07:00`) as UTC DATETIME, and is NULL for anything else.
+    pub(super) fn push_mysql_iso(&self, q: &mut Query) {
+        let ts = &self.ts.quoted;
+        let forms = [
+            (
+                ISO_REGEX_NO_ZONE,
+                format!("CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"),
+            ),
+            (
+                ISO_REGEX_Z,
+                format!("CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"),
+            ),
+            (
+                ISO_REGEX_OFFSET,
+                format!(
+                    "CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00')"
+                ),
+            ),
+        ];
+        q.push("(CASE");
+        for (pattern, to_utc) in forms {
+            q.push(" WHEN ")
+                .push(ts)
+                .push(" REGEXP ")
+                .bind(SqlValue::Text(pattern.into()));
+            q.push(" THEN ").push(&to_utc);
+        }
+        q.push(" END)");
+    }
+
+    /// `timestamp < cutoff`, in a form that can walk an index on the timestamp.
+    pub(super) fn push_expired(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        let ts = &self.ts.quoted;
+        match (self.encoding, self.backend) {
+            (TsEncoding::Epoch, Backend::Sqlite) => {
+                let seconds = cutoff.timestamp() as f64
+                    + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0;
+                q.push(ts).push(" < ").bind(SqlValue::Real(seconds));
+            }
+            (TsEncoding::Epoch, _) => {
+                // An integer column compared with a float loses its index on
+                // PostgreSQL; for whole seconds, `< ceil(cutoff)` is the same test.
+                let v = if self.ts.kind == Kind::Integer {
+                    let whole = cutoff.timestamp() + i64::from(cutoff.timestamp_subsec_nanos() > 0);
+                    SqlValue::Int(whole)
+                } else {
+                    SqlValue::Real(
+                        cutoff.timestamp() as f64
+                            + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0,
+                    )
+                };
+                q.push(ts).push(" < ");
+                self.push_value(q, &self.ts, v);
+            }
+            (TsEncoding::Native, Backend::Postgres) => {
+                let (value, ty) = match self.ts.kind {
+                    Kind::Timestamp { tz: true } => (rfc3339(cutoff), "timestamptz"),
+                    _ => (naive(cutoff), "timestamp"),
+                };
+                q.push(ts)
+                    .push(" < CAST(")
+                    .bind(SqlValue::Text(value))
+                    .push(" AS ")
+                    .push(ty)
+                    .push(")");
+            }
+            (TsEncoding::Native, _) => {
+                q.push(ts).push(" < ").bind(SqlValue::Text(naive(cutoff)));
+            }
+            (TsEncoding::Text, backend) => {
+                // The index is ordered as text, and offsets can move a local date by
+                // up to 14 hours: bound the index range by the date two days after the
+                // cutoff, then compare exact instants, reading text without an offset
+                // as UTC.
+                let coarse = coarse_bound(cutoff);
+                q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
+                q.push(" AND ")
+                    .push(ts)
+                    .push(" < ")
+                    .bind(SqlValue::Text(coarse));
+                match backend {
+                    Backend::Sqlite => {
+                        q.push(" AND ")
+                            .push(ts)
+                            .push(" GLOB ")
+                            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                        q.push(" AND julianday(")
+                            .push(ts)
+                            .push(") < julianday(")
+                            .bind(SqlValue::Text(rfc3339(cutoff)))
+                            .push(")");
+                    }
+                    Backend::Postgres => {
+                        q.push(" AND (CASE WHEN ")
+                            .push(ts)
+                            .push(" ~ ")
+                            .bind(SqlValue::Text(ISO_REGEX.into()));
+                        q.push(" THEN CAST(")
+                            .push(ts)
+                            .push(" AS timestamptz) END) < CAST(");
+                        q.bind(SqlValue::Text(rfc3339(cutoff)))
+                            .push(" AS timestamptz)");
+                    }
+                    Backend::MySql => {
+                        q.push(" AND ");
+                        self.push_mysql_iso(q);
+                        q.push(" < CAST(")
+                            .bind(SqlValue::Text(naive(cutoff)))
+                            .push(" AS DATETIME(6))");
+                    }
+                }
+            }
+        }
+    }
+
+    /// `NOT` or nothing before `EXISTS (an active hold on this row's subject)`: the
+    /// hold applies to every policy, or names this one, and has not ended by `now`.
+    pub(super) fn push_hold(&self, q: &mut Query, held: bool, now: DateTime<Utc>) {
+        self.push_hold_on(q, &self.table, held, now);
+    }
+
+    /// [`Target::push_hold`] for rows read from `table` (the policy's table, or one
+    /// of its partitions).
+    pub(super) fn push_hold_on(&self, q: &mut Query, table: &str, held: bool, now: DateTime<Utc>) {
+        let Some(subject) = &self.subject else {
+            if held {
+                q.push(" AND 1 = 0");
+            }
+            return;
+        };
+        let as_text = match self.backend {
+            Backend::Sqlite => format!("CAST({table}.{} AS TEXT)", subject.quoted),
+            Backend::Postgres => format!("CAST({table}.{} AS text)", subject.quoted),
+            Backend::MySql => format!("CAST({table}.{} AS CHAR)", subject.quoted),
+        };
+        q.push(if held {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        });
+        q.push(" (SELECT 1 FROM retention_holds h WHERE h.subject = ")
+            .push(&as_text);
+        q.push(" AND h.released_at IS NULL AND (h.until IS NULL OR h.until > ")
+            .bind(SqlValue::Text(rfc3339(now)));
+        q.push(") AND (h.policy IS NULL OR h.policy = ")
+            .bind(SqlValue::Text(self.policy_name.clone()))
+            .push("))");
+    }
+
+    /// `subject = ?`. Only called for policies that name a subject column.
+    pub(super) fn push_subject(&self, q: &mut Query, value: &str) {
+        match &self.subject {
+            Some(col) => {
+                q.push(&col.quoted).push(" = ");
+                self.push_value(q, col, SqlValue::Text(value.into()));
+            }
+            None => {
+                q.push("1 = 0");
+            }
+        }
+    }
+
+    pub(super) fn push_filter(&self, q: &mut Query) {
+        for (column, values) in &self.filter {
+            q.push(" AND ").push(&column.quoted).push(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                self.push_value(q, column, v.clone());
+            }
+            q.push(")");
+        }
+    }
+
+    /// Rows an anonymise policy has not yet done: a NULL marker, or a value its
+    /// recognisable strategies have not yet written.
+    pub(super) fn push_pending(&self, q: &mut Query) {
+        if self.action != Action::Anonymize {
+            return;
+        }
+        if let Some(marker) = &self.marker {
+            q.push(" AND ").push(&marker.quoted).push(" IS NULL");
+            return;
+        }
+        q.push(" AND (");
+        for (i, (column, strategy)) in self.anonymize.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            let c = &column.quoted;
+            match strategy {
+                Strategy::Redact => {
+                    q.push("(")
+                        .push(c)
+                        .push(" IS NOT NULL AND ")
+                        .push(c)
+                        .push(" <> ");
+                    q.bind(SqlValue::Text(REDACTED.into())).push(")");
+                }
+                _ => {
+                    q.push(c).push(" IS NOT NULL");
+                }
+            }
+        }
+        q.push(")");
+    }
+
+    pub(super) fn push_key_list(&self, q: &mut Query, columns: &[Col], keys: &[Vec<SqlValue>]) {
+        if columns.len() == 1 {
+            q.push(&columns[0].quoted).push(" IN (");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                self.push_value(q, &columns[0], k[0].clone());
+            }
+            q.push(")");
+            return;
+        }
+        let names: Vec<&str> = columns.iter().map(|c| c.quoted.as_str()).collect();
+        // SQLite and PostgreSQL take a VALUES list; MySQL takes plain row constructors.
+        let open = if self.backend == Backend::MySql {
+            ") IN ("
+        } else {
+            ") IN (VALUES "
+        };
+        q.push("(").push(&names.join(", ")).push(open);
+        for (i, k) in keys.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            self.push_values(q, columns, k);
+            q.push(")");
+        }
+        q.push(")");
+    }
+
+    /// A text timestamp that is not a readable ISO 8601 instant.
+    pub(super) fn push_unreadable_text(&self, q: &mut Query) {
+        let ts = &self.ts.quoted;
+        match self.backend {
+            Backend::Sqlite => {
+                q.push(ts)
+                    .push(" IS NOT NULL AND NOT (typeof(")
+                    .push(ts)
+                    .push(") = 'text' AND ");
+                q.push(ts)
+                    .push(" GLOB ")
+                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
+            }
+            Backend::Postgres => {
+                q.push(ts)
+                    .push(" IS NOT NULL AND ")
+                    .push(ts)
+                    .push(" !~ ")
+                    .bind(SqlValue::Text(ISO_REGEX.into()));
+            }
+            Backend::MySql => {
+                q.push(ts).push(" IS NOT NULL AND ");
+                self.push_mysql_iso(q);
+                q.push(" IS NULL");
+            }
+        }
+    }
+
+    /// The rows of `scope` a batch may take, after `after` and up to `upto` in
+    /// (timestamp, key) order: not yet done, not held.
+    pub(super) fn push_batch_rows(
+        &self,
+        q: &mut Query,
+        scope: Scope<'_>,
+        after: Option<&Cursor>,
+        upto: Option<&Cursor>,
+        now: DateTime<Utc>,
+    ) {
+        // The range comes first: SQLite seeks its index with the first bounds on the
+        // timestamp it meets, and the expiry test has wider ones of its own.
+        self.push_range(q, after, upto);
+        match scope {
+            Scope::Expired(cutoff) => self.push_expired(q, cutoff),
+            Scope::Subject(value) => self.push_subject(q, value),
+        }
+        self.push_filter(q);
+        self.push_pending(q);
+        self.push_hold(q, false, now);
+    }
+
+    /// `(timestamp, key) > after AND (timestamp, key) <= upto AND `, each when given.
+    /// The plain bounds on the timestamp say the same for the timestamp alone: they
+    /// let an index on it seek to the range, which not every engine does for a row
+    /// value.
+    pub(super) fn push_range(&self, q: &mut Query, after: Option<&Cursor>, upto: Option<&Cursor>) {
+        let order_cols = self.order_cols();
+        let order = self.order_list();
+        for (bound, row_op, ts_op) in [(after, ") > (", " >= "), (upto, ") <= (", " <= ")] {
+            let Some(bound) = bound else { continue };
+            q.push(&self.ts.quoted).push(ts_op);
+            self.push_value(q, &self.ts, bound[0].clone());
+            q.push(" AND (").push(&order).push(row_op);
+            self.push_values(q, order_cols.iter().copied(), bound);
+            q.push(") AND ");
+        }
+    }
+}
