@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sd_notify::NotifyState;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::{self, Config, ConfigError, Schedule};
 use crate::db::{self, Access, Db, DbError};
@@ -47,58 +47,68 @@ fn notify(states: &[NotifyState]) {
     }
 }
 
+/// The signals the daemon answers.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+/// What the schedule loop carries from one pass to the next.
+struct Daemon {
+    path: PathBuf,
+    config: Config,
+    schedule: Schedule,
+    signals: Signals,
+    stopping: StopSignal,
+    /// True while a pass holds the pass lock, for the metrics.
+    leader: Arc<AtomicBool>,
+    metrics: Metrics,
+    /// The last pass in a line, for systemd's STATUS.
+    status_line: String,
+}
+
 /// Runs until SIGTERM or SIGINT. `config` was loaded from `path`, which SIGHUP reads
 /// again.
-pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
-    let mut schedule = config
+pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
+    let schedule = config
         .schedule
         .clone()
         .ok_or_else(|| DaemonError::NoSchedule(path.clone()))?;
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
-
+    let signals = Signals {
+        term: signal(SignalKind::terminate()).map_err(DaemonError::Signals)?,
+        int: signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?,
+        hup: signal(SignalKind::hangup()).map_err(DaemonError::Signals)?,
+    };
     // Ready means: config valid, database reachable, own tables migrated.
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
     db.migrate().await?;
     let last_success = db.last_success().await?;
     db.close().await?;
-
-    let leader = Arc::new(AtomicBool::new(false));
-    let metrics = Metrics::new();
-    if let Some(addr) = config.metrics_listen {
-        let listener = metrics::bind(addr)
-            .await
-            .map_err(|error| DaemonError::Metrics { addr, error })?;
-        tracing::info!(%addr, "serving metrics at /metrics");
-        tokio::spawn(metrics.clone().serve(listener, leader.clone()));
-    }
-    if let Some(interval) = sd_notify::watchdog_enabled() {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval / 2);
-            loop {
-                tick.tick().await;
-                notify(&[NotifyState::Watchdog]);
-            }
-        });
-    }
-
+    let mut daemon = Daemon {
+        path,
+        config,
+        schedule,
+        signals,
+        stopping: StopSignal::default(),
+        leader: Arc::new(AtomicBool::new(false)),
+        metrics: Metrics::new(),
+        status_line: "no pass yet".to_string(),
+    };
+    daemon.start_services().await?;
     let now = Utc::now();
-    let mut status_line = "no pass yet".to_string();
-    let first = scheduler::next_after(&schedule, now);
+    let first = scheduler::next_after(&daemon.schedule, now);
     notify(&[
         NotifyState::Ready,
-        NotifyState::Status(&status(&status_line, first)),
+        NotifyState::Status(&status(&daemon.status_line, first)),
     ]);
     tracing::info!(
-        cron = %schedule.cron, timezone = %schedule.timezone.name(),
+        cron = %daemon.schedule.cron, timezone = %daemon.schedule.timezone.name(),
         next_run = %first.map(db::rfc3339).unwrap_or_default(),
         "retentiond started"
     );
-
-    write_reports(&config).await;
-    let stopping = StopSignal::default();
-    let mut trigger = if scheduler::missed_since(&schedule, last_success, now) {
+    write_reports(&daemon.config).await;
+    let mut trigger = if scheduler::missed_since(&daemon.schedule, last_success, now) {
         tracing::info!(
             last_success = %last_success.map(db::rfc3339).unwrap_or_default(),
             "the last scheduled pass was missed (the host was down?): running one now"
@@ -107,57 +117,98 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
     } else {
         None
     };
-
     loop {
-        if trigger.is_none() {
-            let Some(next) = scheduler::next_after(&schedule, Utc::now()) else {
-                tracing::error!(cron = %schedule.cron, "the schedule never fires again; stopping");
-                break;
-            };
-            tracing::info!(next_run = %db::rfc3339(next), "next pass scheduled");
-            notify(&[NotifyState::Status(&status(&status_line, Some(next)))]);
-            loop {
-                let now = Utc::now();
-                if now >= next {
-                    trigger = Some(Trigger::Schedule);
-                    break;
+        let this = match trigger.take() {
+            Some(t) => t,
+            None => match daemon.wait_for_next().await {
+                Some(t) => t,
+                None if daemon.stopping.is_requested() => break,
+                None => continue,
+            },
+        };
+        if daemon.stopping.is_requested() {
+            break;
+        }
+        daemon.pass(this).await;
+        if daemon.stopping.is_requested() {
+            break;
+        }
+    }
+    notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+    tracing::info!("retentiond stopped");
+    Ok(())
+}
+
+impl Daemon {
+    /// The metrics endpoint and systemd's watchdog, as tasks of their own.
+    async fn start_services(&self) -> Result<(), DaemonError> {
+        if let Some(addr) = self.config.metrics_listen {
+            let listener = metrics::bind(addr)
+                .await
+                .map_err(|error| DaemonError::Metrics { addr, error })?;
+            tracing::info!(%addr, "serving metrics at /metrics");
+            tokio::spawn(self.metrics.clone().serve(listener, self.leader.clone()));
+        }
+        if let Some(interval) = sd_notify::watchdog_enabled() {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(interval / 2);
+                loop {
+                    tick.tick().await;
+                    notify(&[NotifyState::Watchdog]);
                 }
-                let wait = (next - now).to_std().unwrap_or_default().min(MAX_SLEEP);
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = term.recv() => { stopping.request(); break; }
-                    _ = int.recv() => { stopping.request(); break; }
-                    _ = hup.recv() => {
-                        if reload(&path, &mut config, &mut schedule) {
-                            break; // the schedule may have changed: compute the next time again
-                        }
+            });
+        }
+        Ok(())
+    }
+
+    /// Sleeps until the schedule's next time. `None` when a signal came first: a stop
+    /// (see `stopping`), or a reload that may have moved the next time.
+    async fn wait_for_next(&mut self) -> Option<Trigger> {
+        let Some(next) = scheduler::next_after(&self.schedule, Utc::now()) else {
+            tracing::error!(cron = %self.schedule.cron, "the schedule never fires again; stopping");
+            self.stopping.request();
+            return None;
+        };
+        tracing::info!(next_run = %db::rfc3339(next), "next pass scheduled");
+        notify(&[NotifyState::Status(&status(&self.status_line, Some(next)))]);
+        loop {
+            let now = Utc::now();
+            if now >= next {
+                return Some(Trigger::Schedule);
+            }
+            let wait = (next - now).to_std().unwrap_or_default().min(MAX_SLEEP);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.signals.term.recv() => { self.stopping.request(); return None; }
+                _ = self.signals.int.recv() => { self.stopping.request(); return None; }
+                _ = self.signals.hup.recv() => {
+                    if reload(&self.path, &mut self.config, &mut self.schedule) {
+                        return None;
                     }
                 }
             }
         }
-        if stopping.is_requested() {
-            break;
-        }
-        let Some(this) = trigger.take() else {
-            continue;
-        };
+    }
 
+    /// One pass, answering signals while it runs: a stop lets the batch in flight
+    /// commit, a reload waits for the pass to end.
+    async fn pass(&mut self, trigger: Trigger) {
         let scheduled_at = Utc::now();
-        let mut opts = PassOptions::new(this);
-        opts.stop = stopping.clone();
-        opts.leader = leader.clone();
-        opts.next_run = scheduler::next_after(&schedule, scheduled_at).map(db::rfc3339);
+        let mut opts = PassOptions::new(trigger);
+        opts.stop = self.stopping.clone();
+        opts.leader = self.leader.clone();
+        opts.next_run = scheduler::next_after(&self.schedule, scheduled_at).map(db::rfc3339);
         let started = Instant::now();
         let mut reload_after_pass = false;
         let result = {
-            let pass = one_pass(&config, &opts);
+            let pass = one_pass(&self.config, &opts);
             tokio::pin!(pass);
             loop {
                 tokio::select! {
                     r = &mut pass => break r,
-                    _ = term.recv() => stop_after_batch(&stopping),
-                    _ = int.recv() => stop_after_batch(&stopping),
-                    _ = hup.recv() => {
+                    _ = self.signals.term.recv() => stop_after_batch(&self.stopping),
+                    _ = self.signals.int.recv() => stop_after_batch(&self.stopping),
+                    _ = self.signals.hup.recv() => {
                         tracing::info!("reload requested: the new configuration applies when this pass ends");
                         reload_after_pass = true;
                     }
@@ -165,13 +216,25 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
             }
         };
         if reload_after_pass {
-            reload(&path, &mut config, &mut schedule);
+            reload(&self.path, &mut self.config, &mut self.schedule);
         }
-        let seconds = started.elapsed().as_secs_f64();
-        match &result {
+        self.record(&result, started.elapsed().as_secs_f64());
+        write_reports(&self.config).await;
+        let skipped = scheduler::ticks_between(&self.schedule, scheduled_at, Utc::now());
+        if skipped > 0 && trigger == Trigger::Schedule {
+            tracing::warn!(
+                skipped,
+                "scheduled time(s) came while the pass was running; skipped, never run twice at once"
+            );
+        }
+    }
+
+    /// The pass's metrics and status line.
+    fn record(&mut self, result: &Result<PassReport, EngineError>, seconds: f64) {
+        match result {
             Ok(report) => {
-                metrics.record(report, seconds, Utc::now());
-                status_line = format!(
+                self.metrics.record(report, seconds, Utc::now());
+                self.status_line = format!(
                     "last pass {} {} at {}: {} rows",
                     report.run_id.map(|id| format!("#{id}")).unwrap_or_default(),
                     report.status.as_str(),
@@ -180,24 +243,12 @@ pub async fn run(path: PathBuf, mut config: Config) -> Result<(), DaemonError> {
                 );
             }
             Err(e) => {
-                metrics.record_failure(seconds);
+                self.metrics.record_failure(seconds);
                 tracing::error!(error = %e, "pass failed before its policies ran");
-                status_line = format!("last pass failed at {}: {e}", db::rfc3339(Utc::now()));
+                self.status_line = format!("last pass failed at {}: {e}", db::rfc3339(Utc::now()));
             }
         }
-        write_reports(&config).await;
-        let skipped = scheduler::ticks_between(&schedule, scheduled_at, Utc::now());
-        if skipped > 0 && this == Trigger::Schedule {
-            tracing::warn!(
-                skipped,
-                "scheduled time(s) came while the pass was running; skipped, never run twice at once"
-            );
-        }
     }
-
-    notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
-    tracing::info!("retentiond stopped");
-    Ok(())
 }
 
 fn stop_after_batch(stopping: &StopSignal) {

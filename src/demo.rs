@@ -13,73 +13,7 @@ use crate::db::{Db, DbError, SqlValue};
 /// replaces a database it created itself.
 pub const DEMO_APPLICATION_ID: i64 = 0x5254_4e44; // "RTND"
 
-const SCHEMA: &str = r#"
-PRAGMA application_id = 1381256772;
-
-CREATE TABLE customers (
-    id            INTEGER PRIMARY KEY,
-    email         TEXT NOT NULL,
-    name          TEXT,
-    phone         TEXT,
-    birth_date    TEXT,
-    last_ip       TEXT,
-    created_at    TEXT NOT NULL,              -- ISO 8601, UTC with Z
-    last_login_at TEXT NOT NULL,
-    anonymized_at TEXT
-);
-CREATE INDEX customers_last_login_at ON customers (last_login_at);
-
-CREATE TABLE orders (
-    id               INTEGER PRIMARY KEY,
-    customer_id      INTEGER NOT NULL REFERENCES customers (id),
-    placed_at        TEXT NOT NULL,           -- ISO 8601 in the shop's zone, +07:00
-    status           TEXT NOT NULL,
-    total_cents      INTEGER NOT NULL,
-    shipping_address TEXT NOT NULL
-);
-CREATE INDEX orders_placed_at ON orders (placed_at);
-CREATE INDEX orders_customer_id ON orders (customer_id);
-
-CREATE TABLE order_items (
-    id          INTEGER PRIMARY KEY,
-    order_id    INTEGER NOT NULL REFERENCES orders (id),
-    sku         TEXT NOT NULL,
-    quantity    INTEGER NOT NULL,
-    price_cents INTEGER NOT NULL
-);
-CREATE INDEX order_items_order_id ON order_items (order_id);
-
-CREATE TABLE kyc_documents (
-    id              INTEGER PRIMARY KEY,
-    customer_id     INTEGER NOT NULL REFERENCES customers (id),
-    kind            TEXT NOT NULL,
-    document_number TEXT NOT NULL,
-    verified_at     INTEGER NOT NULL          -- Unix epoch seconds
-);
-CREATE INDEX kyc_documents_verified_at ON kyc_documents (verified_at);
-
-CREATE TABLE marketing_consents (
-    id              INTEGER PRIMARY KEY,
-    customer_id     INTEGER NOT NULL REFERENCES customers (id),
-    email           TEXT NOT NULL,
-    channel         TEXT NOT NULL,
-    consented_at    TEXT NOT NULL,
-    unsubscribed_at TEXT                      -- NULL while subscribed
-);
-CREATE INDEX marketing_consents_unsubscribed_at ON marketing_consents (unsubscribed_at);
-
-CREATE TABLE analytics_events (
-    id            INTEGER PRIMARY KEY,
-    customer_id   INTEGER,                    -- NULL for visitors without an account
-    session_id    TEXT NOT NULL,
-    ip_address    TEXT,
-    user_agent    TEXT,
-    path          TEXT NOT NULL,
-    occurred_at   TEXT NOT NULL,              -- 'YYYY-MM-DD HH:MM:SS', UTC without a zone
-    anonymized_at TEXT
-);
-CREATE INDEX analytics_events_occurred_at ON analytics_events (occurred_at);
-"#;
+const SCHEMA: &str = include_str!("demo_shop.sql");
 
 /// Row counts of the generated shop, per table.
 #[derive(Debug, Clone, Default)]
@@ -189,19 +123,12 @@ pub async fn create(path: &Path, now: DateTime<Utc>) -> Result<DemoData, DemoErr
     }
     let mut db = Db::create_sqlite(path).await?;
     db.execute_script(SCHEMA).await?;
-    db.begin_write().await?;
-    let data = generate(&mut db, now).await;
-    match data {
-        Ok(data) => {
-            db.commit().await?;
-            db.close().await?;
-            Ok(data)
-        }
-        Err(e) => {
-            db.rollback().await;
-            Err(e.into())
-        }
-    }
+    let data = db
+        .write_tx(async |db: &mut Db| generate(db, now).await.map(Some))
+        .await?
+        .expect("generating always has data to commit");
+    db.close().await?;
+    Ok(data)
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -267,30 +194,116 @@ fn iso_z(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// What every table of the sample shop is drawn from: one seeded generator, the
+/// shop's time span, and when each customer signed up (ids follow signup order).
+struct Draw {
+    rng: StdRng,
+    now: DateTime<Utc>,
+    begin: DateTime<Utc>,
+    created: Vec<DateTime<Utc>>,
+}
+
+type Rows = Vec<Vec<SqlValue>>;
+
 async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> {
     // The seed is fixed so two demos on the same day hold the same shop.
     let mut rng = StdRng::seed_from_u64(20261122);
     let begin = now - Duration::days(365 * YEARS + 3);
-    let jakarta = chrono::FixedOffset::east_opt(7 * 3600).expect("+07:00 is valid");
-
-    // Ids follow signup order, as they do in a real shop.
     let mut created: Vec<DateTime<Utc>> = (0..CUSTOMERS)
         .map(|_| growing(&mut rng, begin, now - Duration::days(1)))
         .collect();
     created.sort();
+    let mut g = Draw {
+        rng,
+        now,
+        begin,
+        created,
+    };
+    // The tables are drawn in this order: each draw moves the generator on.
+    db.insert_rows("customers", CUSTOMER_COLUMNS, customers(&mut g))
+        .await?;
+    let (orders, items) = orders(&mut g);
+    let (n_orders, n_items) = (orders.len() as u64, items.len() as u64);
+    db.insert_rows("orders", ORDER_COLUMNS, orders).await?;
+    db.insert_rows("order_items", ITEM_COLUMNS, items).await?;
+    db.insert_rows("kyc_documents", KYC_COLUMNS, kyc_documents(&mut g))
+        .await?;
+    db.insert_rows("marketing_consents", CONSENT_COLUMNS, consents(&mut g))
+        .await?;
+    db.insert_rows("analytics_events", EVENT_COLUMNS, analytics(&mut g))
+        .await?;
+    Ok(DemoData {
+        tables: vec![
+            ("customers", CUSTOMERS as u64),
+            ("orders", n_orders),
+            ("order_items", n_items),
+            ("kyc_documents", KYC as u64),
+            ("marketing_consents", CONSENTS as u64),
+            ("analytics_events", ANALYTICS as u64),
+        ],
+    })
+}
+
+const CUSTOMER_COLUMNS: &[&str] = &[
+    "id",
+    "email",
+    "name",
+    "phone",
+    "birth_date",
+    "last_ip",
+    "created_at",
+    "last_login_at",
+    "anonymized_at",
+];
+const ORDER_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "placed_at",
+    "status",
+    "total_cents",
+    "shipping_address",
+];
+const ITEM_COLUMNS: &[&str] = &["id", "order_id", "sku", "quantity", "price_cents"];
+const KYC_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "kind",
+    "document_number",
+    "verified_at",
+];
+const CONSENT_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "email",
+    "channel",
+    "consented_at",
+    "unsubscribed_at",
+];
+const EVENT_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "session_id",
+    "ip_address",
+    "user_agent",
+    "path",
+    "occurred_at",
+    "anonymized_at",
+];
+
+fn customers(g: &mut Draw) -> Rows {
     let mut customers = Vec::with_capacity(CUSTOMERS);
     for id in 1..=CUSTOMERS as i64 {
-        let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
-        let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-        let domain = DOMAINS[rng.random_range(0..DOMAINS.len())];
-        let created_at = created[id as usize - 1];
+        let first = FIRST_NAMES[g.rng.random_range(0..FIRST_NAMES.len())];
+        let last = LAST_NAMES[g.rng.random_range(0..LAST_NAMES.len())];
+        let domain = DOMAINS[g.rng.random_range(0..DOMAINS.len())];
+        let created_at = g.created[id as usize - 1];
         // Most customers come back now and then; the time since their last login
         // is exponential with a mean of 18 months.
-        let idle_days = (-(1.0 - rng.random::<f64>()).ln() * 547.0) as i64;
+        let idle_days = (-(1.0 - g.rng.random::<f64>()).ln() * 547.0) as i64;
         let last_login =
-            (now - Duration::days(idle_days) - Duration::seconds(rng.random_range(0..86_400)))
+            (g.now - Duration::days(idle_days) - Duration::seconds(g.rng.random_range(0..86_400)))
                 .max(created_at);
-        let birth = now - Duration::days(rng.random_range(18 * 365..80 * 365));
+        let birth = g.now - Duration::days(g.rng.random_range(18 * 365..80 * 365));
         customers.push(vec![
             SqlValue::Int(id),
             SqlValue::Text(format!(
@@ -302,47 +315,36 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
             SqlValue::Text(format!("{first} {last}")),
             SqlValue::Text(format!(
                 "+62 8{:02} {:04} {:04}",
-                rng.random_range(11..99),
-                rng.random_range(0..10_000),
-                rng.random_range(0..10_000)
+                g.rng.random_range(11..99),
+                g.rng.random_range(0..10_000),
+                g.rng.random_range(0..10_000)
             )),
             SqlValue::Text(birth.format("%Y-%m-%d").to_string()),
             SqlValue::Text(format!(
                 "203.0.{}.{}",
-                rng.random_range(0..256),
-                rng.random_range(1..255)
+                g.rng.random_range(0..256),
+                g.rng.random_range(1..255)
             )),
             SqlValue::Text(iso_z(created_at)),
             SqlValue::Text(iso_z(last_login)),
             SqlValue::Null,
         ]);
     }
-    db.insert_rows(
-        "customers",
-        &[
-            "id",
-            "email",
-            "name",
-            "phone",
-            "birth_date",
-            "last_ip",
-            "created_at",
-            "last_login_at",
-            "anonymized_at",
-        ],
-        customers,
-    )
-    .await?;
+    customers
+}
 
+/// Orders and their items; ids follow `placed_at`, as in a real shop.
+fn orders(g: &mut Draw) -> (Rows, Rows) {
+    let jakarta = chrono::FixedOffset::east_opt(7 * 3600).expect("+07:00 is valid");
     let mut orders = Vec::with_capacity(ORDERS);
     let mut items = Vec::new();
     let mut item_id = 0i64;
     for id in 1..=ORDERS as i64 {
-        let placed = growing(&mut rng, begin, now - Duration::hours(1));
-        let customer = existing_customer(&created, placed, &mut rng);
-        let placed = placed.max(created[customer]);
-        let age_days = (now - placed).num_days();
-        let status = match rng.random_range(0..100) {
+        let placed = growing(&mut g.rng, g.begin, g.now - Duration::hours(1));
+        let customer = existing_customer(&g.created, placed, &mut g.rng);
+        let placed = placed.max(g.created[customer]);
+        let age_days = (g.now - placed).num_days();
+        let status = match g.rng.random_range(0..100) {
             _ if age_days < 3 => "pending",
             _ if age_days < 10 => "shipped",
             0..=2 => "disputed",
@@ -350,17 +352,17 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
             9..=11 => "refunded",
             _ => "delivered",
         };
-        let n_items = rng.random_range(1..5);
+        let n_items = g.rng.random_range(1..5);
         let mut total = 0;
         for _ in 0..n_items {
             item_id += 1;
-            let price = rng.random_range(15..500) * 1000;
-            let qty = rng.random_range(1..4);
+            let price = g.rng.random_range(15..500) * 1000;
+            let qty = g.rng.random_range(1..4);
             total += price * qty;
             items.push(vec![
                 SqlValue::Int(item_id),
                 SqlValue::Int(id),
-                SqlValue::Text(SKUS[rng.random_range(0..SKUS.len())].into()),
+                SqlValue::Text(SKUS[g.rng.random_range(0..SKUS.len())].into()),
                 SqlValue::Int(qty),
                 SqlValue::Int(price),
             ]);
@@ -378,8 +380,8 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
             SqlValue::Int(total),
             SqlValue::Text(format!(
                 "{} {}, Jakarta",
-                STREETS[rng.random_range(0..STREETS.len())],
-                rng.random_range(1..300)
+                STREETS[g.rng.random_range(0..STREETS.len())],
+                g.rng.random_range(1..300)
             )),
         ]);
     }
@@ -397,120 +399,88 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
             it[1] = SqlValue::Int(renumber[old as usize]);
         }
     }
-    let (n_orders, n_items) = (orders.len() as u64, items.len() as u64);
-    db.insert_rows(
-        "orders",
-        &[
-            "id",
-            "customer_id",
-            "placed_at",
-            "status",
-            "total_cents",
-            "shipping_address",
-        ],
-        orders,
-    )
-    .await?;
-    db.insert_rows(
-        "order_items",
-        &["id", "order_id", "sku", "quantity", "price_cents"],
-        items,
-    )
-    .await?;
+    (orders, items)
+}
 
+fn kyc_documents(g: &mut Draw) -> Rows {
     let mut kyc = Vec::with_capacity(KYC);
     for id in 1..=KYC as i64 {
-        let verified = growing(&mut rng, begin, now - Duration::hours(1));
-        let customer = existing_customer(&created, verified, &mut rng);
-        let verified = verified.max(created[customer]);
+        let verified = growing(&mut g.rng, g.begin, g.now - Duration::hours(1));
+        let customer = existing_customer(&g.created, verified, &mut g.rng);
+        let verified = verified.max(g.created[customer]);
         kyc.push(vec![
             SqlValue::Int(id),
             SqlValue::Int(customer as i64 + 1),
             SqlValue::Text(
-                ["passport", "national_id", "proof_of_address"][rng.random_range(0..3)].into(),
+                ["passport", "national_id", "proof_of_address"][g.rng.random_range(0..3)].into(),
             ),
             SqlValue::Text(format!(
                 "{:016}",
-                rng.random_range(0..10_000_000_000_000_000i64)
+                g.rng.random_range(0..10_000_000_000_000_000i64)
             )),
             SqlValue::Int(verified.timestamp()),
         ]);
     }
-    db.insert_rows(
-        "kyc_documents",
-        &[
-            "id",
-            "customer_id",
-            "kind",
-            "document_number",
-            "verified_at",
-        ],
-        kyc,
-    )
-    .await?;
+    kyc
+}
 
+fn consents(g: &mut Draw) -> Rows {
     let mut consents = Vec::with_capacity(CONSENTS);
     for id in 1..=CONSENTS as i64 {
-        let consented = growing(&mut rng, begin, now - Duration::days(1));
-        let customer = existing_customer(&created, consented, &mut rng);
-        let consented = consented.max(created[customer]);
-        let unsubscribed = rng
+        let consented = growing(&mut g.rng, g.begin, g.now - Duration::days(1));
+        let customer = existing_customer(&g.created, consented, &mut g.rng);
+        let consented = consented.max(g.created[customer]);
+        let unsubscribed = g
+            .rng
             .random_bool(0.3)
-            .then(|| growing(&mut rng, consented, now));
-        let email = customers_email(customer, &mut rng);
+            .then(|| growing(&mut g.rng, consented, g.now));
+        let email = customers_email(customer, &mut g.rng);
         consents.push(vec![
             SqlValue::Int(id),
             SqlValue::Int(customer as i64 + 1),
             SqlValue::Text(email),
-            SqlValue::Text(["newsletter", "sms", "partner_offers"][rng.random_range(0..3)].into()),
+            SqlValue::Text(
+                ["newsletter", "sms", "partner_offers"][g.rng.random_range(0..3)].into(),
+            ),
             SqlValue::Text(iso_z(consented)),
             unsubscribed
                 .map(|t| SqlValue::Text(iso_z(t)))
                 .unwrap_or(SqlValue::Null),
         ]);
     }
-    db.insert_rows(
-        "marketing_consents",
-        &[
-            "id",
-            "customer_id",
-            "email",
-            "channel",
-            "consented_at",
-            "unsubscribed_at",
-        ],
-        consents,
-    )
-    .await?;
+    consents
+}
 
-    let analytics_begin = now - Duration::days(365 * ANALYTICS_YEARS);
+fn analytics(g: &mut Draw) -> Rows {
+    let analytics_begin = g.now - Duration::days(365 * ANALYTICS_YEARS);
     let mut events = Vec::with_capacity(ANALYTICS);
     for id in 1..=ANALYTICS as i64 {
-        let at = growing(&mut rng, analytics_begin, now);
-        let customer = rng
+        let at = growing(&mut g.rng, analytics_begin, g.now);
+        let customer = g
+            .rng
             .random_bool(0.4)
-            .then(|| rng.random_range(1..=CUSTOMERS as i64));
-        let ip = if rng.random_bool(0.2) {
+            .then(|| g.rng.random_range(1..=CUSTOMERS as i64));
+        let ip = if g.rng.random_bool(0.2) {
             format!(
                 "2001:db8:{:x}:{:x}::{:x}",
-                rng.random_range(0..0xffff),
-                rng.random_range(0..0xffff),
-                rng.random_range(1..0xffff)
+                g.rng.random_range(0..0xffff),
+                g.rng.random_range(0..0xffff),
+                g.rng.random_range(1..0xffff)
             )
         } else {
             format!(
                 "198.51.{}.{}",
-                rng.random_range(0..256),
-                rng.random_range(1..255)
+                g.rng.random_range(0..256),
+                g.rng.random_range(1..255)
             )
         };
         events.push(vec![
             SqlValue::Int(id),
             customer.map(SqlValue::Int).unwrap_or(SqlValue::Null),
-            SqlValue::Text(format!("s{:012x}", rng.random_range(0..u64::MAX >> 16))),
+            SqlValue::Text(format!("s{:012x}", g.rng.random_range(0..u64::MAX >> 16))),
             SqlValue::Text(ip),
-            SqlValue::Text(AGENTS[rng.random_range(0..AGENTS.len())].into()),
-            SqlValue::Text(PATHS[rng.random_range(0..PATHS.len())].into()),
+            SqlValue::Text(AGENTS[g.rng.random_range(0..AGENTS.len())].into()),
+            SqlValue::Text(PATHS[g.rng.random_range(0..PATHS.len())].into()),
             SqlValue::Text(at.format("%Y-%m-%d %H:%M:%S").to_string()),
             SqlValue::Null,
         ]);
@@ -519,32 +489,7 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
     for (i, e) in events.iter_mut().enumerate() {
         e[0] = SqlValue::Int(i as i64 + 1);
     }
-    db.insert_rows(
-        "analytics_events",
-        &[
-            "id",
-            "customer_id",
-            "session_id",
-            "ip_address",
-            "user_agent",
-            "path",
-            "occurred_at",
-            "anonymized_at",
-        ],
-        events,
-    )
-    .await?;
-
-    Ok(DemoData {
-        tables: vec![
-            ("customers", CUSTOMERS as u64),
-            ("orders", n_orders),
-            ("order_items", n_items),
-            ("kyc_documents", KYC as u64),
-            ("marketing_consents", CONSENTS as u64),
-            ("analytics_events", ANALYTICS as u64),
-        ],
-    })
+    events
 }
 
 /// A customer who had signed up by `t` (the first customer if none had).

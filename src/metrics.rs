@@ -13,7 +13,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -33,6 +33,34 @@ struct PolicyLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
+}
+
+/// Each metric's name (after the `retentiond_` prefix) and help text.
+const HELP: [(&str, &str); 7] = [
+    (
+        "rows_purged",
+        "Rows deleted or anonymised, per policy and action",
+    ),
+    ("passes", "Passes run, by how they ended"),
+    ("pass_duration_seconds", "How long passes took"),
+    (
+        "last_success_timestamp_seconds",
+        "When each policy last finished a pass successfully (Unix time)",
+    ),
+    ("rows_held", "Expired rows skipped because of a legal hold"),
+    (
+        "oldest_remaining_row_age_seconds",
+        "Age of the oldest row each policy covers and has not purged; above the policy's period means a backlog",
+    ),
+    ("leader", "1 while this instance holds the pass lock"),
+];
+
+/// `metric`, registered under `name` with its help from [`HELP`].
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, metric: M) -> M {
+    let help = HELP.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
+    debug_assert!(help.is_some(), "metric {name} has no help text in HELP");
+    registry.register(name, help.unwrap_or(""), metric.clone());
+    metric
 }
 
 /// Everything the daemon exports. Cheap to clone; all clones update the same values.
@@ -56,49 +84,23 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("retentiond");
+        let mut r = Registry::with_prefix("retentiond");
+        let buckets = exponential_buckets(0.01, 4.0, 10);
         let m = Metrics {
             registry: Arc::new(Mutex::new(Registry::default())),
-            rows_purged: Family::default(),
-            passes: Family::default(),
-            pass_duration: Histogram::new(exponential_buckets(0.01, 4.0, 10)),
-            last_success: Family::default(),
-            rows_held: Family::default(),
-            oldest_remaining_age: Family::default(),
-            leader: Gauge::default(),
+            rows_purged: registered(&mut r, "rows_purged", Family::default()),
+            passes: registered(&mut r, "passes", Family::default()),
+            pass_duration: registered(&mut r, "pass_duration_seconds", Histogram::new(buckets)),
+            last_success: registered(&mut r, "last_success_timestamp_seconds", Family::default()),
+            rows_held: registered(&mut r, "rows_held", Family::default()),
+            oldest_remaining_age: registered(
+                &mut r,
+                "oldest_remaining_row_age_seconds",
+                Family::default(),
+            ),
+            leader: registered(&mut r, "leader", Gauge::default()),
         };
-        registry.register(
-            "rows_purged",
-            "Rows deleted or anonymised, per policy and action",
-            m.rows_purged.clone(),
-        );
-        registry.register("passes", "Passes run, by how they ended", m.passes.clone());
-        registry.register(
-            "pass_duration_seconds",
-            "How long passes took",
-            m.pass_duration.clone(),
-        );
-        registry.register(
-            "last_success_timestamp_seconds",
-            "When each policy last finished a pass successfully (Unix time)",
-            m.last_success.clone(),
-        );
-        registry.register(
-            "rows_held",
-            "Expired rows skipped because of a legal hold",
-            m.rows_held.clone(),
-        );
-        registry.register(
-            "oldest_remaining_row_age_seconds",
-            "Age of the oldest row each policy covers and has not purged; above the policy's period means a backlog",
-            m.oldest_remaining_age.clone(),
-        );
-        registry.register(
-            "leader",
-            "1 while this instance holds the pass lock",
-            m.leader.clone(),
-        );
-        *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = registry;
+        *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
     }
 
@@ -205,4 +207,23 @@ impl Metrics {
 /// Binds the metrics endpoint.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_has_its_help_and_a_fresh_daemon_exports_the_plain_ones() {
+        // `registered` asserts (in this debug build) that each name has a help text.
+        let text = Metrics::new().encode();
+        // Families appear once they have a label set; the plain metrics at once.
+        for name in ["pass_duration_seconds", "leader"] {
+            let help = HELP.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert!(
+                text.contains(&format!("# HELP retentiond_{name} {help}")),
+                "{name} missing in:\n{text}"
+            );
+        }
+    }
 }

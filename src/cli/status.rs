@@ -62,7 +62,7 @@ pub(super) async fn status(config: &Config, format: Format) -> Outcome {
             "next_run": next.map(db::rfc3339),
             "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
             "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
-            "open_erasure_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "received_at": r.received_at, "due_at": r.due_at, "minor": r.minor})).collect::<Vec<_>>(),
+            "open_erasure_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
             "policies": policies,
         })),
         Format::Text => print_text(config, &db, &recorded, next, &policies),
@@ -106,9 +106,9 @@ fn print_text(
         println!(
             "erasure    request #{} received {}, due {}{}",
             r.id,
-            r.received_at,
-            r.due_at,
-            if r.minor { " (minor)" } else { "" }
+            r.received.received_at,
+            r.received.due_at,
+            if r.received.minor { " (minor)" } else { "" }
         );
     }
     if let Some(r) = &config.report {

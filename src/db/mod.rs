@@ -15,6 +15,7 @@ mod sqlite;
 mod store;
 mod target;
 mod value;
+mod wire;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -247,7 +248,7 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so a batch never fails half-way for want of the lock.
     /// On PostgreSQL the transaction carries `[database]`'s lock and statement
     /// timeouts; MySQL sets them per session when connecting.
-    pub async fn begin_write(&mut self) -> Result<(), DbError> {
+    async fn begin_write(&mut self) -> Result<(), DbError> {
         let (lock, statement) = (self.timeouts.lock, self.timeouts.statement);
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::execute(c, &Query::new("BEGIN IMMEDIATE"))
@@ -269,13 +270,31 @@ impl Db {
         }
     }
 
-    pub async fn commit(&mut self) -> Result<(), DbError> {
+    /// Runs `work` in one write transaction ([`Db::begin_write`]): it commits when
+    /// `work` returns `Some`, and rolls back when `work` fails or finds nothing to do
+    /// (`None`). The only place a write transaction begins and ends.
+    pub async fn write_tx<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Db) -> Result<Option<T>, DbError>,
+    ) -> Result<Option<T>, DbError> {
+        self.begin_write().await?;
+        let result = match work(self).await {
+            Ok(Some(done)) => self.commit().await.map(|()| Some(done)),
+            other => other,
+        };
+        if !matches!(result, Ok(Some(_))) {
+            self.rollback().await;
+        }
+        result
+    }
+
+    async fn commit(&mut self) -> Result<(), DbError> {
         self.execute(&Query::new("COMMIT")).await.map(drop)
     }
 
     /// Rolls back, ignoring "no transaction is active": a failed COMMIT may already
     /// have ended it.
-    pub async fn rollback(&mut self) {
+    async fn rollback(&mut self) {
         if let Err(e) = self.execute(&Query::new("ROLLBACK")).await {
             tracing::debug!(error = %e, "rollback after a failed batch");
         }

@@ -7,12 +7,10 @@
 use std::str::FromStr;
 
 use sqlx::migrate::Migrate;
-use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
-use sqlx::{
-    AssertSqlSafe, Column, ConnectOptions, Connection, MySqlConnection, Row, TypeInfo, ValueRef,
-};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, MySql, MySqlConnection, Row};
 
-use super::{Access, DbError, Query, SqlValue};
+use super::{Access, DbError, Query, SqlValue, wire};
 use crate::backend::redact_url;
 
 pub(super) async fn connect(
@@ -52,67 +50,42 @@ pub(super) async fn connect(
     Ok(conn)
 }
 
-fn build(q: &Query) -> sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
-    for v in &q.params {
-        query = match v {
-            SqlValue::Null => query.bind(Option::<String>::None),
-            SqlValue::Int(n) => query.bind(*n),
-            SqlValue::Real(x) => query.bind(*x),
-            SqlValue::Text(s) => query.bind(s.as_str()),
-            SqlValue::Blob(b) => query.bind(b.as_slice()),
-        };
-    }
-    query
-}
-
 pub(super) async fn fetch(
     c: &mut MySqlConnection,
     q: &Query,
 ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-    let rows = build(q).fetch_all(&mut *c).await?;
-    rows.iter().map(decode_row).collect()
+    let rows = wire::bind::<MySql, String>(&q.sql, &q.params)
+        .fetch_all(&mut *c)
+        .await?;
+    wire::decode(&rows, |row, i, kind| {
+        Ok(Some(match kind {
+            "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+            "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
+                SqlValue::Int(row.try_get::<i64, _>(i)?)
+            }
+            k if k.ends_with("UNSIGNED") => SqlValue::Int(row.try_get::<u64, _>(i)? as i64),
+            "FLOAT" | "DOUBLE" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+            "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" => {
+                SqlValue::Text(row.try_get_unchecked::<String, _>(i)?)
+            }
+            "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+                // Text cast to CHAR arrives as binary under a binary collation.
+                let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
+                match String::from_utf8(bytes) {
+                    Ok(s) => SqlValue::Text(s),
+                    Err(e) => SqlValue::Blob(e.into_bytes()),
+                }
+            }
+            _ => return Ok(None),
+        }))
+    })
 }
 
 pub(super) async fn execute(c: &mut MySqlConnection, q: &Query) -> Result<u64, DbError> {
-    Ok(build(q).execute(&mut *c).await?.rows_affected())
-}
-
-fn decode_row(row: &MySqlRow) -> Result<Vec<SqlValue>, DbError> {
-    (0..row.columns().len())
-        .map(|i| {
-            let raw = row.try_get_raw(i)?;
-            if raw.is_null() {
-                return Ok(SqlValue::Null);
-            }
-            let kind = raw.type_info().name().to_string();
-            Ok(match kind.as_str() {
-                "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
-                "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
-                    SqlValue::Int(row.try_get::<i64, _>(i)?)
-                }
-                k if k.ends_with("UNSIGNED") => SqlValue::Int(row.try_get::<u64, _>(i)? as i64),
-                "FLOAT" | "DOUBLE" => SqlValue::Real(row.try_get::<f64, _>(i)?),
-                "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" => {
-                    SqlValue::Text(row.try_get_unchecked::<String, _>(i)?)
-                }
-                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
-                    // Text cast to CHAR arrives as binary under a binary collation.
-                    let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
-                    match String::from_utf8(bytes) {
-                        Ok(s) => SqlValue::Text(s),
-                        Err(e) => SqlValue::Blob(e.into_bytes()),
-                    }
-                }
-                other => {
-                    return Err(DbError::Decode(format!(
-                        "column {} holds a value of type {other}",
-                        row.columns()[i].name()
-                    )));
-                }
-            })
-        })
-        .collect()
+    let done = wire::bind::<MySql, String>(&q.sql, &q.params)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");

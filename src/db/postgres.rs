@@ -6,12 +6,10 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgRow};
-use sqlx::{
-    AssertSqlSafe, Column, ConnectOptions, Connection, PgConnection, Row, TypeInfo, ValueRef,
-};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Postgres, Row};
 
-use super::{Access, DbError, Query, SqlValue};
+use super::{Access, DbError, Query, SqlValue, wire};
 use crate::backend::redact_url;
 
 pub(super) async fn connect(url: &str, access: Access) -> Result<PgConnection, DbError> {
@@ -64,35 +62,32 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-fn build(
-    sql: &str,
-    params: &[SqlValue],
-) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(sql.to_string()));
-    for v in params {
-        query = match v {
-            SqlValue::Null => query.bind(Option::<String>::None),
-            SqlValue::Int(n) => query.bind(*n),
-            SqlValue::Real(x) => query.bind(*x),
-            SqlValue::Text(s) => query.bind(s.clone()),
-            SqlValue::Blob(b) => query.bind(b.clone()),
-        };
-    }
-    query
-}
-
 pub(super) async fn fetch(c: &mut PgConnection, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
     let sql = numbered(&q.sql);
-    let rows = build(&sql, &q.params).fetch_all(&mut *c).await?;
-    rows.iter().map(decode_row).collect()
+    let rows = wire::bind::<Postgres, String>(&sql, &q.params)
+        .fetch_all(&mut *c)
+        .await?;
+    wire::decode(&rows, |row, i, kind| {
+        Ok(Some(match kind {
+            "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
+            "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
+            "INT8" => SqlValue::Int(row.try_get::<i64, _>(i)?),
+            "BOOL" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+            "FLOAT4" => SqlValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
+            "FLOAT8" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => SqlValue::Text(row.try_get::<String, _>(i)?),
+            "BYTEA" => SqlValue::Blob(row.try_get::<Vec<u8>, _>(i)?),
+            _ => return Ok(None),
+        }))
+    })
 }
 
 pub(super) async fn execute(c: &mut PgConnection, q: &Query) -> Result<u64, DbError> {
     let sql = numbered(&q.sql);
-    Ok(build(&sql, &q.params)
+    let done = wire::bind::<Postgres, String>(&sql, &q.params)
         .execute(&mut *c)
-        .await?
-        .rows_affected())
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Runs statements without bound values in one simple-protocol round trip.
@@ -101,36 +96,6 @@ pub(super) async fn script(c: &mut PgConnection, sql: &str) -> Result<(), DbErro
         .execute(&mut *c)
         .await?;
     Ok(())
-}
-
-fn decode_row(row: &PgRow) -> Result<Vec<SqlValue>, DbError> {
-    (0..row.columns().len())
-        .map(|i| {
-            let raw = row.try_get_raw(i)?;
-            if raw.is_null() {
-                return Ok(SqlValue::Null);
-            }
-            let kind = raw.type_info().name().to_string();
-            Ok(match kind.as_str() {
-                "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
-                "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
-                "INT8" => SqlValue::Int(row.try_get::<i64, _>(i)?),
-                "BOOL" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
-                "FLOAT4" => SqlValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
-                "FLOAT8" => SqlValue::Real(row.try_get::<f64, _>(i)?),
-                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
-                    SqlValue::Text(row.try_get::<String, _>(i)?)
-                }
-                "BYTEA" => SqlValue::Blob(row.try_get::<Vec<u8>, _>(i)?),
-                other => {
-                    return Err(DbError::Decode(format!(
-                        "column {} holds a value of type {other}",
-                        row.columns()[i].name()
-                    )));
-                }
-            })
-        })
-        .collect()
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

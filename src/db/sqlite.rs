@@ -4,12 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
-use sqlx::{
-    AssertSqlSafe, Column, ConnectOptions, Connection, Row, SqliteConnection, TypeInfo, ValueRef,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 
-use super::{Access, DbError, Query, SqlValue};
+use super::{Access, DbError, Query, SqlValue, wire};
 
 pub(super) fn path_of(url: &str, base_dir: &Path) -> Result<PathBuf, DbError> {
     let rest = url
@@ -90,54 +88,29 @@ pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
         })
 }
 
-fn build(q: &Query) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
-    for v in &q.params {
-        query = match v {
-            SqlValue::Null => query.bind(Option::<i64>::None),
-            SqlValue::Int(n) => query.bind(*n),
-            SqlValue::Real(x) => query.bind(*x),
-            SqlValue::Text(s) => query.bind(s.as_str()),
-            SqlValue::Blob(b) => query.bind(b.as_slice()),
-        };
-    }
-    query
-}
-
 pub(super) async fn fetch(
     c: &mut SqliteConnection,
     q: &Query,
 ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-    let rows = build(q).fetch_all(&mut *c).await?;
-    rows.iter().map(decode_row).collect()
+    let rows = wire::bind::<Sqlite, i64>(&q.sql, &q.params)
+        .fetch_all(&mut *c)
+        .await?;
+    wire::decode(&rows, |row, i, kind| {
+        Ok(Some(match kind {
+            "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
+            "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
+            "TEXT" => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
+            "BLOB" => SqlValue::Blob(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+            _ => return Ok(None),
+        }))
+    })
 }
 
 pub(super) async fn execute(c: &mut SqliteConnection, q: &Query) -> Result<u64, DbError> {
-    Ok(build(q).execute(&mut *c).await?.rows_affected())
-}
-
-fn decode_row(row: &SqliteRow) -> Result<Vec<SqlValue>, DbError> {
-    (0..row.columns().len())
-        .map(|i| {
-            let raw = row.try_get_raw(i)?;
-            if raw.is_null() {
-                return Ok(SqlValue::Null);
-            }
-            let kind = raw.type_info().name().to_string();
-            Ok(match kind.as_str() {
-                "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
-                "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
-                "TEXT" => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
-                "BLOB" => SqlValue::Blob(row.try_get_unchecked::<Vec<u8>, _>(i)?),
-                other => {
-                    return Err(DbError::Decode(format!(
-                        "column {} holds a value of type {other}",
-                        row.columns()[i].name()
-                    )));
-                }
-            })
-        })
-        .collect()
+    let done = wire::bind::<Sqlite, i64>(&q.sql, &q.params)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

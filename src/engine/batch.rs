@@ -33,23 +33,6 @@ struct Committed {
     next: Option<Cursor>,
 }
 
-/// Runs `work` in one write transaction: it commits when `work` returns `Some`, and
-/// rolls back when `work` fails or finds nothing to do (`None`).
-pub(super) async fn with_write_tx<T>(
-    db: &mut Db,
-    work: impl AsyncFnOnce(&mut Db) -> Result<Option<T>, DbError>,
-) -> Result<Option<T>, DbError> {
-    db.begin_write().await?;
-    let result = match work(db).await {
-        Ok(Some(done)) => db.commit().await.map(|()| Some(done)),
-        other => other,
-    };
-    if !matches!(result, Ok(Some(_))) {
-        db.rollback().await;
-    }
-    result
-}
-
 /// Runs batches until none is left.
 pub(super) async fn run_all(
     db: &mut Db,
@@ -65,10 +48,9 @@ pub(super) async fn run_all(
     loop {
         check_may_go_on(db, pass, p, outcome).await?;
         let began = Instant::now();
-        let batch = with_write_tx(db, async |db: &mut Db| {
-            one(db, pass, work, cursor.as_ref()).await
-        })
-        .await;
+        let batch = db
+            .write_tx(async |db: &mut Db| one(db, pass, work, cursor.as_ref()).await)
+            .await;
         match batch {
             Ok(None) => return Ok(()),
             Ok(Some(done)) => {

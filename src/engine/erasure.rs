@@ -122,17 +122,17 @@ pub(super) async fn answer_open(db: &mut Db, pass: &mut Pass<'_>) -> Vec<Erasure
 }
 
 fn warn_if_due(req: &ErasureRequest, now: DateTime<Utc>) {
-    if req.due_at < db::rfc3339(now) {
-        tracing::warn!(request = req.id, due = %req.due_at, "erasure request is overdue");
-    } else if req.due_at < db::rfc3339(now + TimeDelta::days(DUE_SOON_DAYS)) {
-        tracing::warn!(request = req.id, due = %req.due_at, "erasure request is due within 7 days");
+    if req.received.due_at < db::rfc3339(now) {
+        tracing::warn!(request = req.id, due = %req.received.due_at, "erasure request is overdue");
+    } else if req.received.due_at < db::rfc3339(now + TimeDelta::days(DUE_SOON_DAYS)) {
+        tracing::warn!(request = req.id, due = %req.received.due_at, "erasure request is due within 7 days");
     }
 }
 
 async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &ErasureRequest) -> ErasureAnswer {
     let mut entries = Vec::new();
     for p in pass.config.policies.iter().filter(|p| p.subject.is_some()) {
-        entries.extend(erase_in_policy(db, pass, p, &req.subject, req.id).await);
+        entries.extend(erase_in_policy(db, pass, p, &req.received.subject, req.id).await);
     }
     let has = |o: ErasureOutcome| entries.iter().any(|e| e.outcome == o);
     let status = if has(ErasureOutcome::Failed) {
@@ -151,14 +151,14 @@ async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &ErasureRequest) -> Erasu
     tracing::info!(
         request = req.id,
         status = status.as_str(),
-        minor = req.minor,
+        minor = req.received.minor,
         policies = entries.len(),
         "erasure request answered"
     );
     ErasureAnswer {
         id: req.id,
         status,
-        minor: req.minor,
+        minor: req.received.minor,
         policies: entries,
     }
 }

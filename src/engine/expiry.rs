@@ -105,7 +105,13 @@ pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> 
     let mut outcome = PolicyOutcome::new(p, cutoff);
     let result = match pass.targets.get(db, pass.config, p).await {
         Ok(target) => {
-            let purged = purge(db, pass, p, &target, cutoff, &mut outcome).await;
+            let work = Work {
+                policy: p,
+                target: &target,
+                scope: Scope::Expired(cutoff),
+                erasure: None,
+            };
+            let purged = purge(db, pass, &work, cutoff, &mut outcome).await;
             outcome.oldest_remaining = oldest_remaining(db, p, &target, pass.now).await;
             purged
         }
@@ -126,14 +132,15 @@ pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> 
     outcome
 }
 
+/// The counts kept aside, the fraction guard, whole partitions, then the batches.
 async fn purge(
     db: &mut Db,
     pass: &mut Pass<'_>,
-    p: &Policy,
-    target: &Target,
+    work: &Work<'_>,
     cutoff: DateTime<Utc>,
     outcome: &mut PolicyOutcome,
 ) -> Result<(), Stop> {
+    let (p, target) = (work.policy, work.target);
     outcome.table = target.table_name.clone();
     count_kept(db, target, cutoff, pass.now, outcome)
         .await
@@ -155,17 +162,11 @@ async fn purge(
         fraction_guard(db, pass.config, p, target, expired).await?;
     }
     if target.drops_partitions() {
-        partitions::drop_expired(db, pass, p, target, cutoff, outcome)
+        partitions::drop_expired(db, pass, work, cutoff, outcome)
             .await
             .map_err(|e| query_failed(p, &target.table_name, e))?;
     }
-    let work = Work {
-        policy: p,
-        target,
-        scope: Scope::Expired(cutoff),
-        erasure: None,
-    };
-    batch::run_all(db, pass, &work, outcome).await
+    batch::run_all(db, pass, work, outcome).await
 }
 
 /// For the metric and the enforcement check; a failure here only logs.

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::PolicyOutcome;
-use super::batch::with_write_tx;
 use crate::audit::{EventAction, NewEvent};
 use crate::db::{self, Db, DbError, Partition};
 use crate::policy::Action;
@@ -130,7 +129,7 @@ pub(super) async fn append_in_tx(db: &mut Db, event: NewEvent) -> Result<(), DbE
 /// Appends `event` in a transaction of its own, serialised with every batch by the
 /// batch lock.
 pub(super) async fn append(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
-    with_write_tx(db, async |db: &mut Db| {
+    db.write_tx(async |db: &mut Db| {
         db.lock_batch().await?;
         append_in_tx(db, event).await.map(Some)
     })

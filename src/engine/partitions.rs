@@ -6,43 +6,43 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::batch::with_write_tx;
+use super::batch::Work;
 use super::{Pass, PolicyOutcome, journal};
-use crate::db::{Db, DbError, Target};
-use crate::policy::Policy;
+use crate::db::{Db, DbError};
 
 pub(super) async fn drop_expired(
     db: &mut Db,
     pass: &mut Pass<'_>,
-    p: &Policy,
-    target: &Target,
+    work: &Work<'_>,
     cutoff: DateTime<Utc>,
     outcome: &mut PolicyOutcome,
 ) -> Result<(), DbError> {
+    let (p, target) = (work.policy, work.target);
     for part in target.expired_partitions(db, cutoff).await? {
         if pass.opts.stop.is_requested() || !pass.leader.keep().await {
             break;
         }
         let started = Instant::now();
         let run_id = pass.run_id;
-        let dropped = with_write_tx(db, async |db: &mut Db| {
-            db.lock_batch().await?;
-            let Some(rows) = target.lock_partition(db, &part).await? else {
-                return Ok(None);
-            };
-            let event = journal::partition_dropped(
-                run_id,
-                &p.name,
-                &target.table_name,
-                cutoff,
-                &part,
-                rows,
-            );
-            journal::append_in_tx(db, event).await?;
-            target.detach_and_drop(db, &part).await?;
-            Ok(Some(rows))
-        })
-        .await?;
+        let dropped = db
+            .write_tx(async |db: &mut Db| {
+                db.lock_batch().await?;
+                let Some(rows) = target.lock_partition(db, &part).await? else {
+                    return Ok(None);
+                };
+                let event = journal::partition_dropped(
+                    run_id,
+                    &p.name,
+                    &target.table_name,
+                    cutoff,
+                    &part,
+                    rows,
+                );
+                journal::append_in_tx(db, event).await?;
+                target.detach_and_drop(db, &part).await?;
+                Ok(Some(rows))
+            })
+            .await?;
         if let Some(rows) = dropped {
             outcome.rows += rows;
             outcome.batches += 1;

@@ -250,12 +250,13 @@ fn erasure_lines(
     requests
         .into_iter()
         .filter(|e| {
-            e.received_at.as_str() < hi && e.processed_at.as_deref().is_none_or(|p| p >= lo)
+            e.received.received_at.as_str() < hi
+                && e.processed_at.as_deref().is_none_or(|p| p >= lo)
         })
         .map(|e| {
             let overdue = match &e.processed_at {
-                Some(p) => p > &e.due_at,
-                None => e.due_at < now_text,
+                Some(p) => p > &e.received.due_at,
+                None => e.received.due_at < now_text,
             };
             let kept = e
                 .outcome
@@ -276,14 +277,14 @@ fn erasure_lines(
                 .collect();
             ErasureLine {
                 id: e.id,
-                received_at: e.received_at,
-                due_at: e.due_at,
+                received_at: e.received.received_at,
+                due_at: e.received.due_at,
                 status: e.status,
                 answered_at: e.processed_at,
-                minor: e.minor,
+                minor: e.received.minor,
                 overdue,
                 kept,
-                subject: include_subjects.then_some(e.subject),
+                subject: include_subjects.then_some(e.received.subject),
             }
         })
         .collect()

@@ -9,8 +9,8 @@ use super::{Columns, Fields};
 use crate::db::{Db, DbError, Query, SqlValue};
 use crate::outcome::{ErasureOutcome, RequestStatus};
 
-/// An erasure request to record.
-#[derive(Debug, Clone)]
+/// An erasure request as received.
+#[derive(Debug, Clone, Serialize)]
 pub struct NewErasure {
     pub subject: String,
     pub reason: Option<String>,
@@ -24,12 +24,8 @@ pub struct NewErasure {
 #[derive(Debug, Clone, Serialize)]
 pub struct ErasureRequest {
     pub id: i64,
-    pub subject: String,
-    pub reason: Option<String>,
-    pub reference: Option<String>,
-    pub minor: bool,
-    pub received_at: String,
-    pub due_at: String,
+    #[serde(flatten)]
+    pub received: NewErasure,
     pub status: RequestStatus,
     pub processed_at: Option<String>,
     /// Per policy, what was erased and what was kept until when; empty while open.
@@ -71,12 +67,14 @@ impl ErasureRequest {
         };
         Ok(ErasureRequest {
             id,
-            subject: f.text("subject")?,
-            reason: f.opt_text("reason")?,
-            reference: f.opt_text("reference")?,
-            minor: f.flag("minor")?,
-            received_at: f.text("received_at")?,
-            due_at: f.text("due_at")?,
+            received: NewErasure {
+                subject: f.text("subject")?,
+                reason: f.opt_text("reason")?,
+                reference: f.opt_text("reference")?,
+                minor: f.flag("minor")?,
+                received_at: f.text("received_at")?,
+                due_at: f.text("due_at")?,
+            },
             status: f.spelled("status", RequestStatus::parse, RequestStatus::spellings)?,
             processed_at: f.opt_text("processed_at")?,
             outcome,

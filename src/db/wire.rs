@@ -1,0 +1,65 @@
+//! What every backend does alike between a [`Query`] and sqlx: binding its values
+//! in order, and decoding each row cell by cell into [`SqlValue`]s. A backend says
+//! only how NULL is typed when bound and how its own column types decode.
+
+use sqlx::{Column, ColumnIndex, Database, Encode, Row, Type, TypeInfo, ValueRef};
+
+use super::{DbError, SqlValue};
+
+/// A sqlx query of backend `DB` over `sql`, with `params` bound in order. NULL is
+/// bound as `Option::<N>::None`: the type the backend infers a NULL parameter from.
+pub(super) fn bind<'q, DB, N>(
+    sql: &'q str,
+    params: &'q [SqlValue],
+) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    &'q [u8]: Encode<'q, DB> + Type<DB>,
+    Option<N>: Encode<'q, DB> + Type<DB> + 'q,
+{
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in params {
+        query = match v {
+            SqlValue::Null => query.bind(Option::<N>::None),
+            SqlValue::Int(n) => query.bind(*n),
+            SqlValue::Real(x) => query.bind(*x),
+            SqlValue::Text(s) => query.bind(s.as_str()),
+            SqlValue::Blob(b) => query.bind(b.as_slice()),
+        };
+    }
+    query
+}
+
+/// Decodes every cell of `rows`. `typed` decodes a non-NULL cell of the type the
+/// backend names, or returns `None` for a type retentiond does not read.
+pub(super) fn decode<R>(
+    rows: &[R],
+    typed: impl Fn(&R, usize, &str) -> Result<Option<SqlValue>, sqlx::Error>,
+) -> Result<Vec<Vec<SqlValue>>, DbError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+{
+    rows.iter()
+        .map(|row| {
+            (0..row.columns().len())
+                .map(|i| {
+                    let raw = row.try_get_raw(i)?;
+                    if raw.is_null() {
+                        return Ok(SqlValue::Null);
+                    }
+                    let kind = raw.type_info().name().to_string();
+                    typed(row, i, &kind)?.ok_or_else(|| {
+                        DbError::Decode(format!(
+                            "column {} holds a value of type {kind}",
+                            row.columns()[i].name()
+                        ))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
