@@ -1,7 +1,7 @@
 //! retentiond: enforces data-retention rules against a shop's SQL database.
 //!
-//! Data flows one way: `config` -> `policy` -> `purge` -> `audit` (and later `report`).
-//! `db` is the only module that writes SQL.
+//! Data flows one way: `config` -> `policy` -> `engine` -> `db`, and `audit` ->
+//! `report`. `db` is the only module that writes SQL; ARCHITECTURE.md maps the rest.
 
 pub mod anonymize;
 pub mod audit;
