@@ -303,3 +303,14 @@ async fn no_password_in_logs_or_errors() {
         "the pass with the password ran"
     );
 }
+
+#[tokio::test]
+async fn an_error_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent.toml");
+    let out = run_cli(&missing, dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read config file"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}

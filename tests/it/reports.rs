@@ -331,3 +331,29 @@ async fn the_periodic_report_is_written_once_and_never_overwritten() {
     .unwrap();
     assert_eq!(status["reports"]["files"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_check_that_cannot_run_is_reported_as_not_checked_never_as_compliance() {
+    let shop = shop_with_history().await;
+    // The visits policy no longer fits: its table is gone.
+    shop.exec("ALTER TABLE visits RENAME TO visits_archive;")
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&report(&shop, "json")).unwrap();
+    let e = &json["policies"][1]["enforcement"];
+    assert_eq!(e["state"], "not_checked", "{e}");
+    assert_eq!(e["in_compliance"], false, "{e}");
+    let verdict = e["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("not checked: ") && verdict.contains("`visits` does not exist"),
+        "{verdict}"
+    );
+    assert_eq!(json["policies"][0]["enforcement"]["state"], "backlog");
+
+    let md = report(&shop, "markdown");
+    assert!(md.contains("| visits | **not checked: "), "{md}");
+    let html = report(&shop, "html");
+    assert!(
+        html.contains("<td>visits</td><td class=\"bad\">not checked: "),
+        "{html}"
+    );
+}
