@@ -20,3 +20,4 @@ pub mod report;
 pub mod scheduler;
 mod spelling;
 pub mod suggest;
+pub mod value;

@@ -64,13 +64,6 @@ spelled! {
 }
 
 impl Strategy {
-    /// Whether a value this strategy wrote can be told apart from one it has not
-    /// touched, using SQL alone. Only such strategies keep a policy idempotent
-    /// without a marker column.
-    pub fn is_recognisable(self) -> bool {
-        matches!(self, Strategy::Null | Strategy::Redact)
-    }
-
     /// Whether the value written does not depend on the value read (NULL stays NULL),
     /// so that SQL can write it without retentiond reading the row.
     pub fn ignores_value(self) -> bool {
@@ -312,15 +305,5 @@ mod tests {
         let skew = clock_guard(host + chrono::TimeDelta::seconds(301), host).unwrap_err();
         assert_eq!(skew.num_seconds(), 301);
         assert!(clock_guard(host - chrono::TimeDelta::hours(1), host).is_err());
-    }
-
-    #[test]
-    fn only_null_and_redact_are_recognisable() {
-        let recognisable: Vec<_> = Strategy::ALL
-            .iter()
-            .filter(|s| s.is_recognisable())
-            .map(|s| s.as_str())
-            .collect();
-        assert_eq!(recognisable, ["null", "redact"]);
     }
 }

@@ -126,6 +126,12 @@ pub enum ConfigError {
         "no config file found: pass -c PATH, set ${CONFIG_ENV}, or create ./retention.toml or {SYSTEM_CONFIG}"
     )]
     NotFound,
+    #[error(
+        "the systemd credential {} is open to others than its owner (mode {mode:04o}); run: chmod 600 {}",
+        path.display(),
+        path.display()
+    )]
+    SharedCredential { path: PathBuf, mode: u32 },
     #[error("{}", render_problems(path, problems))]
     Invalid {
         path: PathBuf,
@@ -193,19 +199,31 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         error,
     })?;
-    let env_url = std::env::var(DATABASE_URL_ENV)
+    let env_url = match std::env::var(DATABASE_URL_ENV)
         .ok()
         .filter(|u| !u.is_empty())
-        .or_else(credential_url);
+    {
+        Some(url) => Some(url),
+        None => credential_url()?,
+    };
     parse(path, &bytes, env_url)
 }
 
 /// The database URL from systemd's credentials directory, if the unit passed one.
-fn credential_url() -> Option<String> {
-    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
-    let text = std::fs::read_to_string(Path::new(&dir).join(URL_CREDENTIAL)).ok()?;
+/// systemd makes credentials 0400; one others can read is refused like `url_file`.
+fn credential_url() -> Result<Option<String>, ConfigError> {
+    let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
+        return Ok(None);
+    };
+    let path = Path::new(&dir).join(URL_CREDENTIAL);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    if let Some(mode) = sections::shared_mode(&path) {
+        return Err(ConfigError::SharedCredential { path, mode });
+    }
     let url = text.trim().to_string();
-    (!url.is_empty()).then_some(url)
+    Ok((!url.is_empty()).then_some(url))
 }
 
 /// Validates config text. Pure apart from reading `url_file` and `key_file`, whose

@@ -271,19 +271,6 @@ fn check_anonymize(cx: &mut Cx, t: &DeTable, p: &Policy, action_span: Range<usiz
         let at = cx.offset_of(c.table.loc);
         cx.problem(at..at, format!("policy `{name}` anonymises rows, so `cascade` (which deletes child rows) does not apply"), Some("remove cascade, or give the child table its own anonymise policy".into()));
     }
-    if p.marker.is_none()
-        && let Some(a) = p.anonymize.iter().find(|a| !a.strategy.is_recognisable())
-    {
-        let at = cx.offset_of(a.column.loc);
-        cx.problem(
-            at..at,
-            format!(
-                "policy `{name}` is not idempotent: after `{}` has run, its output cannot be told apart from an untouched value, so every pass would anonymise the same rows again",
-                a.strategy.as_str()
-            ),
-            Some("add marker = \"anonymized_at\" (a nullable column that retentiond sets), or use only null and redact".into()),
-        );
-    }
     for a in &p.anonymize {
         let is = |i: &Ident| i.name.eq_ignore_ascii_case(&a.column.name);
         if p.key.iter().any(is) || p.marker.as_ref().is_some_and(is) {

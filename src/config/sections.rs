@@ -157,6 +157,30 @@ fn url(
     }
 }
 
+/// The permission bits of a secret's file when group or others may use it, as
+/// ssh refuses a private key others can read. `None`: only the owner may.
+pub(super) fn shared_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+/// Records a problem when the secret at `path` is readable by group or others.
+fn check_private(cx: &mut Cx, key: &str, path: &Path, span: Range<usize>) -> Option<()> {
+    let Some(mode) = shared_mode(path) else {
+        return Some(());
+    };
+    cx.problem(
+        span,
+        format!(
+            "{key} {} is open to others than its owner (mode {mode:04o}); retentiond refuses a secret others can read",
+            path.display()
+        ),
+        Some(format!("run: chmod 600 {}", path.display())),
+    );
+    None
+}
+
 fn url_from_file(
     cx: &mut Cx,
     file: &str,
@@ -164,6 +188,9 @@ fn url_from_file(
     base_dir: &Path,
 ) -> Option<(String, UrlSource)> {
     let p = resolve(base_dir, file);
+    if p.exists() {
+        check_private(cx, "url_file", &p, span.clone())?;
+    }
     match std::fs::read_to_string(&p) {
         Ok(contents) if contents.trim().is_empty() => {
             cx.problem(
@@ -258,9 +285,12 @@ fn hmac_key(cx: &mut Cx, item: &Item, base_dir: &Path) -> Option<HmacKey> {
     let file = cx.string(item, "key_file")?;
     let p = resolve(base_dir, &file);
     let create = format!(
-        "create a key with: head -c {MIN_KEY_BYTES} /dev/urandom > {}",
+        "create a key with: head -c {MIN_KEY_BYTES} /dev/urandom > {0} && chmod 600 {0}",
         p.display()
     );
+    if p.exists() {
+        check_private(cx, "key_file", &p, item.span())?;
+    }
     match std::fs::read(&p) {
         Ok(bytes) if bytes.len() >= MIN_KEY_BYTES => Some(HmacKey(bytes)),
         Ok(bytes) => {

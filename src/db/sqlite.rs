@@ -43,6 +43,9 @@ fn options(path: &Path, lock_timeout: Duration) -> SqliteConnectOptions {
         // Keep scratch data out of temporary files.
         .pragma("temp_store", "MEMORY")
         .foreign_keys(true)
+        // `REGEXP` with Rust's regex crate: it recognises anonymised values by the
+        // same patterns the engine checks in Rust.
+        .with_regexp()
 }
 
 pub(super) async fn connect(

@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::journal::{self, BatchDone};
 use super::{Pass, PolicyOutcome, Status, Stop, replicas};
-use crate::anonymize;
+use crate::anonymize::{self, Progress, Purpose};
 use crate::db::{Cursor, Db, DbError, Scope, SqlValue, Target};
 use crate::policy::{Action, Policy};
 
@@ -222,18 +222,7 @@ async fn by_keys(
             target.delete_rows(db, &keys).await?
         }
         Action::Anonymize => {
-            let strategies = target.anonymize_strategies();
-            let key = pass.config.hmac_key.as_ref();
-            let values: Vec<Vec<SqlValue>> = rows
-                .iter()
-                .map(|row| {
-                    strategies
-                        .iter()
-                        .zip(&row[1 + key_len..])
-                        .map(|(s, v)| anonymize::apply(*s, v, key))
-                        .collect()
-                })
-                .collect();
+            let values = replacements(pass, work, &rows, key_len);
             let marker = target.marker_value(Utc::now());
             target
                 .update_rows(db, &keys, &values, Some(&marker))
@@ -245,4 +234,40 @@ async fn by_keys(
         children,
         next: Some(next),
     }))
+}
+
+/// Each row's anonymised values, in the order of the policy's `anonymize` table. A
+/// value already done, or one its strategy cannot read, is written back unchanged.
+fn replacements(
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    rows: &[Vec<SqlValue>],
+    key_len: usize,
+) -> Vec<Vec<SqlValue>> {
+    let columns = work.target.anonymized_columns();
+    let purpose = match work.scope {
+        Scope::Expired(_) => Purpose::Expiry,
+        Scope::Subject(_) => Purpose::Erasure,
+    };
+    let key = pass.config.hmac_key.as_ref();
+    let reads_marker = work.target.reads_marker(work.scope);
+    rows.iter()
+        .map(|row| {
+            let values = &row[1 + key_len..1 + key_len + columns.len()];
+            let progress = if !work.target.has_marker() {
+                Progress::ByValue
+            } else if reads_marker && row.last() != Some(&SqlValue::Null) {
+                Progress::Marked
+            } else {
+                Progress::Unmarked
+            };
+            columns
+                .iter()
+                .zip(values)
+                .map(|(&(strategy, form), v)| {
+                    anonymize::replace(strategy, form, v, key, purpose, progress)
+                })
+                .collect()
+        })
+        .collect()
 }

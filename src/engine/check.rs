@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::db::{self, Db, DbError};
-use crate::policy::Action;
+use crate::db::{self, Db, DbError, Target};
+use crate::policy::{Action, Policy, Strategy};
 
 /// One policy as `check` found it.
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +63,8 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
             unreadable: None,
         };
         if let Some(t) = &resolved.target {
+            let warn = warn_about_values(db, config, p, t, now).await?;
+            report.warnings.extend(warn);
             let unreadable = t.count_unreadable(db, None).await?;
             checked.timestamp_encoding = Some(t.encoding.describe());
             checked.unreadable = Some(unreadable);
@@ -82,4 +84,63 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         report.policies.push(checked);
     }
     Ok(report)
+}
+
+/// How many values already in output form `check` looks for before it warns.
+const LOOKS_DONE_SAMPLE: u64 = 1000;
+
+/// Warnings about an anonymising policy's values: expired ones its strategy cannot
+/// read, and, before its first pass without a marker, values that already look
+/// anonymised where that could be mistaken (a column of SHA-256 digests under
+/// `hash`, text without `@` under `email_domain`). `truncate_ip`, `year` and `month`
+/// need no such warning: a value in their output form is its own anonymisation.
+async fn warn_about_values(
+    db: &mut Db,
+    config: &Config,
+    p: &Policy,
+    t: &Target,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DbError> {
+    let mut warnings = Vec::new();
+    if p.action != Action::Anonymize {
+        return Ok(warnings);
+    }
+    let stuck = t.count_cannot_anonymize(db, p.cutoff(now), now).await?;
+    if stuck > 0 {
+        warnings.push(format!(
+            "{}: policy `{}`: {stuck} expired row(s) of `{}` hold a value their strategy cannot read (not an IP address, no e-mail domain, no date); they are left as they are",
+            config.at(p.loc),
+            p.name,
+            t.table_name
+        ));
+    }
+    let ran_before =
+        db.has_own_tables().await? && db.has_purged(&p.name, Action::Anonymize).await?;
+    if p.marker.is_some() || ran_before {
+        return Ok(warnings);
+    }
+    for (i, a) in p.anonymize.iter().enumerate() {
+        if !matches!(
+            a.strategy,
+            Strategy::Hash | Strategy::EmailDomain | Strategy::Redact
+        ) {
+            continue;
+        }
+        let n = t.count_in_output_form(db, i, LOOKS_DONE_SAMPLE).await?;
+        if n > 0 {
+            let more = if n >= LOOKS_DONE_SAMPLE {
+                " or more"
+            } else {
+                ""
+            };
+            warnings.push(format!(
+                "{}: policy `{}`: {n}{more} value(s) of `{}` already look like the output of `{}` before any pass ran; without a marker they count as anonymised and stay as they are. If they are not retentiond's output, add marker = \"anonymized_at\" (a nullable column retentiond sets)",
+                config.at(a.column.loc),
+                p.name,
+                a.column.name,
+                a.strategy.as_str()
+            ));
+        }
+    }
+    Ok(warnings)
 }

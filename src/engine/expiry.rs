@@ -58,8 +58,8 @@ async fn count_for_plan(
     fraction_guard(db, config, p, target, expired).await
 }
 
-/// The rows the policy keeps although they have expired: held, or with a timestamp
-/// that cannot be read.
+/// The rows the policy keeps although they have expired: held, with a timestamp
+/// that cannot be read, or with a value its strategy cannot anonymise.
 async fn count_kept(
     db: &mut Db,
     target: &Target,
@@ -69,6 +69,7 @@ async fn count_kept(
 ) -> Result<(), DbError> {
     outcome.unreadable = target.count_unreadable(db, Some(cutoff)).await?;
     outcome.held = target.count_held(db, cutoff, now).await?;
+    outcome.cannot_anonymize = target.count_cannot_anonymize(db, cutoff, now).await?;
     Ok(())
 }
 
@@ -148,6 +149,12 @@ async fn purge(
     if outcome.held > 0 {
         tracing::info!(policy = %p.name, table = %target.table_name, held = outcome.held, "expired rows kept: their subjects are under a legal hold");
     }
+    if outcome.cannot_anonymize > 0 {
+        tracing::warn!(
+            policy = %p.name, table = %target.table_name, cannot_anonymize = outcome.cannot_anonymize,
+            "expired rows hold a value their strategy cannot read (not an IP address, no e-mail domain, no date); they are left as they are"
+        );
+    }
     if outcome.unreadable > 0 {
         tracing::warn!(
             policy = %p.name, table = %target.table_name, unreadable = outcome.unreadable,
@@ -196,6 +203,7 @@ fn record(run_id: i64, o: &PolicyOutcome) -> PolicyRun {
         rows: o.rows as i64,
         batches: o.batches as i64,
         unreadable: o.unreadable as i64,
+        cannot_anonymize: o.cannot_anonymize as i64,
         duration_ms: o.duration_ms as i64,
         error: o.error.clone(),
         held: o.held as i64,
@@ -209,7 +217,7 @@ fn log_outcome(o: &PolicyOutcome) {
         Status::Ok | Status::Interrupted | Status::Skipped => tracing::info!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
             rows = o.rows, batches = o.batches, held = o.held, unreadable = o.unreadable,
-            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+            cannot_anonymize = o.cannot_anonymize, duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,

@@ -111,6 +111,9 @@ pub struct PolicyOutcome {
     pub longest_batch_ms: u64,
     pub held: u64,
     pub unreadable: u64,
+    /// Expired rows with a value their strategy cannot read (`n/a` in an IP
+    /// column): left as they are, never rewritten.
+    pub cannot_anonymize: u64,
     /// The oldest timestamp the policy covers and has not purged, after the pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_remaining: Option<String>,
@@ -134,6 +137,7 @@ impl PolicyOutcome {
             longest_batch_ms: 0,
             held: 0,
             unreadable: 0,
+            cannot_anonymize: 0,
             oldest_remaining: None,
             status: Status::Ok,
             error: None,

@@ -104,7 +104,7 @@ async fn shop() -> Shop {
         ));
     }
     shop.exec(&sql).await;
-    std::fs::write(shop.path("hmac.key"), [9u8; 32]).unwrap();
+    crate::support::write_key(&shop.path("hmac.key"), &[9u8; 32]);
     shop.write_config(
         "[anonymize]\nkey_file = \"hmac.key\"\n\n[limits]\nbatch_size = 50\nmax_table_fraction = 1.0\n\n\
          [[policy]]\nname = \"customers\"\ntable = \"customers\"\ntimestamp = \"seen_at\"\nkeep = \"3 years\"\naction = \"anonymize\"\nmarker = \"anonymized_at\"\n\
@@ -244,7 +244,7 @@ async fn the_database_url_can_come_from_the_environment_or_a_file() {
             .replace("url = \"sqlite://shop.db\"", "url_file = \"db-url\""),
     )
     .unwrap();
-    std::fs::write(shop.path("db-url"), "sqlite://shop.db\n").unwrap();
+    crate::support::write_key(&shop.path("db-url"), b"sqlite://shop.db\n");
     assert_eq!(
         shop.cli(&["check"]).status.code(),
         Some(0),

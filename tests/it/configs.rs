@@ -241,6 +241,18 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str, &'static str)> {
             "at least 32",
         ),
         (
+            "key file others can read",
+            format!("[anonymize]\nkey_file = \"open.key\"\n{}", anon("hash")),
+            "2:12",
+            "(mode 0644)",
+        ),
+        (
+            "url_file others can read",
+            with("url = \"sqlite://shop.db\"", "url_file = \"open-url\""),
+            "2:12",
+            "chmod 600",
+        ),
+        (
             "missing key file",
             format!("[anonymize]\nkey_file = \"nope.key\"\n{}", anon("hash")),
             "2:12",
@@ -336,7 +348,15 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str, &'static str)> {
 #[tokio::test]
 async fn malformed_configs_exit_2_with_line_and_column() {
     let shop = Shop::new("CREATE TABLE orders (id INTEGER PRIMARY KEY, placed_at TEXT); INSERT INTO orders VALUES (1, '2001-01-01');").await;
-    std::fs::write(shop.path("short.key"), b"12345").unwrap();
+    crate::support::write_key(&shop.path("short.key"), b"12345");
+    for (name, bytes) in [
+        ("open.key", &[7u8; 32][..]),
+        ("open-url", b"sqlite://shop.db"),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(shop.path(name), bytes).unwrap();
+        std::fs::set_permissions(shop.path(name), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let before = file_digest(&shop.db_path);
     let cases = malformed();
     assert!(cases.len() >= 30, "{} cases", cases.len());

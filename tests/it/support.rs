@@ -346,3 +346,12 @@ macro_rules! on_every_backend {
         )*
     };
 }
+
+/// Writes a secret (an HMAC key, a database URL) readable by its owner only, as
+/// retentiond requires of `key_file` and `url_file`.
+pub fn write_key(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).expect("write the secret");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .expect("make the secret private");
+}

@@ -133,6 +133,18 @@ impl Db {
         })
     }
 
+    /// Whether any batch of `policy` has done `action` (retentiond's tables must exist).
+    pub async fn has_purged(&mut self, policy: &str, action: Action) -> Result<bool, DbError> {
+        let mut q = Query::new(
+            "SELECT count(*) FROM (SELECT 1 AS one FROM retention_events WHERE policy = ",
+        );
+        q.bind(SqlValue::Text(policy.into()))
+            .push(" AND action = ")
+            .bind(SqlValue::Text(action.as_str().into()))
+            .push(" LIMIT 1) AS retentiond_n");
+        Ok(self.fetch_one_int(&q).await? > 0)
+    }
+
     /// Walks the whole audit chain a page at a time: how many events verified, and
     /// the first break if there is one.
     pub async fn verify_chain(&mut self) -> Result<(Verifier, Option<Broken>), DbError> {

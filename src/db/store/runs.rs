@@ -77,6 +77,7 @@ pub struct PolicyRun {
     pub rows: i64,
     pub batches: i64,
     pub unreadable: i64,
+    pub cannot_anonymize: i64,
     pub duration_ms: i64,
     pub error: Option<String>,
     pub held: i64,
@@ -89,7 +90,7 @@ pub struct LastPolicyRun {
     pub run: PolicyRun,
 }
 
-const POLICY_RUN_COLUMNS: &str = "p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.duration_ms, p.error, p.held";
+const POLICY_RUN_COLUMNS: &str = "p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.cannot_anonymize, p.duration_ms, p.error, p.held";
 
 impl PolicyRun {
     fn columns() -> Columns {
@@ -107,6 +108,7 @@ impl PolicyRun {
             rows: f.int("rows")?,
             batches: f.int("batches")?,
             unreadable: f.int("unreadable")?,
+            cannot_anonymize: f.int("cannot_anonymize")?,
             duration_ms: f.int("duration_ms")?,
             error: f.opt_text("error")?,
             held: f.int("held")?,
@@ -160,7 +162,7 @@ impl Db {
 
     pub async fn record_policy_run(&mut self, r: &PolicyRun) -> Result<(), DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, duration_ms, error, held) VALUES (",
+            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, cannot_anonymize, duration_ms, error, held) VALUES (",
         );
         q.bind_list([
             SqlValue::Int(r.run_id),
@@ -172,6 +174,7 @@ impl Db {
             SqlValue::Int(r.rows),
             SqlValue::Int(r.batches),
             SqlValue::Int(r.unreadable),
+            SqlValue::Int(r.cannot_anonymize),
             SqlValue::Int(r.duration_ms),
             SqlValue::text_or_null(r.error.clone()),
             SqlValue::Int(r.held),

@@ -7,6 +7,7 @@
 //! yet done); `statements` the counts, batch reads and writes; `partitions` the
 //! whole-partition drops.
 
+mod forms;
 mod partitions;
 mod predicates;
 mod resolve;
@@ -16,6 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::catalog::Kind;
 use super::{Backend, Query, SqlValue};
+use crate::anonymize::{Form, Recognition, recognition};
 use crate::policy::{Action, Loc, Strategy};
 
 pub use partitions::Partition;
@@ -90,6 +92,33 @@ struct Cascade {
     foreign_key: Vec<Col>,
 }
 
+/// A column to anonymise: where it is, its strategy, and how its values show
+/// whether they are done.
+#[derive(Debug, Clone)]
+struct Anonymized {
+    col: Col,
+    strategy: Strategy,
+    form: Form,
+    recognition: Recognition,
+}
+
+impl Anonymized {
+    fn new(backend: Backend, col: Col, strategy: Strategy) -> Anonymized {
+        // SQLite stores each value as what it is; elsewhere the column's type says.
+        let form = match (backend, col.kind) {
+            (Backend::Sqlite, _) => Form::ByValue,
+            (_, Kind::Integer | Kind::Real) => Form::Number,
+            _ => Form::Text,
+        };
+        Anonymized {
+            recognition: recognition(strategy, form),
+            col,
+            strategy,
+            form,
+        }
+    }
+}
+
 /// A policy whose table and columns exist, with their quoted names.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -103,8 +132,8 @@ pub struct Target {
     ts: Col,
     filter: Vec<(Col, Vec<SqlValue>)>,
     marker: Option<Col>,
-    /// Each column to anonymise and its strategy, in config order.
-    anonymize: Vec<(Col, Strategy)>,
+    /// Each column to anonymise, in config order.
+    anonymize: Vec<Anonymized>,
     cascade: Vec<Cascade>,
     /// The partitioned table's exact schema and name, when whole expired partitions
     /// are dropped (`partitions = "drop"`, PostgreSQL).
@@ -119,8 +148,23 @@ impl Target {
         self.key.len()
     }
 
-    pub fn anonymize_strategies(&self) -> Vec<Strategy> {
-        self.anonymize.iter().map(|(_, s)| *s).collect()
+    /// Each anonymised column's strategy and how it hands over its values, in the
+    /// order a batch reads them.
+    pub fn anonymized_columns(&self) -> Vec<(Strategy, Form)> {
+        self.anonymize
+            .iter()
+            .map(|a| (a.strategy, a.form))
+            .collect()
+    }
+
+    /// Whether a batch reads the marker after the values (an erasure with a marker:
+    /// rows already anonymised get only new random hashes).
+    pub fn reads_marker(&self, scope: Scope<'_>) -> bool {
+        self.marker.is_some() && matches!(scope, Scope::Subject(_))
+    }
+
+    pub fn has_marker(&self) -> bool {
+        self.marker.is_some()
     }
 
     pub fn cascade_tables(&self) -> Vec<String> {
@@ -132,6 +176,8 @@ impl Target {
     fn read(&self, col: &Col) -> String {
         match self.backend {
             Backend::Sqlite => col.quoted.clone(),
+            // inet's text carries the mask (`203.0.113.7/32`); host() is the address.
+            Backend::Postgres if col.kind == Kind::Ip => format!("host({})", col.quoted),
             Backend::Postgres => format!("CAST({} AS text)", col.quoted),
             Backend::MySql => format!("CAST({} AS CHAR)", col.quoted),
         }
@@ -186,7 +232,7 @@ impl Target {
     pub fn purges_by_range(&self) -> bool {
         match self.action {
             Action::Delete => self.cascade.is_empty(),
-            Action::Anonymize => self.anonymize.iter().all(|(_, s)| s.ignores_value()),
+            Action::Anonymize => self.anonymize.iter().all(|a| a.strategy.ignores_value()),
         }
     }
 

@@ -9,7 +9,6 @@ use super::{Col, Cursor, Scope, Target, TsEncoding, naive, rfc3339};
 use crate::backend::Backend;
 use crate::db::catalog::Kind;
 use crate::db::{Query, SqlValue};
-use crate::policy::{Action, REDACTED, Strategy};
 
 /// A `YYYY-MM-DD` prefix, which every readable ISO 8601 timestamp starts with.
 pub(super) const ISO_DATE_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*";
@@ -205,39 +204,6 @@ impl Target {
         }
     }
 
-    /// Rows an anonymise policy has not yet done: a NULL marker, or a value its
-    /// recognisable strategies have not yet written.
-    pub(super) fn push_pending(&self, q: &mut Query) {
-        if self.action != Action::Anonymize {
-            return;
-        }
-        if let Some(marker) = &self.marker {
-            q.push(" AND ").push(&marker.quoted).push(" IS NULL");
-            return;
-        }
-        q.push(" AND (");
-        for (i, (column, strategy)) in self.anonymize.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            let c = &column.quoted;
-            match strategy {
-                Strategy::Redact => {
-                    q.push("(")
-                        .push(c)
-                        .push(" IS NOT NULL AND ")
-                        .push(c)
-                        .push(" <> ");
-                    q.bind(SqlValue::Text(REDACTED.into())).push(")");
-                }
-                _ => {
-                    q.push(c).push(" IS NOT NULL");
-                }
-            }
-        }
-        q.push(")");
-    }
-
     pub(super) fn push_key_list(&self, q: &mut Query, columns: &[Col], keys: &[Vec<SqlValue>]) {
         if columns.len() == 1 {
             q.push(&columns[0].quoted).push(" IN (");
@@ -313,7 +279,7 @@ impl Target {
             Scope::Subject(value) => self.push_subject(q, value),
         }
         self.push_filter(q);
-        self.push_pending(q);
+        self.push_pending(q, matches!(scope, Scope::Subject(_)));
         self.push_hold(q, false, now);
     }
 

@@ -3,7 +3,7 @@
 //! warning names the config line that caused it; a policy without problems becomes
 //! a [`Target`].
 
-use super::{Cascade, Col, ResolveReport, SchemaProblem, Target, TsEncoding};
+use super::{Anonymized, Cascade, Col, ResolveReport, SchemaProblem, Target, TsEncoding};
 use crate::backend::Backend;
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
@@ -100,7 +100,7 @@ struct Columns {
     subject: Option<Col>,
     filter: Vec<(Col, Vec<SqlValue>)>,
     marker: Option<Col>,
-    anonymize: Vec<(Col, Strategy)>,
+    anonymize: Vec<Anonymized>,
 }
 
 /// Collects what is wrong with a policy while its names are looked up.
@@ -232,7 +232,7 @@ impl Checker<'_> {
             if let Some(col) = self.column(info, &a.column, "anonymize") {
                 let c = info.column(&a.column.name).expect("column was found above");
                 self.check_strategy(a.strategy, &a.column, c);
-                anonymize.push((col, a.strategy));
+                anonymize.push(Anonymized::new(self.backend, col, a.strategy));
             }
         }
         Columns {

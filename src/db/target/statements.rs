@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::forms::parse_state;
 use super::predicates::coarse_bound;
 use super::{Col, Cursor, KEYS_PER_STATEMENT, Scope, Target, TsEncoding};
+use crate::anonymize::ValueState;
 use crate::backend::Backend;
 use crate::db::{Db, DbError, Query, SqlValue};
 use crate::policy::{Action, REDACTED, Strategy};
@@ -23,7 +25,7 @@ impl Target {
             let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
             self.push_subject(&mut q, value);
             self.push_filter(&mut q);
-            self.push_pending(&mut q);
+            self.push_pending(&mut q, true);
             self.push_hold(&mut q, held, now);
             counts[i] = db.fetch_one_int(&q).await?.max(0) as u64;
         }
@@ -59,7 +61,7 @@ impl Target {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
-        self.push_pending(&mut q);
+        self.push_pending(&mut q, false);
         self.push_hold(&mut q, true, now);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
@@ -74,7 +76,7 @@ impl Target {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
-        self.push_pending(&mut q);
+        self.push_pending(&mut q, false);
         self.push_hold(&mut q, false, now);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
@@ -119,13 +121,92 @@ impl Target {
             self.ts.quoted
         ));
         self.push_filter(&mut q);
-        self.push_pending(&mut q);
+        self.push_pending(&mut q, false);
         // Rows kept for a legal hold are kept rightly; they are reported on their own.
         self.push_hold(&mut q, false, now);
         // Unreadable text may sort first: look a little further for a readable value.
         q.push(&format!(" ORDER BY {} LIMIT 20", self.ts.quoted));
         let rows = db.fetch(&q).await?;
         Ok(rows.iter().filter_map(|r| r[0].as_instant()).min())
+    }
+
+    /// Expired rows (not held, in the filter) with a value their strategy cannot
+    /// anonymise (`n/a` in an IP column): never rewritten, counted per pass. With a
+    /// marker there are none: unreadable values are redacted with the row.
+    pub async fn count_cannot_anonymize(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        if self.action != Action::Anonymize || self.marker.is_some() {
+            return Ok(0);
+        }
+        let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
+        self.push_expired(&mut q, cutoff);
+        self.push_filter(&mut q);
+        self.push_hold(&mut q, false, now);
+        q.push(" AND (");
+        for (i, a) in self.anonymize.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            self.push_value_unreadable(&mut q, a);
+        }
+        q.push(")");
+        Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+    }
+
+    /// How many of anonymised column `index`'s values, of any age, already look like
+    /// its strategy's output, up to `limit`: without a marker such rows count as done.
+    pub async fn count_in_output_form(
+        &self,
+        db: &mut Db,
+        index: usize,
+        limit: u64,
+    ) -> Result<u64, DbError> {
+        let a = &self.anonymize[index];
+        let mut q = Query::new(format!(
+            "SELECT count(*) FROM (SELECT 1 AS one FROM {} WHERE {} IS NOT NULL AND ",
+            self.table, a.col.quoted
+        ));
+        self.push_test(&mut q, a, &a.recognition.done);
+        self.push_filter(&mut q);
+        q.push(" LIMIT ")
+            .bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)))
+            .push(") AS retentiond_n");
+        Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+    }
+
+    /// Every row's key, its value in anonymised column `index` as a batch reads it,
+    /// and that value's state as the SQL of a batch finds it, in key order. For
+    /// `check`'s diagnostics and the tests that hold SQL and Rust to the same rules.
+    pub async fn column_states(
+        &self,
+        db: &mut Db,
+        index: usize,
+    ) -> Result<Vec<(Vec<SqlValue>, SqlValue, ValueState)>, DbError> {
+        let a = &self.anonymize[index];
+        // Aliased: PostgreSQL would sort by a cast key's text otherwise.
+        let read: Vec<String> = std::iter::once(&a.col)
+            .chain(&self.key)
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
+            .collect();
+        let mut q = Query::new(format!("SELECT {}, ", read.join(", ")));
+        self.push_state_case(&mut q, index);
+        q.push(&format!(" FROM {} ORDER BY ", self.table));
+        let order: Vec<&str> = self.key.iter().map(|k| k.quoted.as_str()).collect();
+        q.push(&order.join(", "));
+        let rows = db.fetch(&q).await?;
+        rows.into_iter()
+            .map(|mut r| {
+                let state = r.pop().and_then(|s| s.as_text().and_then(parse_state));
+                let state = state.ok_or_else(|| DbError::Decode("a value's state".into()))?;
+                let value = r.remove(0);
+                Ok((r, value, state))
+            })
+            .collect()
     }
 
     /// Rows in the policy's scope whose timestamp cannot be read: never purged. With
@@ -180,7 +261,7 @@ impl Target {
 
     /// The next batch in (timestamp, key) order after `cursor`, locked for this
     /// transaction: each row is the timestamp, the key columns, then the columns to
-    /// anonymise.
+    /// anonymise, then the marker where [`Target::reads_marker`].
     pub async fn select_batch(
         &self,
         db: &mut Db,
@@ -189,11 +270,14 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-        let values: Vec<&Col> = if self.action == Action::Anonymize {
-            self.anonymize.iter().map(|(c, _)| c).collect()
+        let mut values: Vec<&Col> = if self.action == Action::Anonymize {
+            self.anonymize.iter().map(|a| &a.col).collect()
         } else {
             Vec::new()
         };
+        if self.reads_marker(scope) {
+            values.extend(&self.marker);
+        }
         let mut q = self.select_in_order(&values);
         self.push_batch_rows(&mut q, scope, cursor, None, now);
         q.push(" ORDER BY ")
@@ -257,12 +341,13 @@ impl Target {
         now: DateTime<Utc>,
     ) -> Result<u64, DbError> {
         let mut q = Query::new(format!("UPDATE {} SET ", self.table));
-        for (i, (c, strategy)) in self.anonymize.iter().enumerate() {
+        for (i, a) in self.anonymize.iter().enumerate() {
+            let c = &a.col;
             if i > 0 {
                 q.push(", ");
             }
             q.push(&c.quoted).push(" = ");
-            match strategy {
+            match a.strategy {
                 Strategy::Redact => {
                     q.push("CASE WHEN ")
                         .push(&c.quoted)
@@ -345,7 +430,7 @@ impl Target {
         let cols: Vec<Col> = self
             .key
             .iter()
-            .chain(self.anonymize.iter().map(|(c, _)| c))
+            .chain(self.anonymize.iter().map(|a| &a.col))
             .cloned()
             .collect();
         let mut list = Query::new("");
@@ -393,11 +478,11 @@ impl Target {
             }
         };
         let mut set = Query::new(" SET ");
-        for (i, (c, _)) in self.anonymize.iter().enumerate() {
+        for (i, a) in self.anonymize.iter().enumerate() {
             if i > 0 {
                 set.push(", ");
             }
-            set.push(&target_col(c))
+            set.push(&target_col(&a.col))
                 .push(" = ")
                 .push(&column(self.key.len() + i));
         }
