@@ -8,7 +8,7 @@ use crate::spelling::spelled;
 spelled! {
     /// How one policy, or a whole pass, ended.
     pub enum Status {
-        Ok = "ok",
+        Ok = "ok" ("ok"),
         Failed = "failed",
         Refused = "refused",
         Interrupted = "interrupted",
@@ -38,7 +38,7 @@ spelled! {
     /// Where a recorded pass stands: running, ended, or cut off by a process that died.
     pub enum RunStatus {
         Running = "running",
-        Ok = "ok",
+        Ok = "ok" ("ok"),
         Failed = "failed",
         Refused = "refused",
         Interrupted = "interrupted",
@@ -65,7 +65,7 @@ spelled! {
     pub enum Trigger {
         Manual = "manual",
         Schedule = "schedule",
-        CatchUp = "catch-up",
+        CatchUp = "catch-up" ("catch-up"),
         Demo = "demo",
     }
 }
@@ -77,7 +77,7 @@ spelled! {
         Open = "open",
         Completed = "completed",
         /// Answered, but some rows are kept (a legal obligation or a hold).
-        PartiallyRetained = "partially_retained",
+        PartiallyRetained = "partially_retained" ("partially retained"),
     }
 }
 
@@ -85,7 +85,7 @@ spelled! {
     /// What answering an erasure did in one policy.
     pub enum ErasureOutcome {
         Deleted = "deleted",
-        Anonymized = "anonymized",
+        Anonymized = "anonymized" ("anonymised"),
         Kept = "kept",
         Failed = "failed",
     }

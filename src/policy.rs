@@ -43,10 +43,10 @@ spelled! {
 spelled! {
     /// The legal basis a policy keeps its data on (GDPR Art. 6), for the reports.
     pub enum Basis {
-        LegalObligation = "legal_obligation",
+        LegalObligation = "legal_obligation" ("legal obligation"),
         Contract = "contract",
         Consent = "consent",
-        LegitimateInterest = "legitimate_interest",
+        LegitimateInterest = "legitimate_interest" ("legitimate interest"),
     }
 }
 
@@ -154,6 +154,16 @@ pub enum Partitions {
 }
 
 impl Policy {
+    /// Whether anonymising a row also anonymises its subject column, so that nothing
+    /// links it to the person.
+    pub fn anonymizes_subject(&self) -> bool {
+        self.subject.as_ref().is_some_and(|s| {
+            self.anonymize
+                .iter()
+                .any(|a| a.column.name.eq_ignore_ascii_case(&s.name))
+        })
+    }
+
     /// Rows whose timestamp is strictly before this instant have expired.
     pub fn cutoff(&self, database_now: DateTime<Utc>) -> DateTime<Utc> {
         self.keep.before(database_now)

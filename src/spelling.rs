@@ -4,12 +4,15 @@
 
 /// Declares `pub enum $name` whose variants are spelled by the given literals:
 /// `as_str`, `parse`, `Display`, serde both ways, and an order by spelling (so maps
-/// keyed by it list their keys alphabetically, as maps keyed by text did).
+/// keyed by it list their keys alphabetically, as maps keyed by text did). A
+/// variant may give its `words` for people after its spelling: `X = "x_y" ("x y")`.
 macro_rules! spelled {
+    (@words $text:literal) => { $text };
+    (@words $text:literal $words:literal) => { $words };
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal $(($words:literal))?),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -25,6 +28,14 @@ macro_rules! spelled {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+
+                }
+            }
+
+            /// In words, for text, Markdown and HTML: `partially retained` where the
+            /// spelling is `partially_retained`.
+            pub fn words(self) -> &'static str {
+                match self {
+                    $($name::$variant => spelled!(@words $text $($words)?)),+
                 }
             }
 
@@ -93,13 +104,15 @@ mod tests {
         /// A test enum.
         pub enum Light {
             Green = "green",
-            AmberFlashing = "amber_flashing",
+            AmberFlashing = "amber_flashing" ("amber, flashing"),
         }
     }
 
     #[test]
     fn one_spelling_in_text_json_and_back() {
         assert_eq!(Light::AmberFlashing.as_str(), "amber_flashing");
+        assert_eq!(Light::AmberFlashing.words(), "amber, flashing");
+        assert_eq!(Light::Green.words(), "green");
         assert_eq!(Light::parse("green"), Some(Light::Green));
         assert_eq!(Light::parse("Green"), None);
         assert_eq!(

@@ -7,7 +7,7 @@ use super::{EXIT_FAILURE, Failure, Format, Outcome, print_json};
 use crate::config::Config;
 use crate::db::{self, Access, Db};
 use crate::engine::{self, ErasureAnswer, ErasureError, PassOptions, Trigger};
-use crate::outcome::RequestStatus;
+use crate::outcome::{ErasureOutcome, RequestStatus};
 
 /// The command's arguments.
 pub(super) struct Request {
@@ -67,23 +67,11 @@ pub(super) async fn erase(config: &Config, request: Request, format: Format) -> 
 }
 
 fn print_answer(a: &ErasureAnswer) {
-    println!("erasure request #{}: {}", a.id, a.status);
+    println!("erasure request #{}: {}", a.id, a.status.words());
     for e in &a.policies {
-        let until = e
-            .kept_until
-            .as_deref()
-            .map(|u| format!(" until {u}"))
-            .unwrap_or_default();
-        let why = e
-            .reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        println!(
-            "  {:<20} {:<10} {:>7} rows{why}{until}",
-            e.policy,
-            e.outcome.as_str(),
-            e.rows
-        );
+        match e.outcome {
+            ErasureOutcome::Kept => println!("  kept: {}", e.describe()),
+            _ => println!("  {}", e.describe()),
+        }
     }
 }

@@ -83,7 +83,7 @@ fn print_text(
             r.id,
             r.trigger,
             r.started_at,
-            r.status,
+            r.status.words(),
             r.rows_purged,
             if r.status == RunStatus::Ok {
                 ""

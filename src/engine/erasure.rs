@@ -171,6 +171,7 @@ fn entry(p: &Policy, outcome: ErasureOutcome, rows: u64, reason: Option<String>)
         children: Default::default(),
         reason,
         kept_until: None,
+        unlinkable: false,
     }
 }
 
@@ -244,6 +245,7 @@ async fn erase_rows(
             };
             let mut e = entry(p, done, outcome.rows, None);
             e.children = outcome.children;
+            e.unlinkable = p.anonymizes_subject();
             e
         }
         Err(stop) => entry(p, ErasureOutcome::Failed, outcome.rows, Some(stop.reason)),

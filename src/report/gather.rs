@@ -11,7 +11,9 @@ use super::{
 };
 use crate::audit::Verifier;
 use crate::config::Config;
-use crate::db::{self, Db, DbError, ErasureRequest, Hold, PolicyRun, PurgeEvent, Run};
+use crate::db::{
+    self, Db, DbError, ErasureEntry, ErasureRequest, Hold, PolicyRun, PurgeEvent, Run,
+};
 use crate::outcome::ErasureOutcome;
 use crate::policy::{Action, Policy};
 
@@ -258,23 +260,14 @@ fn erasure_lines(
                 Some(p) => p > &e.received.due_at,
                 None => e.received.due_at < now_text,
             };
-            let kept = e
-                .outcome
-                .iter()
-                .filter(|x| x.outcome == ErasureOutcome::Kept)
-                .map(|x| {
-                    format!(
-                        "{}: {} row(s), {}{}",
-                        x.policy,
-                        x.rows,
-                        x.reason.as_deref().unwrap_or("kept"),
-                        x.kept_until
-                            .as_deref()
-                            .map(|u| format!(", until {u}"))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
+            let lines = |keep: bool| -> Vec<String> {
+                e.outcome
+                    .iter()
+                    .filter(|x| (x.outcome == ErasureOutcome::Kept) == keep)
+                    .map(ErasureEntry::describe)
+                    .collect()
+            };
+            let (kept, erased) = (lines(true), lines(false));
             ErasureLine {
                 id: e.id,
                 received_at: e.received.received_at,
@@ -284,6 +277,7 @@ fn erasure_lines(
                 minor: e.received.minor,
                 overdue,
                 kept,
+                erased,
                 subject: include_subjects.then_some(e.received.subject),
             }
         })

@@ -72,7 +72,7 @@ fn policies(body: &mut String, r: &Report) {
             cell(&p.name),
             cell(&p.table),
             cell(&p.period),
-            cell(p.basis.map_or("-", |b| b.as_str())),
+            cell(p.basis.map_or("-", |b| b.words())),
             cell(p.action.as_str())
         );
     }
@@ -186,13 +186,16 @@ fn erasures(body: &mut String, r: &Report) {
             e.id,
             e.received_at,
             e.due_at,
-            e.status,
+            e.status.words(),
             e.answered(),
             if e.minor { " (minor)" } else { "" },
             if e.overdue { " OVERDUE" } else { "" }
         );
-        for k in &e.kept {
-            let _ = write!(body, "<br>kept: {}", html_escape(k));
+        for line in &e.erased {
+            let _ = write!(body, "<br>{}", html_escape(line));
+        }
+        for line in &e.kept {
+            let _ = write!(body, "<br>kept: {}", html_escape(line));
         }
         body.push_str("</li>");
     }

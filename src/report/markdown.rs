@@ -49,7 +49,7 @@ fn policies(o: &mut String, r: &Report) {
             p.name,
             p.table,
             p.period,
-            p.basis.map_or("-", |b| b.as_str()),
+            p.basis.map_or("-", |b| b.words()),
             p.action
         );
     }
@@ -165,11 +165,14 @@ fn erasures(o: &mut String, r: &Report) {
             e.id,
             e.received_at,
             e.due_at,
-            e.status,
+            e.status.words(),
             e.answered()
         );
-        for k in &e.kept {
-            let _ = writeln!(o, "  - kept: {}", md_escape(k));
+        for line in &e.erased {
+            let _ = writeln!(o, "  - {}", md_escape(line));
+        }
+        for line in &e.kept {
+            let _ = writeln!(o, "  - kept: {}", md_escape(line));
         }
     }
 }

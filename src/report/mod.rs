@@ -162,6 +162,8 @@ pub struct ErasureLine {
     pub overdue: bool,
     /// What was kept, per policy, and why and until when.
     pub kept: Vec<String>,
+    /// What was deleted or anonymised, per policy, in words.
+    pub erased: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }

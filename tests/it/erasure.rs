@@ -217,3 +217,99 @@ async fn a_subject_is_erased_except_what_the_law_keeps(backend: Backend) {
 }
 
 on_every_backend!(a_subject_is_erased_except_what_the_law_keeps);
+
+/// An erasure leaves no keyed HMAC of the subject's values: `hash` columns get
+/// random values of the same form, also where expiry had already written the keyed
+/// pseudonym, with a marker column or without.
+async fn an_erasure_leaves_no_hmac_of_the_subject(backend: Backend) {
+    use retentiond::anonymize::hmac_hex;
+    use retentiond::policy::HmacKey;
+    const KEY: [u8; 32] = [11u8; 32];
+    let emails = ["old@example.com", "young@example.com", "other@example.com"];
+    for marker in [false, true] {
+        let marker_column = if marker {
+            ", anonymized_at VARCHAR(40)"
+        } else {
+            ""
+        };
+        let shop = Shop::on(
+            backend,
+            &format!(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL, name VARCHAR(100), seen_at VARCHAR(40) NOT NULL{marker_column});
+                 INSERT INTO customers (id, email, name, seen_at) VALUES
+                   (1, '{}', 'Old One', '2001-01-01T00:00:00Z'),
+                   (2, '{}', 'Young One', '2099-01-01T00:00:00Z'),
+                   (3, '{}', 'Other One', '2099-01-01T00:00:00Z');",
+                emails[0], emails[1], emails[2]
+            ),
+        )
+        .await;
+        crate::support::write_key(&shop.path("hmac.key"), &KEY);
+        let marker_line = if marker {
+            "marker = \"anonymized_at\"\n"
+        } else {
+            ""
+        };
+        shop.write_config(&format!(
+            "[anonymize]\nkey_file = \"hmac.key\"\n[limits]\nmax_table_fraction = 1.0\n\
+             [[policy]]\nname = \"customers\"\ntable = \"customers\"\ntimestamp = \"seen_at\"\nkeep = \"1 year\"\n\
+             subject = \"id\"\naction = \"anonymize\"\n{marker_line}[policy.anonymize]\nemail = \"hash\"\nname = \"null\"\n"
+        ));
+        let cli = |args: &[&str]| run_cli(&shop.config_path, shop.dir.path(), args);
+        let keyed = |email: &str| hmac_hex(&HmacKey(KEY.to_vec()), email.as_bytes());
+        // Expiry writes the keyed pseudonym into the old row.
+        assert_eq!(
+            cli(&["purge"]).status.code(),
+            Some(0),
+            "{}",
+            stderr(&cli(&["purge"]))
+        );
+        let email_of = |rows: &[Vec<String>], id: &str| {
+            rows.iter()
+                .find(|r| r[0] == id)
+                .map(|r| r[1].clone())
+                .unwrap()
+        };
+        let rows = shop.rows("SELECT id, email FROM customers").await;
+        assert_eq!(
+            email_of(&rows, "1"),
+            keyed(emails[0]),
+            "{backend:?} marker {marker}"
+        );
+
+        for subject in ["1", "2"] {
+            let out = cli(&["erase", "--subject", subject, "--now"]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+            assert!(
+                stdout(&out).contains("customers: 1 row(s) anonymised"),
+                "{}",
+                stdout(&out)
+            );
+        }
+        let rows = shop.rows("SELECT * FROM customers ORDER BY id").await;
+        let every_value: Vec<&String> = rows.iter().flatten().collect();
+        for email in emails {
+            let pseudonym = keyed(email);
+            assert!(
+                !every_value.iter().any(|v| **v == pseudonym),
+                "{backend:?} marker {marker}: HMAC of {email} in {rows:?}"
+            );
+        }
+        for r in &rows[..2] {
+            assert!(
+                r[1].len() == 64 && r[1].chars().all(|c| c.is_ascii_hexdigit()),
+                "{backend:?}: an erased hash keeps its form: {r:?}"
+            );
+            assert_eq!(r[2], "NULL");
+        }
+        assert_eq!(rows[2][1], emails[2], "the other subject is untouched");
+    }
+}
+
+on_every_backend!(an_erasure_leaves_no_hmac_of_the_subject);

@@ -15,6 +15,7 @@ mod daemon;
 mod disk_full;
 mod erasure;
 mod faults;
+mod forms;
 mod fuzz;
 mod guards;
 mod holds;

@@ -45,6 +45,45 @@ pub struct ErasureEntry {
     /// For kept rows: when their period runs out and they go like any other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_until: Option<String>,
+    /// For anonymised rows: whether the subject column was anonymised too, so that
+    /// nothing links the rows to the person any more.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlinkable: bool,
+}
+
+impl ErasureEntry {
+    /// The entry in words, for the report and `erase`: `carts: 1 row(s) deleted`;
+    /// for kept rows `orders: 2 row(s), legal obligation, until ...`, shown after
+    /// `kept: `.
+    pub fn describe(&self) -> String {
+        let children: u64 = self.children.values().sum();
+        let mut line = format!("{}: {} row(s)", self.policy, self.rows);
+        if self.outcome != ErasureOutcome::Kept {
+            line.push_str(&format!(" {}", self.outcome.words()));
+        }
+        if children > 0 {
+            line.push_str(&format!(" (and {children} dependent row(s))"));
+        }
+        match self.outcome {
+            ErasureOutcome::Anonymized if self.unlinkable => {
+                line.push_str(", no longer linked to the person")
+            }
+            ErasureOutcome::Anonymized => {
+                line.push_str(", still linked to the person by the subject column")
+            }
+            ErasureOutcome::Kept => {
+                line.push_str(&format!(", {}", self.reason.as_deref().unwrap_or("kept")));
+                if let Some(u) = &self.kept_until {
+                    line.push_str(&format!(", until {u}"));
+                }
+            }
+            ErasureOutcome::Failed => {
+                line.push_str(&format!(": {}", self.reason.as_deref().unwrap_or("")))
+            }
+            ErasureOutcome::Deleted => {}
+        }
+        line
+    }
 }
 
 impl ErasureRequest {
