@@ -129,6 +129,9 @@ pub struct Policy {
     pub key: Vec<Ident>,
     pub timestamp: Ident,
     pub keep: Period,
+    /// `keep` as written in retention.toml ("26 months", "P7Y"): how every output
+    /// shows the period, so that it reads like the privacy policy.
+    pub keep_as_written: String,
     pub basis: Option<Basis>,
     pub subject: Option<Ident>,
     pub action: Action,

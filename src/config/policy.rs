@@ -107,7 +107,7 @@ struct Fields {
     table: Option<Ident>,
     key: Option<Vec<Ident>>,
     timestamp: Option<Ident>,
-    keep: Option<Period>,
+    keep: Option<(Period, String)>,
     basis: Option<Basis>,
     subject: Option<Ident>,
     action: Option<Action>,
@@ -130,6 +130,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
     let (name, loc) = name?;
     // An invalid `partitions` still lets the other rules be checked.
     let partitions_valid = f.partitions.is_some();
+    let (keep, keep_as_written) = f.keep?;
     let policy = Policy {
         name,
         loc,
@@ -137,7 +138,8 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         table: f.table?,
         key: f.key?,
         timestamp: f.timestamp?,
-        keep: f.keep?,
+        keep,
+        keep_as_written,
         basis: f.basis,
         subject: f.subject,
         action: f.action?,
@@ -225,10 +227,10 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
     }
 }
 
-fn keep(cx: &mut Cx, v: &Item) -> Option<Period> {
+fn keep(cx: &mut Cx, v: &Item) -> Option<(Period, String)> {
     let s = cx.string(v, "keep")?;
     match period::parse(&s) {
-        Ok(p) => Some(p),
+        Ok(p) => Some((p, s.trim().to_string())),
         Err(e) => {
             cx.problem(v.span(), e, None);
             None

@@ -345,6 +345,24 @@ impl Db {
         }
     }
 
+    /// Applies the migrations this binary has and the database lacks; when it lacks
+    /// none, touches nothing, so that a role without CREATE (a reporting role) can
+    /// still work. Retentiond's tables must exist.
+    pub async fn migrate_if_behind(&mut self) -> Result<(), DbError> {
+        let newest = match self.backend {
+            Backend::Sqlite => sqlite::newest_migration(),
+            Backend::Postgres => postgres::newest_migration(),
+            Backend::MySql => mysql::newest_migration(),
+        };
+        let q = Query::new(format!(
+            "SELECT max(version) FROM {OWN_MIGRATIONS_TABLE} WHERE success = TRUE"
+        ));
+        if self.fetch_one_int(&q).await? < newest {
+            self.migrate().await?;
+        }
+        Ok(())
+    }
+
     /// Whether retentiond's own tables exist, without creating them.
     pub async fn has_own_tables(&mut self) -> Result<bool, DbError> {
         let sql = match self.backend {

@@ -90,6 +90,11 @@ pub(super) async fn execute(c: &mut MySqlConnection, q: &Query) -> Result<u64, D
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
 
+/// The version of the newest migration this binary carries.
+pub(super) fn newest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
     let migrator = super::own_migrator(&MIGRATOR);
     // Under the migrator's own lock, so that two instances starting together do not

@@ -100,6 +100,11 @@ pub(super) async fn script(c: &mut PgConnection, sql: &str) -> Result<(), DbErro
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The version of the newest migration this binary carries.
+pub(super) fn newest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 pub(super) async fn migrate(c: &mut PgConnection) -> Result<(), DbError> {
     super::own_migrator(&MIGRATOR).run(&mut *c).await?;
     Ok(())

@@ -118,6 +118,11 @@ pub(super) async fn execute(c: &mut SqliteConnection, q: &Query) -> Result<u64, 
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// The version of the newest migration this binary carries.
+pub(super) fn newest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 pub(super) async fn migrate(c: &mut SqliteConnection) -> Result<(), DbError> {
     super::own_migrator(&MIGRATOR).run(&mut *c).await?;
     Ok(())

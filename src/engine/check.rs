@@ -57,7 +57,7 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
             name: p.name.clone(),
             table: p.table.name.clone(),
             action: p.action,
-            keep: p.keep.to_string(),
+            keep: p.keep_as_written.clone(),
             cutoff: db::rfc3339(p.cutoff(now)),
             timestamp_encoding: None,
             unreadable: None,

@@ -148,7 +148,7 @@ fn policy_section(p: &Policy, runs: &[PolicyRun], enforcement: Enforcement) -> P
         name: p.name.clone(),
         description: p.description.clone(),
         table: p.table.name.clone(),
-        period: p.keep.to_string(),
+        period: p.keep_as_written.clone(),
         basis: p.basis,
         action: p.action,
         deleted,

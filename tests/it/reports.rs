@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use crate::support::{Shop, run_cli, stderr};
+use crate::support::{Backend, Shop, run_cli, stderr};
 
 const SCHEMA: &str = "
 CREATE TABLE sessions (id INTEGER PRIMARY KEY, seen_at VARCHAR(40) NOT NULL, subject VARCHAR(20));
@@ -38,7 +38,11 @@ ip = \"truncate_ip\"
 /// 30 old sessions (5 of them of a held subject), then 40 more after the first pass;
 /// 20 old visits; young rows of both.
 async fn shop_with_history() -> Shop {
-    let shop = Shop::new(SCHEMA).await;
+    shop_with_history_on(Backend::Sqlite).await
+}
+
+async fn shop_with_history_on(backend: Backend) -> Shop {
+    let shop = Shop::on(backend, SCHEMA).await;
     let mut sql = String::new();
     for i in 0..60 {
         let seen = if i < 30 {
@@ -357,3 +361,107 @@ async fn a_check_that_cannot_run_is_reported_as_not_checked_never_as_compliance(
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn periods_are_shown_as_written_in_retention_toml() {
+    let shop = Shop::new(SCHEMA).await;
+    shop.write_config(
+        &POLICIES
+            .replace("keep = \"1 year\"", "keep = \"12 months\"")
+            .replace("keep = \"30 days\"", "keep = \"P30D\""),
+    );
+    let md = report(&shop, "markdown");
+    assert!(
+        md.contains("| sessions | sessions | 12 months |")
+            && md.contains("| visits | visits | P30D |"),
+        "{md}"
+    );
+    assert!(!md.contains("1 year"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&report(&shop, "json")).unwrap();
+    assert_eq!(json["policies"][0]["period"], "12 months");
+    let check = run_cli(
+        &shop.config_path,
+        shop.dir.path(),
+        &["check", "--format", "json"],
+    );
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(check["policies"][1]["keep"], "P30D");
+}
+
+/// The report's enforcement check on a table retentiond may no longer read: the
+/// check cannot run, and the report says "not checked" with the reason, never
+/// compliance. PostgreSQL and MariaDB: a role without SELECT on the table. SQLite,
+/// which has no privileges: the table turned into a view of a table that is gone.
+async fn a_check_whose_query_fails_says_not_checked(backend: Backend) {
+    let shop = shop_with_history_on(backend).await;
+    let url = match backend {
+        Backend::Sqlite => {
+            shop.exec(
+                "ALTER TABLE sessions RENAME TO sessions_old;
+                 CREATE VIEW sessions AS SELECT * FROM sessions_old;
+                 DROP TABLE sessions_old;",
+            )
+            .await;
+            format!("sqlite://{}", shop.db_path.display())
+        }
+        Backend::Postgres => {
+            let role = format!("reporter_{}", std::process::id());
+            shop.exec(&format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$;
+                 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role};
+                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+                 REVOKE SELECT ON sessions FROM {role};"
+            ))
+            .await;
+            shop.url.replacen("postgres@", &format!("{role}@"), 1)
+        }
+        Backend::MariaDb => {
+            let db = shop.url.rsplit('/').next().unwrap().to_string();
+            let user = format!("r_{}", &db[db.len().saturating_sub(12)..]);
+            let tables = shop
+                .rows("SELECT table_name FROM information_schema.tables WHERE table_schema = database()")
+                .await;
+            let mut sql = format!("CREATE USER '{user}'@'%';\n");
+            for t in tables.iter().map(|r| &r[0]) {
+                let rights = if t == "sessions" { "INSERT" } else { "ALL" };
+                sql.push_str(&format!("GRANT {rights} ON {db}.{t} TO '{user}'@'%';\n"));
+            }
+            shop.exec(&sql).await;
+            shop.url.replacen("root@", &format!("{user}@"), 1)
+        }
+    };
+    let config = shop.path("restricted.toml");
+    std::fs::write(&config, format!("[database]\nurl = \"{url}\"\n{POLICIES}")).unwrap();
+    let (from, to) = month();
+    let report = |format: &str| {
+        let out = run_cli(
+            &config,
+            shop.dir.path(),
+            &["report", "--from", &from, "--to", &to, "--format", format],
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    let e = &json["policies"][0]["enforcement"];
+    assert_eq!(e["state"], "not_checked", "{backend:?}: {e}");
+    assert_eq!(e["in_compliance"], false, "{backend:?}: {e}");
+    assert!(
+        e["verdict"].as_str().unwrap().starts_with("not checked: "),
+        "{backend:?}: {e}"
+    );
+    assert_eq!(
+        json["policies"][1]["enforcement"]["state"], "in_compliance",
+        "{backend:?}: the readable table is still checked"
+    );
+    assert!(
+        report("markdown").contains("| sessions | **not checked: "),
+        "{backend:?}"
+    );
+    assert!(
+        report("html").contains("<td>sessions</td><td class=\"bad\">not checked: "),
+        "{backend:?}"
+    );
+}
+
+on_every_backend!(a_check_whose_query_fails_says_not_checked);
