@@ -104,7 +104,7 @@ pub enum Command {
         /// First day (YYYY-MM-DD) [default: the first day of last month]
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
-        /// Last day, inclusive (YYYY-MM-DD) [default: the last day of last month]
+        /// Last day, inclusive (YYYY-MM-DD) [default: today with --from, else the last day of last month]
         #[arg(long, value_name = "DATE")]
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]

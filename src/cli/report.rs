@@ -30,9 +30,11 @@ pub(super) async fn report(config: &Config, args: Args) -> Outcome {
         Some(f) => day("--from", f)?,
         None => default_from,
     };
-    let to = match &args.to {
-        Some(t) => day("--to", t)?,
-        None => default_to,
+    // With --from alone, the report runs up to today.
+    let to = match (&args.to, &args.from) {
+        (Some(t), _) => day("--to", t)?,
+        (None, Some(_)) => Utc::now().date_naive(),
+        (None, None) => default_to,
     };
     if to < from {
         return Err(usage(format!("--to {to} is before --from {from}")));
@@ -50,6 +52,9 @@ pub(super) async fn report(config: &Config, args: Args) -> Outcome {
         ReportFormat::Csv => report::csv(&r),
         ReportFormat::Json => report::json(&r),
     };
+    if let (Some(note), ReportFormat::Csv) = (&r.note, args.format) {
+        eprintln!("note: {note}");
+    }
     match args.output {
         Some(path) => std::fs::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,

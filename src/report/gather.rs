@@ -64,7 +64,14 @@ pub async fn gather(
         (Verifier::default(), None)
     };
     let (config_versions, passes, leftovers) = runs_summary(&records.runs);
+    let note = if records.runs.is_empty() {
+        let last = if own { db.last_run().await? } else { None };
+        Some(no_pass_note(from, to, last.as_ref()))
+    } else {
+        None
+    };
     Ok(Report {
+        note,
         database: db.label().to_string(),
         from: from.to_string(),
         to: to.to_string(),
@@ -87,6 +94,23 @@ pub async fn gather(
         unreachable: UNREACHABLE.into(),
         daily: daily(&config.policies, &records.events, from, to),
     })
+}
+
+/// What a report of a period without passes says first.
+fn no_pass_note(from: NaiveDate, to: NaiveDate, last: Option<&Run>) -> String {
+    let none = format!("No pass ran from {from} to {to}.");
+    match last {
+        None => {
+            format!("{none} No pass has run on this database yet: `retentiond purge` runs one.")
+        }
+        Some(r) => {
+            let day = r.started_at.get(..10).unwrap_or(&r.started_at);
+            format!(
+                "{none} The last pass, #{}, started {}; `retentiond report --from {day}` shows it.",
+                r.id, r.started_at
+            )
+        }
+    }
 }
 
 /// The config versions the passes ran with, the passes by status, and the

@@ -18,7 +18,7 @@ const PALETTE: [&str; 8] = [
 ];
 const STYLE: &str = "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}\
 th,td{border:1px solid #bbb;padding:.2em .5em;text-align:left}td.n{text-align:right}.ok{color:#176b2c}\
-.bad{color:#b00020;font-weight:bold}.small{font-size:.85em}code{font-size:.85em}@media print{body{margin:0}}";
+.bad{color:#b00020;font-weight:bold}.note{border:1px solid #bbb;padding:.4em .6em;background:#f4f4f4}.small{font-size:.85em}code{font-size:.85em}@media print{body{margin:0}}";
 
 fn cell(s: &str) -> String {
     format!("<td>{}</td>", html_escape(s))
@@ -31,6 +31,9 @@ fn num(n: u64) -> String {
 /// The report as one HTML page.
 pub fn html(r: &Report) -> String {
     let mut body = String::new();
+    if let Some(note) = &r.note {
+        let _ = write!(body, "<p class=\"note\">{}</p>", html_escape(note));
+    }
     let _ = write!(
         body,
         "<h1>Purge report: {} to {}</h1><p>Database: {}<br>Generated: {}<br>Configuration: {} (SHA-256 <code>{}</code>)</p>",

@@ -11,6 +11,9 @@ fn md_escape(s: &str) -> String {
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
+    if let Some(note) = &r.note {
+        let _ = writeln!(o, "> {note}\n");
+    }
     let _ = writeln!(o, "# Purge report: {} to {}\n", r.from, r.to);
     let _ = writeln!(o, "Database: {}  ", r.database);
     let _ = writeln!(o, "Generated: {}  ", r.generated_at);

@@ -36,6 +36,10 @@ purged; each pass records which of these still held purged values (\"leftovers\"
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Said first when no pass ran in the period: which pass was the last, and how
+    /// to see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub database: String,
     /// First day of the period.
     pub from: String,

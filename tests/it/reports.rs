@@ -465,3 +465,29 @@ async fn a_check_whose_query_fails_says_not_checked(backend: Backend) {
 }
 
 on_every_backend!(a_check_whose_query_fails_says_not_checked);
+
+#[tokio::test]
+async fn a_report_of_a_period_without_passes_says_so_first_and_how_to_see_the_last() {
+    let shop = shop_with_history().await;
+    let cli = |args: &[&str]| run_cli(&shop.config_path, shop.dir.path(), args);
+    // No dates: last month, when none of this shop's passes ran.
+    let out = cli(&["report"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    let today = Utc::now().date_naive().to_string();
+    let first = md.lines().next().unwrap();
+    assert!(
+        first.starts_with("> No pass ran from ")
+            && first.contains("The last pass, #")
+            && first.contains(&format!("`retentiond report --from {today}` shows it")),
+        "{first}"
+    );
+    // The command it names shows the pass, and says nothing of the kind.
+    let out = cli(&["report", "--from", &today, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("note").is_none(), "{json}");
+    assert!(
+        json["passes"].as_object().unwrap().values().count() > 0,
+        "{json}"
+    );
+}
