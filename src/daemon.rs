@@ -82,7 +82,7 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
     };
     // Ready means: config valid, database reachable, own tables migrated.
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     let last_success = db.last_success().await?;
     db.close().await?;
     let mut daemon = Daemon {

@@ -287,7 +287,6 @@ const EVENT_COLUMNS: &[&str] = &[
     "user_agent",
     "path",
     "occurred_at",
-    "anonymized_at",
 ];
 
 fn customers(g: &mut Draw) -> Rows {
@@ -482,7 +481,6 @@ fn analytics(g: &mut Draw) -> Rows {
             SqlValue::Text(AGENTS[g.rng.random_range(0..AGENTS.len())].into()),
             SqlValue::Text(PATHS[g.rng.random_range(0..PATHS.len())].into()),
             SqlValue::Text(at.format("%Y-%m-%d %H:%M:%S").to_string()),
-            SqlValue::Null,
         ]);
     }
     events.sort_by(|a, b| a[6].as_text().cmp(&b[6].as_text()));

@@ -60,7 +60,6 @@ CREATE TABLE analytics_events (
     ip_address    TEXT,
     user_agent    TEXT,
     path          TEXT NOT NULL,
-    occurred_at   TEXT NOT NULL,              -- 'YYYY-MM-DD HH:MM:SS', UTC without a zone
-    anonymized_at TEXT
+    occurred_at   TEXT NOT NULL               -- 'YYYY-MM-DD HH:MM:SS', UTC without a zone
 );
 CREATE INDEX analytics_events_occurred_at ON analytics_events (occurred_at);

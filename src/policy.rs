@@ -143,6 +143,8 @@ pub struct Policy {
     /// is the backend's default (on for SQLite).
     pub vacuum: Option<bool>,
     pub partitions: Partitions,
+    /// This policy's own `max_table_fraction`; `None`: `[limits]`'s.
+    pub max_table_fraction: Option<f64>,
 }
 
 /// How a range-partitioned table (PostgreSQL) is purged.

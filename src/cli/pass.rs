@@ -7,18 +7,26 @@ use crate::config::Config;
 use crate::db::{Access, Db};
 use crate::engine::{self, Clock, PassOptions, PassReport, Status};
 
-/// The per-policy table `plan`, `purge` and `demo` print.
+/// The per-policy table `plan`, `purge` and `demo` print, then what went wrong and
+/// what was left.
 pub(super) fn policy_table(report: &PassReport) -> String {
+    let w = report
+        .policies
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<20} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  STATUS",
+        "{:<w$} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  STATUS",
         "POLICY", "ACTION", "TABLE", "CUTOFF", "ROWS", "BATCHES", "UNREADABLE"
     );
     for p in &report.policies {
         let _ = writeln!(
             out,
-            "{:<20} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  {}",
+            "{:<w$} {:<9} {:<20} {:<24} {:>9} {:>7} {:>10}  {}",
             p.name,
             p.action.as_str(),
             p.table,
@@ -31,7 +39,7 @@ pub(super) fn policy_table(report: &PassReport) -> String {
         for (child, n) in &p.children {
             let _ = writeln!(
                 out,
-                "{:<20} {:<9} {:<20} {:<24} {:>9}",
+                "{:<w$} {:<9} {:<20} {:<24} {:>9}",
                 "", "cascade", child, "", n
             );
         }
@@ -39,6 +47,13 @@ pub(super) fn policy_table(report: &PassReport) -> String {
     for p in &report.policies {
         if let Some(e) = &p.error {
             let _ = writeln!(out, "{}: {e}", p.status.as_str());
+        }
+        if p.cannot_anonymize > 0 {
+            let _ = writeln!(
+                out,
+                "{}: {} expired row(s) hold a value its strategy cannot read; they are left as they are",
+                p.name, p.cannot_anonymize
+            );
         }
     }
     out

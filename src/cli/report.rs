@@ -43,7 +43,7 @@ pub(super) async fn report(config: &Config, args: Args) -> Outcome {
     // database upgraded in place reports; never create them here.
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
     if db.has_own_tables().await? {
-        db.migrate_if_behind().await?;
+        db.ensure_own_tables().await?;
     }
     let r = report::gather(&mut db, config, from, to, args.include_subjects).await?;
     let text = match args.format {

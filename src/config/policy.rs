@@ -7,6 +7,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::MIN_KEY_BYTES;
+use super::sections;
 use super::walk::{Cx, Item, get};
 use crate::period::{self, Period};
 use crate::policy::{
@@ -29,6 +30,7 @@ const POLICY_KEYS: &[&str] = &[
     "anonymize",
     "vacuum",
     "partitions",
+    "max_table_fraction",
 ];
 const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 
@@ -117,6 +119,7 @@ struct Fields {
     anonymize: Option<Vec<Anonymize>>,
     vacuum: Option<bool>,
     partitions: Option<Partitions>,
+    max_table_fraction: Option<f64>,
 }
 
 fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<Policy> {
@@ -148,6 +151,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         marker: f.marker,
         anonymize: f.anonymize?,
         vacuum: f.vacuum,
+        max_table_fraction: f.max_table_fraction,
         partitions: f.partitions.unwrap_or_default(),
     };
     let action_span = get(t, "action").map(|v| v.span()).unwrap_or(span);
@@ -216,6 +220,7 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
         marker: get(t, "marker").and_then(|v| cx.ident(v, "marker", false)),
         anonymize: get(t, "anonymize").map_or(Some(Vec::new()), |v| anonymize(cx, v)),
         vacuum: get(t, "vacuum").and_then(|v| cx.boolean(v, "vacuum")),
+        max_table_fraction: get(t, "max_table_fraction").and_then(|v| sections::fraction(cx, v)),
         partitions: match get(t, "partitions") {
             Some(v) => cx.choice(
                 v,

@@ -341,19 +341,25 @@ pub(super) fn limits(cx: &mut Cx, root: &DeTable) -> Limits {
         limits.pause = pause(cx, v);
     }
     if let Some(v) = get(t, "max_table_fraction")
-        && let Some(f) = cx.number(v, "max_table_fraction")
+        && let Some(f) = fraction(cx, v)
     {
-        if f > 0.0 && f <= 1.0 {
-            limits.max_table_fraction = f;
-        } else {
-            cx.problem(
-                v.span(),
-                format!("max_table_fraction {f} is out of range"),
-                Some("a number greater than 0 and at most 1, e.g. 0.5".into()),
-            );
-        }
+        limits.max_table_fraction = f;
     }
     limits
+}
+
+/// A `max_table_fraction`: a number in (0, 1].
+pub(super) fn fraction(cx: &mut Cx, v: &Item) -> Option<f64> {
+    let f = cx.number(v, "max_table_fraction")?;
+    if f > 0.0 && f <= 1.0 {
+        return Some(f);
+    }
+    cx.problem(
+        v.span(),
+        format!("max_table_fraction {f} is out of range"),
+        Some("a number greater than 0 and at most 1, e.g. 0.5".into()),
+    );
+    None
 }
 
 /// `[limits] pause`: unlike the other durations, zero is allowed (no rest at all).

@@ -345,10 +345,13 @@ impl Db {
         }
     }
 
-    /// Applies the migrations this binary has and the database lacks; when it lacks
-    /// none, touches nothing, so that a role without CREATE (a reporting role) can
-    /// still work. Retentiond's tables must exist.
-    pub async fn migrate_if_behind(&mut self) -> Result<(), DbError> {
+    /// Creates retentiond's tables, or applies the migrations this binary has and
+    /// the database lacks; when it lacks none, touches nothing, so that a role
+    /// without CREATE (granted after `retentiond migrate`) can purge and report.
+    pub async fn ensure_own_tables(&mut self) -> Result<(), DbError> {
+        if !self.has_own_tables().await? {
+            return self.migrate().await;
+        }
         let newest = match self.backend {
             Backend::Sqlite => sqlite::newest_migration(),
             Backend::Postgres => postgres::newest_migration(),

@@ -75,7 +75,7 @@ pub async fn register_erasure(
         ));
     }
     let minor = reason.as_deref() == Some(MINOR);
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     let received = Utc::now();
     let due = received + TimeDelta::days(ERASURE_DAYS);
     let id = db

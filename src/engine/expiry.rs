@@ -81,7 +81,9 @@ async fn fraction_guard(
     target: &Target,
     expired: u64,
 ) -> Result<(), Stop> {
-    let max = config.limits.max_table_fraction;
+    let max = p
+        .max_table_fraction
+        .unwrap_or(config.limits.max_table_fraction);
     let total = target
         .count_rows_to_decide(db, expired, max)
         .await

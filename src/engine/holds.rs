@@ -80,7 +80,7 @@ pub async fn add_hold(
         return Err(HoldError::Empty);
     }
     let until = request.until.as_deref().map(end_of_day).transpose()?;
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     let now = db::rfc3339(Utc::now());
     let id = db
         .insert_hold(&NewHold {
@@ -126,7 +126,7 @@ pub async fn release_hold(
     id: i64,
     reason: Option<String>,
 ) -> Result<String, HoldError> {
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     let now = db::rfc3339(Utc::now());
     if !db.release_hold(id, &now, reason).await? {
         return Err(HoldError::NoActiveHold(id));
@@ -149,7 +149,7 @@ pub async fn release_hold(
 
 /// Every hold, newest first, each with whether it keeps rows now.
 pub async fn list_holds(db: &mut Db) -> Result<Vec<HoldListing>, HoldError> {
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     let now = db::rfc3339(Utc::now());
     Ok(db
         .holds()

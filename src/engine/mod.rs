@@ -310,7 +310,7 @@ async fn run_pass_as_leader(
     policies: Vec<&Policy>,
     leader: &mut Leader,
 ) -> Result<PassReport, EngineError> {
-    db.migrate().await?;
+    db.ensure_own_tables().await?;
     // Only the leader gets here: a run still marked running was cut off.
     db.abandon_stale_runs().await?;
     let host_now = Utc::now();

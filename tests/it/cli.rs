@@ -35,7 +35,8 @@ async fn demo_purges_as_promised_and_a_second_purge_finds_nothing() {
             "orders",
             "kyc_documents",
             "marketing_consents",
-            "analytics",
+            "analytics_events",
+            "analytics_identifiers",
             "dormant_customers"
         ]
     );

@@ -185,7 +185,7 @@ async fn the_daemon_as_systemd_runs_it() {
         "retentiond_rows_purged_total{policy=\"orders\",action=\"delete\"}",
         "retentiond_passes_total{status=\"ok\"}",
         "retentiond_pass_duration_seconds_count",
-        "retentiond_last_success_timestamp_seconds{policy=\"analytics\"}",
+        "retentiond_last_success_timestamp_seconds{policy=\"analytics_identifiers\"}",
         "retentiond_rows_held_total",
         "retentiond_oldest_remaining_row_age_seconds{policy=\"orders\"}",
         "retentiond_leader",
