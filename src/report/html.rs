@@ -18,7 +18,11 @@ const PALETTE: [&str; 8] = [
 ];
 const STYLE: &str = "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}\
 th,td{border:1px solid #bbb;padding:.2em .5em;text-align:left}td.n{text-align:right}.ok{color:#176b2c}\
-.bad{color:#b00020;font-weight:bold}.note{border:1px solid #bbb;padding:.4em .6em;background:#f4f4f4}.small{font-size:.85em}code{font-size:.85em}@media print{body{margin:0}}";
+.bad{color:#b00020;font-weight:bold}.note{border:1px solid #bbb;padding:.4em .6em;background:#f4f4f4}\
+h2{break-after:avoid}tr{break-inside:avoid}.legend{font-size:.8em}.legend span{margin-right:1.2em;white-space:nowrap}\
+.legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}\
+@page{margin:1.2cm}.small{font-size:.85em}code{font-size:.85em}h1 .d{white-space:nowrap}\
+@media print{body{margin:0;font-size:10pt}h1{font-size:1.6em}svg{break-inside:avoid}}";
 
 fn cell(s: &str) -> String {
     format!("<td>{}</td>", html_escape(s))
@@ -36,7 +40,7 @@ pub fn html(r: &Report) -> String {
     }
     let _ = write!(
         body,
-        "<h1>Purge report: {} to {}</h1><p>Database: {}<br>Generated: {}<br>Configuration: {} (SHA-256 <code>{}</code>)</p>",
+        "<h1>Purge report: <span class=\"d\">{}</span> to <span class=\"d\">{}</span></h1><p>Database: {}<br>Generated: {}<br>Configuration: {} (SHA-256 <code>{}</code>)</p>",
         r.from,
         r.to,
         html_escape(&r.database),
@@ -275,15 +279,16 @@ impl Bars {
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 60.0;
-const BOTTOM: f64 = 30.0;
+const BOTTOM: f64 = 10.0;
 
 /// Rows purged per policy per day (per month over long periods), as stacked bars.
 fn chart(r: &Report) -> String {
     let bars = Bars::of(r);
     let (w, h, left) = (WIDTH, HEIGHT, LEFT);
     let total_h = h + BOTTOM + 20.0;
+    // As wide as the page allows and no wider: printed, it scales to the paper.
     let mut svg = format!(
-        "<svg width=\"{w}\" height=\"{total_h}\" viewBox=\"0 0 {w} {total_h}\" role=\"img\" aria-label=\"Rows purged per policy per {}\">",
+        "<svg viewBox=\"0 0 {w} {total_h}\" style=\"width:100%;max-width:{w}px;height:auto\" role=\"img\" aria-label=\"Rows purged per policy per {}\">",
         if bars.monthly { "month" } else { "day" }
     );
     let _ = write!(
@@ -306,19 +311,18 @@ fn chart(r: &Report) -> String {
             );
         }
     }
+    svg.push_str("</svg>");
+    // The legend is text, not SVG: it wraps however many policies there are.
+    svg.push_str("<p class=\"legend\">");
     for (j, p) in r.policies.iter().enumerate() {
-        let x = left + j as f64 * 130.0;
         let _ = write!(
             svg,
-            "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>",
-            h + BOTTOM,
+            "<span><i style=\"background:{}\"></i>{}</span> ",
             PALETTE[j % PALETTE.len()],
-            x + 14.0,
-            h + BOTTOM + 9.0,
             html_escape(&p.name)
         );
     }
-    svg.push_str("</svg>");
+    svg.push_str("</p>");
     svg
 }
 

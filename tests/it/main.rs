@@ -22,6 +22,7 @@ mod holds;
 mod injection;
 mod migrations;
 mod partitions;
+mod print;
 mod replicas;
 mod reports;
 mod servers;

@@ -141,7 +141,7 @@ fn free_port() -> Result<u16, String> {
 
 /// Installs a Debian package when its binary is missing and we may (root, apt-get):
 /// README's one test command then works on a fresh machine too.
-fn ensure_installed(
+pub fn ensure_installed(
     binary: &dyn Fn() -> Option<PathBuf>,
     package: &str,
 ) -> Result<PathBuf, String> {
