@@ -212,3 +212,57 @@ async fn text_strategies_refuse_a_numeric_column(backend: Backend) {
         "{text}"
     );
 }
+
+/// Before a policy's first pass without a marker, `check` warns about values that
+/// already look like a strategy's output (a column of SHA-256 digests under `hash`)
+/// and about expired values a strategy cannot read; it suggests a marker.
+async fn check_warns_about_values_that_look_anonymised(backend: Backend) {
+    let digest = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    let shop = Shop::on(
+        backend,
+        &format!(
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, seen_at VARCHAR(40) NOT NULL, email VARCHAR(100), ip VARCHAR(64));
+             CREATE INDEX people_seen_at ON people (seen_at);
+             INSERT INTO people VALUES (1, '2020-01-01T00:00:00Z', '{digest}', 'n/a'), (2, '2020-01-02T00:00:00Z', 'max@example.org', '203.0.113.9');"
+        ),
+    )
+    .await;
+    crate::support::write_key(&shop.path("hmac.key"), &KEY);
+    shop.write_config(
+        "[anonymize]\nkey_file = \"hmac.key\"\n[[policy]]\nname = \"people\"\ntable = \"people\"\ntimestamp = \"seen_at\"\nkeep = \"1 year\"\naction = \"anonymize\"\n\
+         [policy.anonymize]\nemail = \"hash\"\nip = \"truncate_ip\"\n",
+    );
+    let out = shop.cli(&["check", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w
+            .contains("1 value(s) of `email` already look like the output of `hash`")
+            && w.contains("marker")),
+        "{backend:?}: {warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w
+                .contains("1 expired row(s) of `people` hold a value their strategy cannot read")),
+        "{backend:?}: {warnings:#?}"
+    );
+    assert_eq!(
+        shop.cli(&["check", "--deny-warnings"]).status.code(),
+        Some(2)
+    );
+}
+
+on_every_backend!(check_warns_about_values_that_look_anonymised);
