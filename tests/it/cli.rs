@@ -315,3 +315,36 @@ async fn an_error_names_its_cause_once() {
     assert!(err.contains("cannot read config file"), "{err}");
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+#[tokio::test]
+async fn a_systemd_credential_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let shop = shop().await;
+    let creds = shop.path("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    let url = creds.join("database-url");
+    std::fs::write(&url, "sqlite://shop.db\n").unwrap();
+    std::fs::set_permissions(&url, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let check = |mode: u32| {
+        std::fs::set_permissions(&url, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
+            .args(["-c", shop.config_path.to_str().unwrap(), "check"])
+            .current_dir(shop.dir.path())
+            .env_remove("RETENTIOND_DATABASE_URL")
+            .env("CREDENTIALS_DIRECTORY", &creds)
+            .output()
+            .unwrap()
+    };
+    let out = check(0o644);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(mode 0644); run: chmod 600"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        check(0o400).status.code(),
+        Some(0),
+        "systemd's own mode is fine"
+    );
+}

@@ -210,6 +210,19 @@ async fn a_subject_is_erased_except_what_the_law_keeps(backend: Backend) {
         erasures[0]
     );
     assert_eq!(erasures[1]["minor"], true);
+    let markdown = String::from_utf8(
+        cli(&[
+            "report", "--from", &from, "--to", &to, "--format", "markdown",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        markdown.contains(": partially retained, answered")
+            && markdown.contains("  - carts: 1 row(s) deleted (and 2 dependent row(s))")
+            && markdown.contains("  - kept: orders: 2 row(s), legal obligation, until 2035-06-15"),
+        "human words, what was deleted and what was kept: {markdown}"
+    );
     assert!(
         erasures[0].get("subject").is_none(),
         "no subject ids without --include-subjects"
