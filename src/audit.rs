@@ -30,22 +30,15 @@ pub struct Event {
 }
 
 spelled! {
-    /// What an event records. A stored event keeps its action as the text it was
-    /// written with (the chain's hashes cover that text); new events are built from
-    /// these.
+    /// What an event records: a batch that deleted rows (or a partition dropped
+    /// whole) or anonymised them; a policy that failed, was refused or interrupted (0
+    /// rows); a request registered, a hold added or released. A stored event keeps
+    /// its action as the text it was written with (the chain's hashes cover that
+    /// text); new events are built from these.
     pub enum EventAction {
-        /// A batch deleted rows (or a partition was dropped whole).
-        Delete = "delete",
-        /// A batch anonymised rows.
-        Anonymize = "anonymize",
-        /// A policy failed; the event counts 0 rows.
-        Failed = "failed",
-        /// A guard refused a policy; 0 rows.
-        Refused = "refused",
-        /// A pass was stopped before the policy was done; 0 rows.
-        Interrupted = "interrupted",
-        ErasureRegistered = "erasure_registered",
-        HoldAdded = "hold_added",
+        Delete = "delete", Anonymize = "anonymize",
+        Failed = "failed", Refused = "refused", Interrupted = "interrupted",
+        ErasureRegistered = "erasure_registered", HoldAdded = "hold_added",
         HoldReleased = "hold_released",
     }
 }

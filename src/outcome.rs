@@ -6,13 +6,10 @@
 use crate::spelling::spelled;
 
 spelled! {
-    /// How one policy, or a whole pass, ended.
+    /// How one policy, or a whole pass, ended. `skipped`: another instance holds
+    /// the pass lock, so this one did nothing.
     pub enum Status {
-        Ok = "ok" ("ok"),
-        Failed = "failed",
-        Refused = "refused",
-        Interrupted = "interrupted",
-        /// Another instance holds the pass lock; this one did nothing.
+        Ok = "ok", Failed = "failed", Refused = "refused", Interrupted = "interrupted",
         Skipped = "skipped",
     }
 }
@@ -35,39 +32,18 @@ impl Status {
 }
 
 spelled! {
-    /// Where a recorded pass stands: running, ended, or cut off by a process that died.
+    /// Where a recorded pass stands: running, ended as a [`Status`], or
+    /// `abandoned`: left running by a process that died, its committed batches all
+    /// counted.
     pub enum RunStatus {
-        Running = "running",
-        Ok = "ok" ("ok"),
-        Failed = "failed",
-        Refused = "refused",
-        Interrupted = "interrupted",
-        Skipped = "skipped",
-        /// Left `running` by a process that died; its committed batches all count.
-        Abandoned = "abandoned",
-    }
-}
-
-impl From<Status> for RunStatus {
-    fn from(s: Status) -> RunStatus {
-        match s {
-            Status::Ok => RunStatus::Ok,
-            Status::Failed => RunStatus::Failed,
-            Status::Refused => RunStatus::Refused,
-            Status::Interrupted => RunStatus::Interrupted,
-            Status::Skipped => RunStatus::Skipped,
-        }
+        Running = "running", Ok = "ok", Failed = "failed", Refused = "refused",
+        Interrupted = "interrupted", Skipped = "skipped", Abandoned = "abandoned",
     }
 }
 
 spelled! {
     /// What started a pass, as recorded with the run.
-    pub enum Trigger {
-        Manual = "manual",
-        Schedule = "schedule",
-        CatchUp = "catch-up" ("catch-up"),
-        Demo = "demo",
-    }
+    pub enum Trigger { Manual = "manual", Schedule = "schedule", CatchUp = "catch-up", Demo = "demo" }
 }
 
 spelled! {
@@ -84,9 +60,7 @@ spelled! {
 spelled! {
     /// What answering an erasure did in one policy.
     pub enum ErasureOutcome {
-        Deleted = "deleted",
-        Anonymized = "anonymized" ("anonymised"),
-        Kept = "kept",
+        Deleted = "deleted", Anonymized = "anonymized" ("anonymised"), Kept = "kept",
         Failed = "failed",
     }
 }

@@ -34,32 +34,22 @@ impl fmt::Display for Ident {
 
 spelled! {
     /// What a policy does to an expired row.
-    pub enum Action {
-        Delete = "delete",
-        Anonymize = "anonymize",
-    }
+    pub enum Action { Delete = "delete", Anonymize = "anonymize" }
 }
 
 spelled! {
     /// The legal basis a policy keeps its data on (GDPR Art. 6), for the reports.
     pub enum Basis {
-        LegalObligation = "legal_obligation" ("legal obligation"),
-        Contract = "contract",
-        Consent = "consent",
-        LegitimateInterest = "legitimate_interest" ("legitimate interest"),
+        LegalObligation = "legal_obligation" ("legal obligation"), Contract = "contract",
+        Consent = "consent", LegitimateInterest = "legitimate_interest" ("legitimate interest"),
     }
 }
 
 spelled! {
     /// How an anonymised column's value is replaced.
     pub enum Strategy {
-        Null = "null",
-        Hash = "hash",
-        Redact = "redact",
-        TruncateIp = "truncate_ip",
-        EmailDomain = "email_domain",
-        Year = "year",
-        Month = "month",
+        Null = "null", Hash = "hash", Redact = "redact", TruncateIp = "truncate_ip",
+        EmailDomain = "email_domain", Year = "year", Month = "month",
     }
 }
 

@@ -87,15 +87,12 @@ pub struct PolicySection {
 }
 
 spelled! {
-    /// Whether a policy's promise was found to hold.
+    /// Whether a policy's promise was found to hold: no row it covers is older than
+    /// its period (`in_compliance`), some are (`backlog`), or the check could not
+    /// run (`not_checked`: the policy does not fit the schema, a query failed), which
+    /// is never reported as a pass.
     pub enum Verdict {
-        /// No row the policy covers is older than its period.
-        InCompliance = "in_compliance",
-        /// Rows older than the period are still kept.
-        Backlog = "backlog",
-        /// The check could not run (the policy does not fit the schema, a query
-        /// failed): never reported as a pass.
-        NotChecked = "not_checked",
+        InCompliance = "in_compliance", Backlog = "backlog", NotChecked = "not_checked",
     }
 }
 
