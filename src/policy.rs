@@ -3,6 +3,7 @@
 //! Nothing here does IO. `config` builds these types; `purge` executes them.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::period::Period;
@@ -167,45 +168,71 @@ impl Policy {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
-    /// Rows per transaction; `None`: the backend's default ([`Limits::batch_size_on`]).
+    /// A fixed number of rows per transaction; `None`: sizes that follow the rate
+    /// ([`Limits::batch_time_on`]).
     pub batch_size: Option<u32>,
+    /// How long a batch's transaction should take when sizes adapt; `None`: the
+    /// backend's default.
+    pub batch_time: Option<Duration>,
+    /// The most rows an adaptive batch takes; `None`: [`DEFAULT_MAX_BATCH_SIZE`].
+    pub max_batch_size: Option<u32>,
     pub max_table_fraction: f64,
     /// The rest between two batches, for the application's writers; `None`: the
     /// backend's default ([`Limits::pause_on`]).
-    pub pause: Option<std::time::Duration>,
+    pub pause: Option<Duration>,
 }
 
 impl Limits {
     /// The rest between batches on `backend`. SQLite has one write lock, and a
     /// waiting writer polls for it with growing sleeps: without a rest, the next
-    /// batch takes the lock before the writer wakes up. PostgreSQL and MySQL lock
-    /// rows, so their writers do not queue behind a batch.
-    pub fn pause_on(&self, backend: Backend) -> std::time::Duration {
+    /// batch takes the lock before the writer wakes up; the engine rests there only
+    /// while another connection writes. PostgreSQL and MySQL lock rows, so their
+    /// writers do not queue behind a batch.
+    pub fn pause_on(&self, backend: Backend) -> Duration {
         self.pause.unwrap_or(match backend {
             Backend::Sqlite => DEFAULT_SQLITE_PAUSE,
-            Backend::Postgres | Backend::MySql => std::time::Duration::ZERO,
+            Backend::Postgres | Backend::MySql => Duration::ZERO,
         })
     }
 
-    /// Rows per batch on `backend`. InnoDB deletes or updates a row through a
-    /// secondary index at about twice PostgreSQL's cost, so MySQL's batches are half
-    /// the size, for transactions of the same length (docs/performance.md).
+    /// The first batch's size on `backend`, and every batch's with `batch_size`.
+    /// InnoDB deletes or updates a row through a secondary index at about twice
+    /// PostgreSQL's cost, so MySQL starts at half the size (docs/performance.md).
     pub fn batch_size_on(&self, backend: Backend) -> u32 {
         self.batch_size.unwrap_or(match backend {
             Backend::Sqlite | Backend::Postgres => DEFAULT_BATCH_SIZE,
             Backend::MySql => DEFAULT_MYSQL_BATCH_SIZE,
         })
     }
+
+    /// The time an adaptive batch aims at on `backend` (measured in
+    /// docs/performance.md): short on SQLite, whose one write lock makes the
+    /// application's writers wait for it.
+    pub fn batch_time_on(&self, backend: Backend) -> Duration {
+        self.batch_time.unwrap_or(match backend {
+            Backend::Sqlite => DEFAULT_SQLITE_BATCH_TIME,
+            Backend::Postgres | Backend::MySql => DEFAULT_BATCH_TIME,
+        })
+    }
+
+    pub fn max_batch_size(&self) -> u32 {
+        self.max_batch_size.unwrap_or(DEFAULT_MAX_BATCH_SIZE)
+    }
 }
 
-pub const DEFAULT_SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+pub const DEFAULT_SQLITE_PAUSE: Duration = Duration::from_millis(20);
 pub const DEFAULT_BATCH_SIZE: u32 = 5000;
 pub const DEFAULT_MYSQL_BATCH_SIZE: u32 = 2500;
+pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(50);
+pub const DEFAULT_SQLITE_BATCH_TIME: Duration = Duration::from_millis(25);
+pub const DEFAULT_MAX_BATCH_SIZE: u32 = 100_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             batch_size: None,
+            batch_time: None,
+            max_batch_size: None,
             max_table_fraction: 0.5,
             pause: None,
         }

@@ -29,7 +29,13 @@ const DATABASE_KEYS: &[&str] = &[
 ];
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const ANONYMIZE_KEYS: &[&str] = &["key_file"];
-const LIMITS_KEYS: &[&str] = &["batch_size", "max_table_fraction", "pause"];
+const LIMITS_KEYS: &[&str] = &[
+    "batch_size",
+    "batch_time",
+    "max_batch_size",
+    "max_table_fraction",
+    "pause",
+];
 const REPORT_KEYS: &[&str] = &["dir", "schedule", "formats"];
 /// `[report] formats` names and the file extension each is written with.
 const REPORT_FORMATS: [(&str, &str); 4] = [
@@ -47,6 +53,7 @@ const LOG_LEVELS: [(&str, &str); 5] = [
 ];
 const MAX_BATCH_SIZE: i64 = 100_000;
 const MAX_PAUSE: Duration = Duration::from_secs(10);
+const MAX_BATCH_TIME: Duration = Duration::from_secs(10);
 const MAX_RETRIES: u32 = 20;
 
 /// `[database]`, or the environment's URL when the file has no such section.
@@ -322,20 +329,21 @@ pub(super) fn limits(cx: &mut Cx, root: &DeTable) -> Limits {
         return limits;
     };
     cx.check_keys(t, LIMITS_KEYS, "in [limits]");
-    if let Some(v) = get(t, "batch_size")
-        && let Some(n) = cx.integer(v, "batch_size")
-    {
-        if (1..=MAX_BATCH_SIZE).contains(&n) {
-            limits.batch_size = Some(n as u32);
-        } else {
-            cx.problem(
-                v.span(),
-                format!("batch_size {n} is out of range"),
-                Some(format!(
-                    "a whole number from 1 to {MAX_BATCH_SIZE}; the default (5000, 2500 on MySQL) keeps each transaction short"
-                )),
-            );
-        }
+    if let Some(v) = get(t, "batch_size") {
+        limits.batch_size = rows(cx, v, "batch_size");
+    }
+    if let Some(v) = get(t, "max_batch_size") {
+        limits.max_batch_size = rows(cx, v, "max_batch_size");
+    }
+    if let (Some(fixed), Some(v)) = (limits.batch_size, get(t, "max_batch_size")) {
+        cx.problem(
+            v.span(),
+            format!("max_batch_size caps adaptive batches, but batch_size = {fixed} fixes them"),
+            Some("keep batch_size for a fixed size, or max_batch_size and batch_time for sizes that adapt".into()),
+        );
+    }
+    if let Some(v) = get(t, "batch_time") {
+        limits.batch_time = batch_time(cx, v);
     }
     if let Some(v) = get(t, "pause") {
         limits.pause = pause(cx, v);
@@ -346,6 +354,36 @@ pub(super) fn limits(cx: &mut Cx, root: &DeTable) -> Limits {
         limits.max_table_fraction = f;
     }
     limits
+}
+
+/// `batch_size` or `max_batch_size`: rows per transaction, 1 to [`MAX_BATCH_SIZE`].
+fn rows(cx: &mut Cx, v: &Item, key: &str) -> Option<u32> {
+    let n = cx.integer(v, key)?;
+    if (1..=MAX_BATCH_SIZE).contains(&n) {
+        return Some(n as u32);
+    }
+    cx.problem(
+        v.span(),
+        format!("{key} {n} is out of range"),
+        Some(format!(
+            "a whole number from 1 to {MAX_BATCH_SIZE}; leave batch_size out and batches follow batch_time"
+        )),
+    );
+    None
+}
+
+/// `batch_time`: 1 ms to [`MAX_BATCH_TIME`].
+fn batch_time(cx: &mut Cx, v: &Item) -> Option<Duration> {
+    let d = cx.duration(v, "batch_time")?;
+    if d <= MAX_BATCH_TIME {
+        return Some(d);
+    }
+    cx.problem(
+        v.span(),
+        format!("batch_time {} ms is too long", d.as_millis()),
+        Some("at most 10s; a few tens of milliseconds keep locks brief".into()),
+    );
+    None
 }
 
 /// A `max_table_fraction`: a number in (0, 1].

@@ -378,6 +378,18 @@ impl Db {
         Ok(self.fetch_one_int(&Query::new(sql)).await? > 0)
     }
 
+    /// SQLite's `PRAGMA data_version`: it changes when another connection commits.
+    /// `None` on the other backends.
+    pub async fn data_version(&mut self) -> Result<Option<i64>, DbError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let v = self
+            .fetch_one_int(&Query::new("PRAGMA data_version"))
+            .await?;
+        Ok(Some(v))
+    }
+
     /// Makes sure nothing purged can be read back from the file or its WAL once the
     /// pass is over: checkpoint the WAL into the (secure_delete-zeroed) main file and
     /// truncate it.

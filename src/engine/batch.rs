@@ -9,6 +9,8 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::journal::{self, BatchDone};
+use super::rests::Rests;
+use super::sizer::BatchSizer;
 use super::{Pass, PolicyOutcome, Status, Stop, replicas};
 use crate::anonymize::{self, Progress, Purpose};
 use crate::db::{Cursor, Db, DbError, Scope, SqlValue, Target};
@@ -42,19 +44,24 @@ pub(super) async fn run_all(
 ) -> Result<(), Stop> {
     let p = work.policy;
     let retry = pass.config.database.retry;
-    let pause = pass.config.limits.pause_on(db.backend());
+    let mut rests = Rests::new(db.backend(), pass.config.limits.pause_on(db.backend()));
+    let mut sizer = sizer(pass, db);
     let mut cursor: Option<Cursor> = None;
     let mut attempt = 0;
     loop {
         check_may_go_on(db, pass, p, outcome).await?;
+        let size = sizer.size();
         let began = Instant::now();
         let batch = db
-            .write_tx(async |db: &mut Db| one(db, pass, work, cursor.as_ref()).await)
+            .write_tx(async |db: &mut Db| one(db, pass, work, cursor.as_ref(), size).await)
             .await;
         match batch {
             Ok(None) => return Ok(()),
             Ok(Some(done)) => {
                 attempt = 0;
+                sizer.record(done.rows, began.elapsed());
+                outcome.batch_size = sizer.size();
+                outcome.rows_per_second = sizer.rate().map(|r| r.round());
                 let ms = began.elapsed().as_millis() as u64;
                 outcome.longest_batch_ms = outcome.longest_batch_ms.max(ms);
                 outcome.rows += done.rows;
@@ -62,14 +69,12 @@ pub(super) async fn run_all(
                 for (t, n) in done.children {
                     *outcome.children.entry(t).or_default() += n;
                 }
-                tracing::debug!(policy = %p.name, batch = outcome.batches, rows = done.rows, ms, "batch committed");
+                tracing::debug!(policy = %p.name, batch = outcome.batches, rows = done.rows, ms, next_size = sizer.size(), "batch committed");
                 let Some(next) = done.next else {
                     return Ok(());
                 };
                 cursor = Some(next);
-                if !pause.is_zero() {
-                    tokio::time::sleep(pause).await;
-                }
+                rests.after_batch(db).await;
             }
             Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
                 attempt += 1;
@@ -93,6 +98,21 @@ pub(super) async fn run_all(
                 )));
             }
         }
+    }
+}
+
+/// Fixed batches with `batch_size`; else sizes that follow the rate towards
+/// `batch_time`.
+fn sizer(pass: &Pass<'_>, db: &Db) -> BatchSizer {
+    let limits = &pass.config.limits;
+    let backend = db.backend();
+    match limits.batch_size {
+        Some(n) => BatchSizer::fixed(n),
+        None => BatchSizer::adaptive(
+            limits.batch_size_on(backend),
+            limits.batch_time_on(backend),
+            limits.max_batch_size(),
+        ),
     }
 }
 
@@ -131,9 +151,9 @@ async fn one(
     pass: &Pass<'_>,
     work: &Work<'_>,
     cursor: Option<&Cursor>,
+    batch_size: u32,
 ) -> Result<Option<Committed>, DbError> {
     db.lock_batch().await?;
-    let batch_size = pass.config.limits.batch_size_on(db.backend());
     let done = match work.scope {
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or

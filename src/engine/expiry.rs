@@ -206,6 +206,8 @@ fn record(run_id: i64, o: &PolicyOutcome) -> PolicyRun {
         batches: o.batches as i64,
         unreadable: o.unreadable as i64,
         cannot_anonymize: o.cannot_anonymize as i64,
+        batch_size: i64::from(o.batch_size),
+        rows_per_second: o.rows_per_second.unwrap_or(0.0),
         duration_ms: o.duration_ms as i64,
         error: o.error.clone(),
         held: o.held as i64,
@@ -219,7 +221,8 @@ fn log_outcome(o: &PolicyOutcome) {
         Status::Ok | Status::Interrupted | Status::Skipped => tracing::info!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
             rows = o.rows, batches = o.batches, held = o.held, unreadable = o.unreadable,
-            cannot_anonymize = o.cannot_anonymize, duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+            cannot_anonymize = o.cannot_anonymize, batch_size = o.batch_size,
+            rows_per_second = o.rows_per_second.unwrap_or(0.0), duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,

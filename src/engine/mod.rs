@@ -15,6 +15,8 @@ mod holds;
 mod journal;
 mod partitions;
 mod replicas;
+mod rests;
+mod sizer;
 mod storage;
 mod targets;
 
@@ -109,6 +111,11 @@ pub struct PolicyOutcome {
     pub partitions_dropped: u64,
     /// The longest batch transaction, from BEGIN to COMMIT: how long rows were locked.
     pub longest_batch_ms: u64,
+    /// The size the next batch would have taken: where adaptive sizes settled.
+    pub batch_size: u32,
+    /// The weighted rate the sizes followed, rows per second (adaptive sizes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_second: Option<f64>,
     pub held: u64,
     pub unreadable: u64,
     /// Expired rows with a value their strategy cannot read (`n/a` in an IP
@@ -135,6 +142,8 @@ impl PolicyOutcome {
             children: BTreeMap::new(),
             partitions_dropped: 0,
             longest_batch_ms: 0,
+            batch_size: 0,
+            rows_per_second: None,
             held: 0,
             unreadable: 0,
             cannot_anonymize: 0,

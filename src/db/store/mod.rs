@@ -98,6 +98,12 @@ impl Fields<'_> {
             .ok_or_else(|| self.error(name, "is NULL or binary, not text"))
     }
 
+    pub(super) fn number(&self, name: &str) -> Result<f64, DbError> {
+        self.get(name)?
+            .as_number()
+            .ok_or_else(|| self.error(name, "does not hold a number"))
+    }
+
     pub(super) fn opt_text(&self, name: &str) -> Result<Option<String>, DbError> {
         Ok(self.get(name)?.to_text())
     }

@@ -78,6 +78,10 @@ pub struct PolicyRun {
     pub batches: i64,
     pub unreadable: i64,
     pub cannot_anonymize: i64,
+    /// Where the batch size settled, and the rate it followed (rows per second;
+    /// 0 when sizes were fixed or nothing was purged).
+    pub batch_size: i64,
+    pub rows_per_second: f64,
     pub duration_ms: i64,
     pub error: Option<String>,
     pub held: i64,
@@ -90,7 +94,7 @@ pub struct LastPolicyRun {
     pub run: PolicyRun,
 }
 
-const POLICY_RUN_COLUMNS: &str = "p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.cannot_anonymize, p.duration_ms, p.error, p.held";
+const POLICY_RUN_COLUMNS: &str = "p.run_id, p.policy, p.table_name, p.action, p.cutoff, p.status, p.\"rows\", p.batches, p.unreadable, p.cannot_anonymize, p.batch_size, p.rows_per_second, p.duration_ms, p.error, p.held";
 
 impl PolicyRun {
     fn columns() -> Columns {
@@ -109,6 +113,8 @@ impl PolicyRun {
             batches: f.int("batches")?,
             unreadable: f.int("unreadable")?,
             cannot_anonymize: f.int("cannot_anonymize")?,
+            batch_size: f.int("batch_size")?,
+            rows_per_second: f.number("rows_per_second")?,
             duration_ms: f.int("duration_ms")?,
             error: f.opt_text("error")?,
             held: f.int("held")?,
@@ -162,7 +168,7 @@ impl Db {
 
     pub async fn record_policy_run(&mut self, r: &PolicyRun) -> Result<(), DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, cannot_anonymize, duration_ms, error, held) VALUES (",
+            "INSERT INTO retention_policy_runs (run_id, policy, table_name, action, cutoff, status, \"rows\", batches, unreadable, cannot_anonymize, batch_size, rows_per_second, duration_ms, error, held) VALUES (",
         );
         q.bind_list([
             SqlValue::Int(r.run_id),
@@ -175,6 +181,8 @@ impl Db {
             SqlValue::Int(r.batches),
             SqlValue::Int(r.unreadable),
             SqlValue::Int(r.cannot_anonymize),
+            SqlValue::Int(r.batch_size),
+            SqlValue::Real(r.rows_per_second),
             SqlValue::Int(r.duration_ms),
             SqlValue::text_or_null(r.error.clone()),
             SqlValue::Int(r.held),
