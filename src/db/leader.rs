@@ -16,12 +16,17 @@ use crate::backend::DatabaseSettings;
 /// "retentio" in ASCII: the advisory lock key of a pass on PostgreSQL.
 const PASS_KEY: i64 = 0x7265_7465_6e74_696f;
 /// The advisory lock key every batch takes inside its transaction.
-const BATCH_KEY: i64 = PASS_KEY + 1;
+pub(super) const BATCH_KEY: i64 = PASS_KEY + 1;
+/// How often a pass looks whether its lock's connection is still alive: every batch
+/// takes the batch lock, so this only decides how soon a lost lock stops the pass.
+const KEEP_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Holding it means this process runs the pass; dropping it lets another one.
 pub struct Leader {
     lock: Lock,
     settings: DatabaseSettings,
+    /// When `keep` last found the lock's connection alive.
+    checked: Option<std::time::Instant>,
 }
 
 enum Lock {
@@ -72,19 +77,25 @@ impl Leader {
         Ok(Some(Leader {
             lock,
             settings: settings.clone(),
+            checked: None,
         }))
     }
 
     /// Whether the lock is still ours. If its connection died (a server restart), the
     /// lock went with it: take it again, unless another instance has meanwhile.
     pub async fn keep(&mut self) -> bool {
+        if self.checked.is_some_and(|t| t.elapsed() < KEEP_CHECK_EVERY) {
+            return true;
+        }
         let alive = match &mut self.lock {
             Lock::File(_) => return true,
             Lock::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
         };
         if alive {
+            self.checked = Some(std::time::Instant::now());
             return true;
         }
+        self.checked = None;
         let retry = self.settings.retry;
         for attempt in 0..=retry.attempts {
             match Leader::try_acquire(&self.settings).await {
@@ -117,27 +128,6 @@ impl Leader {
             Lock::Connection(db) => {
                 let _ = db.close().await;
             }
-        }
-    }
-}
-
-impl Db {
-    /// Takes the batch lock inside the open transaction; it is released at commit or
-    /// rollback. SQLite needs none: BEGIN IMMEDIATE already holds the only write lock.
-    pub async fn lock_batch(&mut self) -> Result<(), DbError> {
-        match self.backend {
-            Backend::Sqlite => Ok(()),
-            Backend::Postgres => {
-                let mut q = Query::new("SELECT 1 FROM (SELECT pg_advisory_xact_lock(");
-                q.bind(SqlValue::Int(BATCH_KEY)).push(")) AS locked");
-                self.fetch(&q).await.map(drop)
-            }
-            Backend::MySql => self
-                .fetch(&Query::new(
-                    "SELECT id FROM retention_lease WHERE id = 1 FOR UPDATE",
-                ))
-                .await
-                .map(drop),
         }
     }
 }

@@ -48,6 +48,10 @@ pub enum DbError {
     Migrate(sqlx::migrate::MigrateError),
     #[error("unexpected value from the database: {0}")]
     Decode(String),
+    /// Another writer appended to the audit chain since this connection read its
+    /// head: the transaction is rolled back and tried again.
+    #[error("the audit chain moved on while a batch was written; it is written again")]
+    ChainMoved,
 }
 
 impl From<sqlx::migrate::MigrateError> for DbError {
@@ -61,6 +65,12 @@ impl DbError {
     /// SQLITE_FULL, a disk that filled up).
     pub fn is_disk_full(&self) -> bool {
         self.to_string().contains("database or disk is full")
+    }
+
+    /// Whether the transaction is worth trying again: it timed out, lost its
+    /// connection, or found the audit chain moved on.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DbError::ChainMoved) || self.is_timeout() || self.is_connection_lost()
     }
 
     /// Whether the statement gave up waiting (a lock or statement timeout, SQLite's
@@ -117,6 +127,8 @@ pub struct Db {
     timeouts: Timeouts,
     /// What it was opened with, to reconnect after the server went away.
     reopen: Option<(DatabaseSettings, Access)>,
+    /// The audit chain's last event as this connection last saw or wrote it.
+    chain: store::ChainHead,
 }
 
 enum Conn {
@@ -166,6 +178,7 @@ impl Db {
             conn,
             timeouts,
             reopen: Some((settings.clone(), access)),
+            chain: store::ChainHead::default(),
         })
     }
 
@@ -214,6 +227,7 @@ impl Db {
             conn: Conn::Sqlite(conn),
             timeouts: Timeouts::default(),
             reopen: None,
+            chain: store::ChainHead::default(),
         })
     }
 
@@ -244,10 +258,13 @@ impl Db {
             .map_err(|e| DbError::Decode(format!("database time {text:?}: {e}")))
     }
 
-    /// Opens a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a batch never fails half-way for want of the lock.
-    /// On PostgreSQL the transaction carries `[database]`'s lock and statement
-    /// timeouts; MySQL sets them per session when connecting.
+    /// Opens a write transaction and takes the batch lock in it, released at commit
+    /// or rollback: writers of the audit chain (batches, partition drops, holds,
+    /// requests) take turns, and an old leader's last batch never overlaps a new
+    /// leader's. On SQLite `BEGIN IMMEDIATE` is that lock (the only write lock), so a
+    /// batch never fails half-way for want of it. On PostgreSQL the transaction also
+    /// carries `[database]`'s lock and statement timeouts, in the same round trip;
+    /// MySQL sets them per session when connecting.
     async fn begin_write(&mut self) -> Result<(), DbError> {
         let (lock, statement) = (self.timeouts.lock, self.timeouts.statement);
         match &mut self.conn {
@@ -255,18 +272,22 @@ impl Db {
                 .await
                 .map(drop),
             Conn::Postgres(c) => {
-                // One round trip: SET takes no bound values, and these are integers
-                // retentiond formats.
+                // One round trip: these statements take no bound values, and the
+                // numbers are retentiond's own.
                 let sql = format!(
-                    "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
+                    "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; \
+                     SELECT pg_advisory_xact_lock({})",
                     lock.as_millis(),
-                    statement.as_millis()
+                    statement.as_millis(),
+                    leader::BATCH_KEY
                 );
                 postgres::script(c, &sql).await
             }
-            Conn::MySql(c) => mysql::execute(c, &Query::new("START TRANSACTION"))
-                .await
-                .map(drop),
+            Conn::MySql(c) => {
+                mysql::execute(c, &Query::new("START TRANSACTION")).await?;
+                let q = Query::new("SELECT id FROM retention_lease WHERE id = 1 FOR UPDATE");
+                mysql::fetch(c, &q).await.map(drop)
+            }
         }
     }
 
@@ -282,8 +303,11 @@ impl Db {
             Ok(Some(done)) => self.commit().await.map(|()| Some(done)),
             other => other,
         };
-        if !matches!(result, Ok(Some(_))) {
+        if matches!(result, Ok(Some(_))) {
+            self.chain.committed();
+        } else {
             self.rollback().await;
+            self.chain.forget();
         }
         result
     }

@@ -76,9 +76,15 @@ pub(super) async fn run_all(
                 cursor = Some(next);
                 rests.after_batch(db).await;
             }
-            Err(e) if (e.is_timeout() || e.is_connection_lost()) && attempt < retry.attempts => {
+            Err(e) if e.is_retryable() && attempt < retry.attempts => {
                 attempt += 1;
-                let wait = retry.wait_before(attempt);
+                // A chain that moved is read again at once; the rest wait for the
+                // database.
+                let wait = if matches!(e, DbError::ChainMoved) {
+                    std::time::Duration::ZERO
+                } else {
+                    retry.wait_before(attempt)
+                };
                 tracing::warn!(
                     policy = %p.name, table = %work.target.table_name, attempt, of = retry.attempts,
                     wait_ms = wait.as_millis() as u64, error = %e,
@@ -153,7 +159,6 @@ async fn one(
     cursor: Option<&Cursor>,
     batch_size: u32,
 ) -> Result<Option<Committed>, DbError> {
-    db.lock_batch().await?;
     let done = match work.scope {
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or

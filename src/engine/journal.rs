@@ -129,10 +129,7 @@ pub(super) async fn append_in_tx(db: &mut Db, event: NewEvent) -> Result<(), DbE
 /// Appends `event` in a transaction of its own, serialised with every batch by the
 /// batch lock.
 pub(super) async fn append(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
-    db.write_tx(async |db: &mut Db| {
-        db.lock_batch().await?;
-        append_in_tx(db, event).await.map(Some)
-    })
-    .await
-    .map(drop)
+    db.write_tx(async |db: &mut Db| append_in_tx(db, event).await.map(Some))
+        .await
+        .map(drop)
 }

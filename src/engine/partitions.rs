@@ -26,7 +26,6 @@ pub(super) async fn drop_expired(
         let run_id = pass.run_id;
         let dropped = db
             .write_tx(async |db: &mut Db| {
-                db.lock_batch().await?;
                 let Some(rows) = target.lock_partition(db, &part).await? else {
                     return Ok(None);
                 };

@@ -117,3 +117,55 @@ async fn a_rehashed_forgery_breaks_the_next_link(backend: Backend) {
         "{text}"
     );
 }
+
+/// A pass remembers the chain's head between batches instead of reading it each
+/// time. When another writer appends meanwhile (a hold added from the command
+/// line), the next batch finds its id taken, reads the head again and is written
+/// once: the chain stays one gapless chain and every row is counted once.
+async fn a_batch_after_another_writer_appended_links_to_the_new_head(backend: Backend) {
+    let shop = Shop::on(
+        backend,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, ts VARCHAR(40), who VARCHAR(10)); CREATE INDEX t_ts ON t (ts);",
+    )
+    .await;
+    let mut sql = String::new();
+    for i in 0..40 {
+        let year = if i < 20 { 2001 } else { 2020 };
+        sql.push_str(&format!(
+            "INSERT INTO t (id, ts, who) VALUES ({i}, '{year}-01-01T00:00:00Z', 's{i}');"
+        ));
+    }
+    shop.exec(&sql).await;
+    let config = shop.config(
+        "[limits]\nbatch_size = 5\nmax_table_fraction = 1.0\n\n[[policy]]\nname = \"t\"\ntable = \"t\"\ntimestamp = \"ts\"\nkeep = \"10 years\"\nsubject = \"who\"\naction = \"delete\"\n",
+    );
+    let mut db = shop.db(&config).await;
+    let mut opts = retentiond::engine::PassOptions::new(retentiond::engine::Trigger::Manual);
+    opts.clock = retentiond::engine::Clock::Fixed(now());
+    let first = retentiond::engine::run_pass(&mut db, &config, &opts)
+        .await
+        .unwrap();
+    assert_eq!(first.policies[0].rows, 20);
+    // Another writer appends to the chain while the connection above stays open.
+    let out = shop.cli(&["hold", "add", "--subject", "nobody", "--reason", "case 9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    opts.clock = retentiond::engine::Clock::Fixed(now() + chrono::TimeDelta::days(366 * 12));
+    let second = retentiond::engine::run_pass(&mut db, &config, &opts)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(second.policies[0].rows, 20, "{:?}", second.policies[0]);
+    let (code, text) = verify(&shop);
+    assert_eq!(code, Some(0), "{backend:?}: {text}");
+    let events = shop.int("SELECT count(*) FROM retention_events").await;
+    let max_id = shop.int("SELECT max(id) FROM retention_events").await;
+    assert_eq!(events, max_id, "{backend:?}: gapless");
+    let counted: i64 = shop
+        .ints("SELECT \"rows\" FROM retention_events")
+        .await
+        .iter()
+        .sum();
+    assert_eq!(counted, 40, "{backend:?}: every row counted once");
+}
+
+on_every_backend!(a_batch_after_another_writer_appended_links_to_the_new_head);

@@ -55,20 +55,53 @@ fn decode_event(f: &Fields) -> Result<Event, DbError> {
     })
 }
 
+/// The chain's last event as this connection knows it, so that a batch need not
+/// read it again: after a commit, the event it wrote. Nothing else can go wrong with
+/// a stale head but an id taken twice, and the insert refuses that
+/// ([`DbError::ChainMoved`]), so the batch is written again with the head read anew.
+#[derive(Debug, Default)]
+pub(in crate::db) struct ChainHead {
+    known: Option<Head>,
+    /// Written in the open transaction: the head once it commits.
+    written: Option<Head>,
+}
+
+/// An event's id and hash; `None` in a chain's place: the chain is empty.
+type Head = Option<(i64, String)>;
+
+impl ChainHead {
+    pub(in crate::db) fn committed(&mut self) {
+        if let Some(w) = self.written.take() {
+            self.known = Some(w);
+        }
+    }
+
+    /// After a rollback: what was written is gone, and what was known may be stale.
+    pub(in crate::db) fn forget(&mut self) {
+        *self = ChainHead::default();
+    }
+}
+
 impl Db {
     /// The id and hash of the chain's last event.
     pub async fn chain_head(&mut self) -> Result<Option<(i64, String)>, DbError> {
+        if let Some(head) = self.chain.written.clone().or(self.chain.known.clone()) {
+            return Ok(head);
+        }
         let c = Columns::new("retention_events", "id, hash");
         let q = Query::new("SELECT id, hash FROM retention_events ORDER BY id DESC LIMIT 1");
         let head = c.decode(self.fetch(&q).await?, |f| {
             Ok((f.int("id")?, f.text("hash")?))
         })?;
-        Ok(head.into_iter().next())
+        let head = head.into_iter().next();
+        self.chain.known = Some(head.clone());
+        Ok(head)
     }
 
+    /// Appends `e`, unless an event with its id or a later one exists already.
     pub async fn insert_event(&mut self, e: &Event) -> Result<(), DbError> {
         let mut q = Query::new(format!(
-            "INSERT INTO retention_events ({}) VALUES (",
+            "INSERT INTO retention_events ({}) SELECT ",
             event_columns().list()
         ));
         q.bind_list([
@@ -85,8 +118,17 @@ impl Db {
             SqlValue::Text(e.prev_hash.clone()),
             SqlValue::Text(e.hash.clone()),
         ]);
-        q.push(")");
-        self.execute(&q).await.map(drop)
+        if self.backend() == crate::backend::Backend::MySql {
+            q.push(" FROM DUAL");
+        }
+        q.push(" WHERE NOT EXISTS (SELECT 1 FROM retention_events WHERE id >= ")
+            .bind(SqlValue::Int(e.id))
+            .push(")");
+        if self.execute(&q).await? != 1 {
+            return Err(DbError::ChainMoved);
+        }
+        self.chain.written = Some(Some((e.id, e.hash.clone())));
+        Ok(())
     }
 
     /// Events with id greater than `after`, in id order, at most `limit`.

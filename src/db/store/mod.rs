@@ -10,6 +10,7 @@ mod holds;
 mod requests;
 mod runs;
 
+pub(super) use events::ChainHead;
 pub use events::PurgeEvent;
 pub use holds::{Hold, NewHold};
 pub use requests::{ErasureEntry, ErasureRequest, NewErasure};

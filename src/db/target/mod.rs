@@ -174,12 +174,18 @@ impl Target {
     /// The value of `col` as the engine reads it: native on SQLite, text elsewhere,
     /// so any column type round-trips through [`Target::push_value`].
     fn read(&self, col: &Col) -> String {
+        self.read_as(col, &col.quoted)
+    }
+
+    /// [`Target::read`] of `col`'s value where the query names it `source` (a
+    /// subquery's alias).
+    fn read_as(&self, col: &Col, source: &str) -> String {
         match self.backend {
-            Backend::Sqlite => col.quoted.clone(),
+            Backend::Sqlite => source.to_string(),
             // inet's text carries the mask (`203.0.113.7/32`); host() is the address.
-            Backend::Postgres if col.kind == Kind::Ip => format!("host({})", col.quoted),
-            Backend::Postgres => format!("CAST({} AS text)", col.quoted),
-            Backend::MySql => format!("CAST({} AS CHAR)", col.quoted),
+            Backend::Postgres if col.kind == Kind::Ip => format!("host({source})"),
+            Backend::Postgres => format!("CAST({source} AS text)"),
+            Backend::MySql => format!("CAST({source} AS CHAR)"),
         }
     }
 

@@ -302,12 +302,32 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Cursor>, DbError> {
-        let mut q = self.select_in_order(&[]);
+        // The rows stepped over are read as they are stored; only the one kept is
+        // converted for the cursor. Converting in the inner query would convert
+        // every row the OFFSET passes.
+        let cols = self.order_cols();
+        let inner: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS retentiond_{i}", c.quoted))
+            .collect();
+        let outer: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.read_as(c, &format!("retentiond_{i}")))
+            .collect();
+        let mut q = Query::new(format!(
+            "SELECT {} FROM (SELECT {} FROM {} WHERE ",
+            outer.join(", "),
+            inner.join(", "),
+            self.table
+        ));
         self.push_batch_rows(&mut q, Scope::Expired(cutoff), cursor, None, now);
         q.push(" ORDER BY ")
             .push(&self.order_list())
             .push(" LIMIT 1 OFFSET ")
-            .bind(SqlValue::Int(i64::from(limit.max(1)) - 1));
+            .bind(SqlValue::Int(i64::from(limit.max(1)) - 1))
+            .push(") AS retentiond_b");
         Ok(db.fetch(&q).await?.into_iter().next())
     }
 
