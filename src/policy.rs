@@ -55,12 +55,6 @@ spelled! {
 }
 
 impl Strategy {
-    /// Whether the value written does not depend on the value read (NULL stays NULL),
-    /// so that SQL can write it without retentiond reading the row.
-    pub fn ignores_value(self) -> bool {
-        matches!(self, Strategy::Null | Strategy::Redact)
-    }
-
     /// Whether the strategy produces text, so the target column must hold text.
     pub fn writes_text(self) -> bool {
         matches!(

@@ -109,7 +109,8 @@ pub fn apply(
 /// stay epoch seconds (as a number or as text), ISO text keeps its separator and
 /// zone.
 fn truncate_date(form: Form, value: &SqlValue, month: bool) -> Option<SqlValue> {
-    let epoch = |x: f64| forms::epoch_start(x as i64, month);
+    // Floored, as SQL's date functions read a fractional second before 1970.
+    let epoch = |x: f64| forms::epoch_start(x.floor() as i64, month);
     match (form, value) {
         (Form::Number | Form::ByValue, SqlValue::Int(n)) => epoch(*n as f64).map(SqlValue::Int),
         (Form::Number | Form::ByValue, SqlValue::Real(x)) => epoch(*x).map(SqlValue::Int),

@@ -12,6 +12,7 @@ mod mysql;
 mod postgres;
 mod replica;
 mod sqlite;
+mod sqlite_functions;
 mod store;
 mod target;
 mod value;

@@ -70,6 +70,7 @@ pub(super) async fn connect(
             .synchronous(SqliteSynchronous::Normal),
     };
     let mut conn = opts.connect().await.map_err(open_error)?;
+    super::sqlite_functions::register(&mut conn).await?;
     // A file that is not a database fails only at its first read.
     sqlx::query("SELECT count(*) FROM sqlite_master")
         .execute(&mut conn)
@@ -79,7 +80,7 @@ pub(super) async fn connect(
 }
 
 pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
-    options(path, Duration::from_secs(10))
+    let mut conn = options(path, Duration::from_secs(10))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -88,7 +89,9 @@ pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
         .map_err(|e| DbError::Open {
             target: path.display().to_string(),
             reason: e.to_string(),
-        })
+        })?;
+    super::sqlite_functions::register(&mut conn).await?;
+    Ok(conn)
 }
 
 pub(super) async fn fetch(

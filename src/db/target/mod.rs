@@ -8,6 +8,7 @@
 //! whole-partition drops.
 
 mod forms;
+mod outputs;
 mod partitions;
 mod predicates;
 mod resolve;
@@ -233,12 +234,12 @@ impl Target {
     }
 
     /// Whether a batch can purge its range in one statement without reading its
-    /// rows: deletes without children to delete first, and anonymisation whose
-    /// every value SQL can write on its own ([`Strategy::ignores_value`]).
+    /// rows: deletes without children to delete first, and anonymisation that the
+    /// database computes itself (every strategy but `hash`).
     pub fn purges_by_range(&self) -> bool {
         match self.action {
             Action::Delete => self.cascade.is_empty(),
-            Action::Anonymize => self.anonymize.iter().all(|a| a.strategy.ignores_value()),
+            Action::Anonymize => self.anonymizes_in_sql(),
         }
     }
 

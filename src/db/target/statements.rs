@@ -10,7 +10,7 @@ use super::{Col, Cursor, KEYS_PER_STATEMENT, Scope, Target, TsEncoding};
 use crate::anonymize::ValueState;
 use crate::backend::Backend;
 use crate::db::{Db, DbError, Query, SqlValue};
-use crate::policy::{Action, REDACTED, Strategy};
+use crate::policy::Action;
 
 impl Target {
     /// A subject's rows the policy covers: (not held, held, the newest timestamp).
@@ -362,23 +362,10 @@ impl Target {
     ) -> Result<u64, DbError> {
         let mut q = Query::new(format!("UPDATE {} SET ", self.table));
         for (i, a) in self.anonymize.iter().enumerate() {
-            let c = &a.col;
             if i > 0 {
                 q.push(", ");
             }
-            q.push(&c.quoted).push(" = ");
-            match a.strategy {
-                Strategy::Redact => {
-                    q.push("CASE WHEN ")
-                        .push(&c.quoted)
-                        .push(" IS NULL THEN NULL ELSE ");
-                    self.push_value(&mut q, c, SqlValue::Text(REDACTED.into()));
-                    q.push(" END");
-                }
-                _ => {
-                    q.push("NULL");
-                }
-            }
+            self.push_assignment(&mut q, a);
         }
         if let (Some(c), Some(m)) = (&self.marker, marker) {
             q.push(", ").push(&c.quoted).push(" = ");
