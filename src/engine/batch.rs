@@ -4,13 +4,13 @@
 //! with backoff; the loop stops when asked to, or when the pass lock is lost.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use chrono::Utc;
 
 use super::journal::{self, BatchDone};
 use super::rests::Rests;
 use super::sizer::BatchSizer;
+use super::steps::{BatchStep, Stopwatch};
 use super::{Pass, PolicyOutcome, Status, Stop, replicas};
 use crate::anonymize::{self, Progress, Purpose};
 use crate::db::{Cursor, Db, DbError, Scope, SqlValue, Target};
@@ -28,7 +28,11 @@ pub(super) struct Work<'a> {
 
 /// A committed batch.
 struct Committed {
+    /// Rows purged.
     rows: u64,
+    /// Rows the batch looked at: what its time is spent on, so what sizes follow.
+    /// More than `rows` where some were held, outside the filter or already done.
+    covered: u64,
     /// Rows deleted by cascade, per child table.
     children: BTreeMap<String, u64>,
     /// Where the next batch starts; `None`: this was the last.
@@ -51,25 +55,37 @@ pub(super) async fn run_all(
     loop {
         check_may_go_on(db, pass, p, outcome).await?;
         let size = sizer.size();
-        let began = Instant::now();
+        let mut watch = Stopwatch::start();
         let batch = db
-            .write_tx(async |db: &mut Db| one(db, pass, work, cursor.as_ref(), size).await)
+            .write_tx(async |db: &mut Db| {
+                watch.lap(BatchStep::Begin);
+                one(db, pass, work, cursor.as_ref(), size, &mut watch).await
+            })
             .await;
         match batch {
             Ok(None) => return Ok(()),
             Ok(Some(done)) => {
                 attempt = 0;
-                sizer.record(done.rows, began.elapsed());
+                sizer.record(done.covered, watch.elapsed());
                 outcome.batch_size = sizer.size();
                 outcome.rows_per_second = sizer.rate().map(|r| r.round());
-                let ms = began.elapsed().as_millis() as u64;
-                outcome.longest_batch_ms = outcome.longest_batch_ms.max(ms);
+                let t = watch.finish(done.rows);
+                if t.ms >= outcome.longest_batch_ms {
+                    outcome.longest_batch_ms = t.ms;
+                    outcome.longest_batch = Some(t);
+                }
                 outcome.rows += done.rows;
-                outcome.batches += 1;
+                // A batch that purged nothing wrote no event and does not count.
+                outcome.batches += u64::from(done.rows > 0);
                 for (t, n) in done.children {
                     *outcome.children.entry(t).or_default() += n;
                 }
-                tracing::debug!(policy = %p.name, batch = outcome.batches, rows = done.rows, ms, next_size = sizer.size(), "batch committed");
+                tracing::debug!(
+                    policy = %p.name, batch = outcome.batches, rows = done.rows, ms = t.ms,
+                    begin_ms = t.begin_ms, find_ms = t.find_ms, write_ms = t.write_ms,
+                    audit_ms = t.audit_ms, commit_ms = t.commit_ms, next_size = sizer.size(),
+                    "batch committed"
+                );
                 let Some(next) = done.next else {
                     return Ok(());
                 };
@@ -158,19 +174,25 @@ async fn one(
     work: &Work<'_>,
     cursor: Option<&Cursor>,
     batch_size: u32,
+    watch: &mut Stopwatch,
 ) -> Result<Option<Committed>, DbError> {
     let done = match work.scope {
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or
         // values moved or locked ahead of it.
         Scope::Expired(cutoff) if work.target.purges_by_range() => {
-            by_range(db, pass, work, cutoff, cursor, batch_size).await?
+            by_range(db, pass, work, cutoff, cursor, batch_size, watch).await?
         }
-        _ => by_keys(db, pass, work, cursor, batch_size).await?,
+        _ => by_keys(db, pass, work, cursor, batch_size, watch).await?,
     };
     let Some(done) = done else {
         return Ok(None);
     };
+    if done.rows == 0 {
+        // Only rows already done, held or filtered out in this range: nothing to
+        // record, and the cursor moves on.
+        return Ok(Some(done));
+    }
     let event = journal::batch(&BatchDone {
         run_id: pass.run_id,
         policy: &work.policy.name,
@@ -185,6 +207,7 @@ async fn one(
         erasure: work.erasure,
     });
     journal::append_in_tx(db, event).await?;
+    watch.lap(BatchStep::Audit);
     Ok(Some(done))
 }
 
@@ -195,11 +218,11 @@ async fn by_range(
     cutoff: chrono::DateTime<Utc>,
     cursor: Option<&Cursor>,
     batch_size: u32,
+    watch: &mut Stopwatch,
 ) -> Result<Option<Committed>, DbError> {
     let (target, now) = (work.target, pass.now);
-    let bound = target
-        .batch_bound(db, cutoff, cursor, batch_size, now)
-        .await?;
+    let bound = target.batch_bound(db, cutoff, cursor, batch_size).await?;
+    watch.lap(BatchStep::Find);
     let upto = bound.as_ref();
     let rows = match work.policy.action {
         Action::Delete => target.delete_range(db, cutoff, cursor, upto, now).await?,
@@ -210,11 +233,17 @@ async fn by_range(
                 .await?
         }
     };
+    watch.lap(BatchStep::Write);
     if rows == 0 && bound.is_none() {
         return Ok(None);
     }
     Ok(Some(Committed {
         rows,
+        covered: if bound.is_some() {
+            u64::from(batch_size)
+        } else {
+            rows
+        },
         children: BTreeMap::new(),
         next: bound,
     }))
@@ -226,11 +255,13 @@ async fn by_keys(
     work: &Work<'_>,
     cursor: Option<&Cursor>,
     batch_size: u32,
+    watch: &mut Stopwatch,
 ) -> Result<Option<Committed>, DbError> {
     let target = work.target;
     let rows = target
         .select_batch(db, work.scope, cursor, batch_size, pass.now)
         .await?;
+    watch.lap(BatchStep::Find);
     let Some(last) = rows.last() else {
         return Ok(None);
     };
@@ -254,8 +285,10 @@ async fn by_keys(
                 .await?
         }
     };
+    watch.lap(BatchStep::Write);
     Ok(Some(Committed {
         rows: purged,
+        covered: rows.len() as u64,
         children,
         next: Some(next),
     }))

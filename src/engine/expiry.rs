@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::batch::{self, Work};
 use super::targets::Targets;
-use super::{Pass, PolicyOutcome, Status, Stop, journal, partitions};
+use super::{BatchStep, Pass, PolicyOutcome, Status, Stop, journal, partitions};
 use crate::config::Config;
 use crate::db::{self, Db, DbError, PolicyRun, Scope, Target};
 use crate::policy::{self, Policy};
@@ -94,6 +94,33 @@ async fn fraction_guard(
     })
 }
 
+/// The fraction guard before a pass. It first judges the rows in the expired
+/// index range, which the index counts alone; only when that would be too many are
+/// the rows that would really go counted, row by row (their filter, holds, values
+/// already anonymised), and judged instead.
+async fn guard_expired(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    p: &Policy,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+) -> Result<(), Stop> {
+    let failed = |e: DbError| query_failed(p, &target.table_name, e);
+    let at_most = target
+        .count_expired_range(db, cutoff)
+        .await
+        .map_err(failed)?;
+    match fraction_guard(db, pass.config, p, target, at_most).await {
+        Err(stop) if stop.status == Status::Refused => {}
+        judged => return judged,
+    }
+    let expired = target
+        .count_expired(db, cutoff, pass.now)
+        .await
+        .map_err(failed)?;
+    fraction_guard(db, pass.config, p, target, expired).await
+}
+
 fn query_failed(p: &Policy, table: &str, e: DbError) -> Stop {
     Stop::failed(format!("policy `{}` on table `{table}`: {e}", p.name))
 }
@@ -164,11 +191,7 @@ async fn purge(
         );
     }
     if !pass.opts.force {
-        let expired = target
-            .count_expired(db, cutoff, pass.now)
-            .await
-            .map_err(|e| query_failed(p, &target.table_name, e))?;
-        fraction_guard(db, pass.config, p, target, expired).await?;
+        guard_expired(db, pass, p, target, cutoff).await?;
     }
     if target.drops_partitions() {
         partitions::drop_expired(db, pass, work, cutoff, outcome)
@@ -222,7 +245,9 @@ fn log_outcome(o: &PolicyOutcome) {
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
             rows = o.rows, batches = o.batches, held = o.held, unreadable = o.unreadable,
             cannot_anonymize = o.cannot_anonymize, batch_size = o.batch_size,
-            rows_per_second = o.rows_per_second.unwrap_or(0.0), duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+            rows_per_second = o.rows_per_second.unwrap_or(0.0), longest_batch_ms = o.longest_batch_ms,
+            longest_batch_step = o.longest_batch.and_then(|b| b.slowest_step).map_or("-", BatchStep::as_str),
+            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,

@@ -17,6 +17,7 @@ mod partitions;
 mod replicas;
 mod rests;
 mod sizer;
+mod steps;
 mod storage;
 mod targets;
 
@@ -38,6 +39,7 @@ pub use erasure::{ErasureAnswer, ErasureError, RegisteredErasure, register_erasu
 pub use holds::{
     AddedHold, HoldError, HoldListing, HoldRequest, add_hold, list_holds, release_hold,
 };
+pub use steps::{BatchStep, BatchTiming};
 
 /// Where "now" comes from. Passes always use the database's clock; tests may fix it
 /// so that boundaries can be placed to the second.
@@ -111,6 +113,9 @@ pub struct PolicyOutcome {
     pub partitions_dropped: u64,
     /// The longest batch transaction, from BEGIN to COMMIT: how long rows were locked.
     pub longest_batch_ms: u64,
+    /// That batch's steps, and which took longest: its cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longest_batch: Option<BatchTiming>,
     /// The size the next batch would have taken: where adaptive sizes settled.
     pub batch_size: u32,
     /// The weighted rate the sizes followed, rows per second (adaptive sizes only).
@@ -142,6 +147,7 @@ impl PolicyOutcome {
             children: BTreeMap::new(),
             partitions_dropped: 0,
             longest_batch_ms: 0,
+            longest_batch: None,
             batch_size: 0,
             rows_per_second: None,
             held: 0,

@@ -310,11 +310,18 @@ async fn pass_case(backend: Backend, with_hash: bool, marker: bool) {
     db.close().await.unwrap();
     assert!(wrong.is_empty(), "{what}:\n{}", wrong.join("\n"));
 
+    let events = shop.int("SELECT count(*) FROM retention_events").await;
     let second = shop.pass_at(&config, crate::support::now()).await;
     assert_eq!(
-        second.policies[0].rows, 0,
+        (second.policies[0].rows, second.policies[0].batches),
+        (0, 0),
         "{what}: {:?}",
         second.policies[0]
+    );
+    assert_eq!(
+        shop.int("SELECT count(*) FROM retention_events").await,
+        events,
+        "{what}: the second pass records no empty batch"
     );
     assert_eq!(
         second.policies[0].cannot_anonymize, p.cannot_anonymize,

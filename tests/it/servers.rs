@@ -24,6 +24,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's own log (its standard error), for the benchmark's `--trace`.
+    #[allow(dead_code)]
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
     /// Restarts a PostgreSQL server (fast shutdown: open transactions roll back).
     pub fn restart_postgres(&self) {
         let pg_ctl = newest("/usr/lib/postgresql", "bin/pg_ctl").expect("pg_ctl");

@@ -63,6 +63,35 @@ impl Target {
                 q.push(&epoch_start(b, raw, *month));
                 q.push(" ELSE FALSE END");
             }
+            Test::Split { on, with, without } => {
+                q.push("CASE WHEN ");
+                match b {
+                    Backend::Sqlite => q.push(&format!("instr({text}, ")),
+                    Backend::Postgres => q.push(&format!("strpos({text}, ")),
+                    Backend::MySql => q.push(&format!("LOCATE({}, {text}", literal(on))),
+                };
+                if b != Backend::MySql {
+                    q.bind(SqlValue::Text(on.to_string()));
+                }
+                q.push(") > 0 THEN ");
+                self.push_test(q, a, with);
+                q.push(" ELSE ");
+                self.push_test(q, a, without);
+                q.push(" END");
+            }
+            Test::EndsWithThen { suffixes, then } => {
+                q.push("CASE WHEN ");
+                for (i, suffix) in suffixes.iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    q.push(&text).push(" LIKE ");
+                    q.bind(SqlValue::Text(format!("%{suffix}")));
+                }
+                q.push(" THEN ");
+                self.push_test(q, a, then);
+                q.push(" ELSE FALSE END");
+            }
             Test::ByType { number, text: t } => {
                 q.push("CASE WHEN typeof(").push(raw);
                 q.push(") IN ('integer', 'real') THEN ");
@@ -173,6 +202,13 @@ impl Target {
             .bind(SqlValue::Text(STATE_CASE[2].into()))
             .push(" END");
     }
+}
+
+/// A SQL string literal of one of retentiond's own constants (never a user's value):
+/// MariaDB takes a bound string in the connection's character set, which it will not
+/// compare with a latin1 column.
+pub(super) fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// The first second of the year or month of epoch seconds `raw`, in SQL.

@@ -7,6 +7,7 @@
 //! yet done); `statements` the counts, batch reads and writes; `partitions` the
 //! whole-partition drops.
 
+mod counts;
 mod forms;
 mod outputs;
 mod partitions;

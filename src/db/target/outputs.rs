@@ -6,6 +6,7 @@
 //! reach the database, is computed in Rust. A test holds each backend's bytes to
 //! Rust's on a corpus.
 
+use super::forms::literal;
 use super::{Anonymized, Target};
 use crate::anonymize::{Form, Test};
 use crate::backend::Backend;
@@ -28,7 +29,7 @@ impl Target {
     }
 
     /// `col = <its anonymised value>` for a range `UPDATE`. Without a marker only
-    /// pending values change; with one, every value of the row is anonymised, and a
+    /// pending values change (the `WHERE` says so when there is one column); with one, every value of the row is anonymised, and a
     /// value the strategy cannot read becomes `[redacted]` (NULL for dates), as in
     /// Rust.
     pub(super) fn push_assignment(&self, q: &mut Query, a: &Anonymized) {
@@ -36,6 +37,12 @@ impl Target {
         if a.strategy == Strategy::Null && self.marker.is_some() {
             // Not a CASE of NULLs: PostgreSQL would type it text, whatever the column.
             q.push(c).push(" = NULL");
+            return;
+        }
+        if self.marker.is_none() && self.anonymize.len() == 1 {
+            // The batch's WHERE already holds only rows whose one value is pending.
+            q.push(c).push(" = ");
+            self.push_output(q, a);
             return;
         }
         q.push(c).push(" = CASE WHEN ");
@@ -203,11 +210,6 @@ impl Target {
             }
         }
     }
-}
-
-/// A SQL string literal of one of this module's constants (never a user's value).
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn text_value(s: &str) -> SqlValue {

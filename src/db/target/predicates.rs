@@ -61,6 +61,16 @@ impl Target {
 
     /// `timestamp < cutoff`, in a form that can walk an index on the timestamp.
     pub(super) fn push_expired(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        self.push_expired_range(q, cutoff);
+        if self.encoding == TsEncoding::Text {
+            self.push_expired_text(q, cutoff);
+        }
+    }
+
+    /// The index range [`Target::push_expired`] walks: for text, every row that may
+    /// be expired (up to two days past the cutoff) and no row-by-row test. What a
+    /// batch's end is found in: the statement that purges repeats the whole test.
+    pub(super) fn push_expired_range(&self, q: &mut Query, cutoff: DateTime<Utc>) {
         let ts = &self.ts.quoted;
         match (self.encoding, self.backend) {
             (TsEncoding::Epoch, Backend::Sqlite) => {
@@ -98,48 +108,53 @@ impl Target {
             (TsEncoding::Native, _) => {
                 q.push(ts).push(" < ").bind(SqlValue::Text(naive(cutoff)));
             }
-            (TsEncoding::Text, backend) => {
+            (TsEncoding::Text, _) => {
                 // The index is ordered as text, and offsets can move a local date by
                 // up to 14 hours: bound the index range by the date two days after the
-                // cutoff, then compare exact instants, reading text without an offset
-                // as UTC.
+                // cutoff (then compare exact instants, `push_expired_text`).
                 let coarse = coarse_bound(cutoff);
                 q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
                 q.push(" AND ")
                     .push(ts)
                     .push(" < ")
                     .bind(SqlValue::Text(coarse));
-                match backend {
-                    Backend::Sqlite => {
-                        q.push(" AND ")
-                            .push(ts)
-                            .push(" GLOB ")
-                            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
-                        q.push(" AND julianday(")
-                            .push(ts)
-                            .push(") < julianday(")
-                            .bind(SqlValue::Text(rfc3339(cutoff)))
-                            .push(")");
-                    }
-                    Backend::Postgres => {
-                        q.push(" AND (CASE WHEN ")
-                            .push(ts)
-                            .push(" ~ ")
-                            .bind(SqlValue::Text(ISO_REGEX.into()));
-                        q.push(" THEN CAST(")
-                            .push(ts)
-                            .push(" AS timestamptz) END) < CAST(");
-                        q.bind(SqlValue::Text(rfc3339(cutoff)))
-                            .push(" AS timestamptz)");
-                    }
-                    Backend::MySql => {
-                        q.push(" AND ");
-                        self.push_mysql_iso(q);
-                        q.push(" < CAST(")
-                            .bind(SqlValue::Text(naive(cutoff)))
-                            .push(" AS DATETIME(6))");
-                    }
-                }
+            }
+        }
+    }
+
+    /// ` AND` the text is a date before the cutoff, as an exact instant (text without
+    /// an offset read as UTC).
+    fn push_expired_text(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        let ts = &self.ts.quoted;
+        match self.backend {
+            Backend::Sqlite => {
+                q.push(" AND ")
+                    .push(ts)
+                    .push(" GLOB ")
+                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+                q.push(" AND julianday(")
+                    .push(ts)
+                    .push(") < julianday(")
+                    .bind(SqlValue::Text(rfc3339(cutoff)))
+                    .push(")");
+            }
+            Backend::Postgres => {
+                q.push(" AND (CASE WHEN ")
+                    .push(ts)
+                    .push(" ~ ")
+                    .bind(SqlValue::Text(ISO_REGEX.into()));
+                q.push(" THEN CAST(")
+                    .push(ts)
+                    .push(" AS timestamptz) END) < CAST(");
+                q.bind(SqlValue::Text(rfc3339(cutoff)))
+                    .push(" AS timestamptz)");
+            }
+            Backend::MySql => {
+                q.push(" AND ");
+                self.push_mysql_iso(q);
+                q.push(" < CAST(")
+                    .bind(SqlValue::Text(naive(cutoff)))
+                    .push(" AS DATETIME(6))");
             }
         }
     }
