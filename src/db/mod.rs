@@ -32,7 +32,8 @@ pub use store::{
     PurgeEvent, Run, RunEnd,
 };
 pub use target::{
-    Cursor, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve, rfc3339,
+    Cursor, Leftover, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve,
+    rfc3339,
 };
 pub use value::{Query, SqlValue};
 

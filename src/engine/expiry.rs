@@ -11,7 +11,7 @@ use super::targets::Targets;
 use super::{BatchStep, Pass, PolicyOutcome, Status, Stop, journal, partitions};
 use crate::config::Config;
 use crate::db::{self, Db, DbError, PolicyRun, Scope, Target};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Action, Policy};
 
 /// What `plan` prints for one policy: the rows that would go, and whether the
 /// fraction guard would let them.
@@ -67,9 +67,22 @@ async fn count_kept(
     now: DateTime<Utc>,
     outcome: &mut PolicyOutcome,
 ) -> Result<(), DbError> {
+    count_held_and_unreadable(db, target, cutoff, now, outcome).await?;
+    outcome.cannot_anonymize = target.count_cannot_anonymize(db, cutoff, now).await?;
+    Ok(())
+}
+
+/// Before a pass: the held rows and the unreadable timestamps (the values a
+/// strategy cannot read are counted after it, [`after_pass`]).
+async fn count_held_and_unreadable(
+    db: &mut Db,
+    target: &Target,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) -> Result<(), DbError> {
     outcome.unreadable = target.count_unreadable(db, Some(cutoff)).await?;
     outcome.held = target.count_held(db, cutoff, now).await?;
-    outcome.cannot_anonymize = target.count_cannot_anonymize(db, cutoff, now).await?;
     Ok(())
 }
 
@@ -142,7 +155,7 @@ pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> 
                 erasure: None,
             };
             let purged = purge(db, pass, &work, cutoff, &mut outcome).await;
-            outcome.oldest_remaining = oldest_remaining(db, p, &target, pass.now).await;
+            after_pass(db, pass, p, &target, cutoff, &mut outcome).await;
             purged
         }
         Err(reason) => Err(Stop::failed(reason)),
@@ -172,17 +185,11 @@ async fn purge(
 ) -> Result<(), Stop> {
     let (p, target) = (work.policy, work.target);
     outcome.table = target.table_name.clone();
-    count_kept(db, target, cutoff, pass.now, outcome)
+    count_held_and_unreadable(db, target, cutoff, pass.now, outcome)
         .await
         .map_err(|e| query_failed(p, &target.table_name, e))?;
     if outcome.held > 0 {
         tracing::info!(policy = %p.name, table = %target.table_name, held = outcome.held, "expired rows kept: their subjects are under a legal hold");
-    }
-    if outcome.cannot_anonymize > 0 {
-        tracing::warn!(
-            policy = %p.name, table = %target.table_name, cannot_anonymize = outcome.cannot_anonymize,
-            "expired rows hold a value their strategy cannot read (not an IP address, no e-mail domain, no date); they are left as they are"
-        );
     }
     if outcome.unreadable > 0 {
         tracing::warn!(
@@ -201,20 +208,42 @@ async fn purge(
     batch::run_all(db, pass, work, outcome).await
 }
 
-/// For the metric and the enforcement check; a failure here only logs.
-async fn oldest_remaining(
+/// After the batches: for an anonymising policy, one scan of the expired rows for
+/// the values its strategy cannot read and any value left to do; then the oldest
+/// row left, for the metric and the enforcement check. A failure here only logs.
+async fn after_pass(
     db: &mut Db,
+    pass: &Pass<'_>,
     p: &Policy,
     target: &Target,
-    now: DateTime<Utc>,
-) -> Option<String> {
-    match target.oldest_remaining(db, now).await {
+    cutoff: DateTime<Utc>,
+    outcome: &mut PolicyOutcome,
+) {
+    let mut none_expired = None;
+    if p.action == Action::Anonymize {
+        match target.survey_expired(db, cutoff, pass.now).await {
+            Ok(left) => {
+                outcome.cannot_anonymize = left.cannot_anonymize;
+                none_expired = (left.pending == 0).then_some(cutoff);
+            }
+            Err(e) => {
+                tracing::warn!(policy = %p.name, table = %target.table_name, error = %e, "cannot count the values left as they are");
+            }
+        }
+    }
+    if outcome.cannot_anonymize > 0 {
+        tracing::warn!(
+            policy = %p.name, table = %target.table_name, cannot_anonymize = outcome.cannot_anonymize,
+            "expired rows hold a value their strategy cannot read (not an IP address, no e-mail domain, no date); they are left as they are"
+        );
+    }
+    outcome.oldest_remaining = match target.oldest_remaining(db, pass.now, none_expired).await {
         Ok(t) => t.map(db::rfc3339),
         Err(e) => {
             tracing::debug!(policy = %p.name, error = %e, "cannot read the oldest remaining row");
             None
         }
-    }
+    };
 }
 
 fn record(run_id: i64, o: &PolicyOutcome) -> PolicyRun {

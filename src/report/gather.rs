@@ -209,7 +209,7 @@ async fn enforcement(db: &mut Db, p: &Policy, now: DateTime<Utc>) -> Enforcement
         },
         Err(e) => return not_checked(e.to_string()),
     };
-    let oldest = match target.oldest_remaining(db, now).await {
+    let oldest = match target.oldest_remaining(db, now, None).await {
         Ok(o) => o,
         Err(e) => return not_checked(format!("cannot read the oldest row: {e}")),
     };

@@ -13,6 +13,13 @@ use crate::backend::Backend;
 use crate::db::{Db, DbError, Query, SqlValue};
 use crate::policy::Action;
 
+/// What [`Target::survey_expired`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Leftover {
+    pub pending: u64,
+    pub cannot_anonymize: u64,
+}
+
 impl Target {
     /// A subject's rows the policy covers: (not held, held, the newest timestamp).
     pub async fn subject_rows(
@@ -119,13 +126,78 @@ impl Target {
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
+    /// What an anonymising pass left in the expired rows it covers (not held, in
+    /// its filter): rows with a value still to do, and rows with a value their
+    /// strategy cannot read. One scan, in which one column's tests run once a row.
+    pub async fn survey_expired(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Leftover, DbError> {
+        let mut q = Query::new("SELECT ");
+        match (&self.marker, self.anonymize.as_slice()) {
+            (Some(marker), _) => {
+                q.push(&format!(
+                    "count(CASE WHEN {} IS NULL THEN 1 END), 0",
+                    marker.quoted
+                ));
+            }
+            // One column: its states exclude each other, so one CASE names them.
+            (None, [a]) => {
+                q.push("count(CASE WHEN retentiond_s = 1 THEN 1 END), count(CASE WHEN retentiond_s = 2 THEN 1 END) FROM (SELECT CASE WHEN ")
+                    .push(&a.col.quoted)
+                    .push(" IS NULL OR ");
+                self.push_test(&mut q, a, &a.recognition.done);
+                q.push(" THEN 0 WHEN ");
+                self.push_test(&mut q, a, &a.recognition.readable);
+                q.push(" THEN 1 ELSE 2 END AS retentiond_s");
+            }
+            (None, columns) => {
+                for (i, test) in [Self::push_value_pending, Self::push_value_unreadable]
+                    .into_iter()
+                    .enumerate()
+                {
+                    q.push(if i == 0 {
+                        "count(CASE WHEN "
+                    } else {
+                        ", count(CASE WHEN "
+                    });
+                    for (j, a) in columns.iter().enumerate() {
+                        if j > 0 {
+                            q.push(" OR ");
+                        }
+                        test(self, &mut q, a);
+                    }
+                    q.push(" THEN 1 END)");
+                }
+            }
+        }
+        q.push(&format!(" FROM {} WHERE ", self.table));
+        self.push_expired(&mut q, cutoff);
+        self.push_filter(&mut q);
+        self.push_hold(&mut q, false, now);
+        if self.marker.is_none() && self.anonymize.len() == 1 {
+            q.push(") AS retentiond_x");
+        }
+        let row = db.fetch(&q).await?.into_iter().next().unwrap_or_default();
+        let count = |i: usize| row.get(i).and_then(SqlValue::as_int).unwrap_or(0).max(0) as u64;
+        Ok(Leftover {
+            pending: count(0),
+            cannot_anonymize: count(1),
+        })
+    }
+
     /// The oldest timestamp among the rows the policy covers and has not purged (its
     /// filter applies; NULLs never expire, so they do not count). `None` when there
-    /// is none or it cannot be read. Read through the timestamp index.
+    /// is none or it cannot be read. Read through the timestamp index; from the
+    /// cutoff on when `none_expired` (a [`Target::survey_expired`] found no expired
+    /// row left), so that the walk does not step over every row already anonymised.
     pub async fn oldest_remaining(
         &self,
         db: &mut Db,
         now: DateTime<Utc>,
+        none_expired: Option<DateTime<Utc>>,
     ) -> Result<Option<DateTime<Utc>>, DbError> {
         let mut q = Query::new(format!(
             "SELECT {} AS retentiond_0 FROM {} WHERE {} IS NOT NULL",
@@ -133,6 +205,12 @@ impl Target {
             self.table,
             self.ts.quoted
         ));
+        if let Some(cutoff) = none_expired
+            && self.encoding != TsEncoding::Text
+        {
+            q.push(" AND ");
+            self.push_not_expired(&mut q, cutoff);
+        }
         self.push_filter(&mut q);
         self.push_pending(&mut q, false);
         // Rows kept for a legal hold are kept rightly; they are reported on their own.

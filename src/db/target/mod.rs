@@ -22,6 +22,7 @@ use super::{Backend, Query, SqlValue};
 use crate::anonymize::{Form, Recognition, recognition};
 use crate::policy::{Action, Loc, Strategy};
 
+pub use counts::Leftover;
 pub use partitions::Partition;
 pub use resolve::resolve;
 

@@ -71,12 +71,35 @@ impl Target {
     /// be expired (up to two days past the cutoff) and no row-by-row test. What a
     /// batch's end is found in: the statement that purges repeats the whole test.
     pub(super) fn push_expired_range(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        if self.encoding == TsEncoding::Text {
+            // The index is ordered as text, and offsets can move a local date by up
+            // to 14 hours: bound the index range by the date two days after the
+            // cutoff (then compare exact instants, `push_expired_text`).
+            let ts = &self.ts.quoted;
+            q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
+            q.push(" AND ")
+                .push(ts)
+                .push(" < ")
+                .bind(SqlValue::Text(coarse_bound(cutoff)));
+            return;
+        }
+        self.push_ts_against(q, " < ", cutoff);
+    }
+
+    /// `timestamp >= cutoff`, through the index: the rows not yet expired. Not for
+    /// text timestamps, whose order as text is not their order in time.
+    pub(super) fn push_not_expired(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        self.push_ts_against(q, " >= ", cutoff);
+    }
+
+    /// `timestamp <op> cutoff` for a number or native timestamp.
+    fn push_ts_against(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>) {
         let ts = &self.ts.quoted;
         match (self.encoding, self.backend) {
             (TsEncoding::Epoch, Backend::Sqlite) => {
                 let seconds = cutoff.timestamp() as f64
                     + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0;
-                q.push(ts).push(" < ").bind(SqlValue::Real(seconds));
+                q.push(ts).push(op).bind(SqlValue::Real(seconds));
             }
             (TsEncoding::Epoch, _) => {
                 // An integer column compared with a float loses its index on
@@ -90,7 +113,7 @@ impl Target {
                             + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0,
                     )
                 };
-                q.push(ts).push(" < ");
+                q.push(ts).push(op);
                 self.push_value(q, &self.ts, v);
             }
             (TsEncoding::Native, Backend::Postgres) => {
@@ -99,25 +122,19 @@ impl Target {
                     _ => (naive(cutoff), "timestamp"),
                 };
                 q.push(ts)
-                    .push(" < CAST(")
+                    .push(op)
+                    .push("CAST(")
                     .bind(SqlValue::Text(value))
                     .push(" AS ")
                     .push(ty)
                     .push(")");
             }
             (TsEncoding::Native, _) => {
-                q.push(ts).push(" < ").bind(SqlValue::Text(naive(cutoff)));
+                q.push(ts).push(op).bind(SqlValue::Text(naive(cutoff)));
             }
+            // Compared as text: what the callers above do not rely on.
             (TsEncoding::Text, _) => {
-                // The index is ordered as text, and offsets can move a local date by
-                // up to 14 hours: bound the index range by the date two days after the
-                // cutoff (then compare exact instants, `push_expired_text`).
-                let coarse = coarse_bound(cutoff);
-                q.push(ts).push(" >= ").bind(SqlValue::Text(String::new()));
-                q.push(" AND ")
-                    .push(ts)
-                    .push(" < ")
-                    .bind(SqlValue::Text(coarse));
+                q.push(ts).push(op).bind(SqlValue::Text(rfc3339(cutoff)));
             }
         }
     }
