@@ -55,7 +55,12 @@ fn print(backend: Backend, task: &str, all: &[Logged]) {
         return;
     };
     let batches = &all[first..=last];
-    let n = batches.iter().filter(|s| kind(&s.text) == "commit").count() as f64;
+    // PostgreSQL logs an extended-protocol statement at bind and at execute: count
+    // only the round trips, or every batch counts twice.
+    let n = batches
+        .iter()
+        .filter(|s| s.round_trip && kind(&s.text) == "commit")
+        .count() as f64;
     let mut by_kind: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for s in batches {
         let e = by_kind.entry(kind(&s.text)).or_default();

@@ -217,6 +217,35 @@ impl Target {
         }
     }
 
+    /// [`Target::push_value`] for a bound a scan compares every row with (a cursor,
+    /// the cutoff). On PostgreSQL the cast goes in a scalar subquery, which the plan
+    /// evaluates once (an InitPlan): a bare `CAST($1 AS timestamptz)` in a generic
+    /// plan's filter parses the text again for every row, which took a 16,000-row
+    /// range `DELETE` from 19 to 22 ms and its find-end from 11 to 21 ms.
+    fn push_bound(&self, q: &mut Query, col: &Col, v: SqlValue) {
+        if self.backend == Backend::Postgres && col.cast.is_some() {
+            q.push("(SELECT ");
+            self.push_value(q, col, v);
+            q.push(")");
+        } else {
+            self.push_value(q, col, v);
+        }
+    }
+
+    fn push_bounds<'c>(
+        &self,
+        q: &mut Query,
+        cols: impl IntoIterator<Item = &'c Col>,
+        values: &[SqlValue],
+    ) {
+        for (i, (c, v)) in cols.into_iter().zip(values).enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            self.push_bound(q, c, v.clone());
+        }
+    }
+
     fn push_values<'c>(
         &self,
         q: &mut Query,

@@ -114,20 +114,21 @@ impl Target {
                     )
                 };
                 q.push(ts).push(op);
-                self.push_value(q, &self.ts, v);
+                self.push_bound(q, &self.ts, v);
             }
             (TsEncoding::Native, Backend::Postgres) => {
                 let (value, ty) = match self.ts.kind {
                     Kind::Timestamp { tz: true } => (rfc3339(cutoff), "timestamptz"),
                     _ => (naive(cutoff), "timestamp"),
                 };
+                // A scalar subquery, evaluated once: see `Target::push_bound`.
                 q.push(ts)
                     .push(op)
-                    .push("CAST(")
+                    .push("(SELECT CAST(")
                     .bind(SqlValue::Text(value))
                     .push(" AS ")
                     .push(ty)
-                    .push(")");
+                    .push("))");
             }
             (TsEncoding::Native, _) => {
                 q.push(ts).push(op).bind(SqlValue::Text(naive(cutoff)));
@@ -325,9 +326,9 @@ impl Target {
         for (bound, row_op, ts_op) in [(after, ") > (", " >= "), (upto, ") <= (", " <= ")] {
             let Some(bound) = bound else { continue };
             q.push(&self.ts.quoted).push(ts_op);
-            self.push_value(q, &self.ts, bound[0].clone());
+            self.push_bound(q, &self.ts, bound[0].clone());
             q.push(" AND (").push(&order).push(row_op);
-            self.push_values(q, order_cols.iter().copied(), bound);
+            self.push_bounds(q, order_cols.iter().copied(), bound);
             q.push(") AND ");
         }
     }
