@@ -49,8 +49,8 @@ pub struct DatabaseSettings {
     /// The directory relative SQLite paths are resolved against.
     pub base_dir: PathBuf,
     pub timeouts: Timeouts,
-    /// Wait before a batch while any replica replays more than this far behind.
-    pub max_replica_lag: Option<Duration>,
+    /// `max_replica_lag` and its replicas: wait before a batch while one lags.
+    pub replicas: Option<ReplicaWatch>,
     pub retry: Retry,
 }
 
@@ -62,10 +62,26 @@ impl DatabaseSettings {
             source,
             base_dir,
             timeouts: Timeouts::default(),
-            max_replica_lag: None,
+            replicas: None,
             retry: Retry::default(),
         }
     }
+}
+
+/// `[database] max_replica_lag`: before each batch, wait while a replica shows data
+/// older than `max_lag`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaWatch {
+    pub max_lag: Duration,
+    /// Replicas read directly; empty: the primary's view (PostgreSQL only).
+    pub urls: Vec<String>,
+    /// How long a policy waits for lag to drop, or a replica to answer, before it
+    /// fails: lag that cannot be read is never taken for none.
+    pub max_wait: Duration,
+}
+
+impl ReplicaWatch {
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 }
 
 impl fmt::Debug for DatabaseSettings {

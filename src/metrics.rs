@@ -36,7 +36,7 @@ struct StatusLabel {
 }
 
 /// Each metric's name (after the `retentiond_` prefix) and help text.
-const HELP: [(&str, &str); 7] = [
+const HELP: [(&str, &str); 8] = [
     (
         "rows_purged",
         "Rows deleted or anonymised, per policy and action",
@@ -53,6 +53,10 @@ const HELP: [(&str, &str); 7] = [
         "Age of the oldest row each policy covers and has not purged; above the policy's period means a backlog",
     ),
     ("leader", "1 while this instance holds the pass lock"),
+    (
+        "replica_wait_seconds",
+        "Time each policy's batches waited for lagging replicas (max_replica_lag)",
+    ),
 ];
 
 /// `metric`, registered under `name` with its help from [`HELP`].
@@ -74,6 +78,7 @@ pub struct Metrics {
     rows_held: Family<PolicyLabel, Counter>,
     oldest_remaining_age: Family<PolicyLabel, Gauge<f64, AtomicU64>>,
     leader: Gauge,
+    replica_wait: Family<PolicyLabel, Counter<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -99,6 +104,7 @@ impl Metrics {
                 Family::default(),
             ),
             leader: registered(&mut r, "leader", Gauge::default()),
+            replica_wait: registered(&mut r, "replica_wait_seconds", Family::default()),
         };
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
@@ -129,6 +135,9 @@ impl Metrics {
                 policy: p.name.clone(),
             };
             self.rows_held.get_or_create(&policy).inc_by(p.held);
+            self.replica_wait
+                .get_or_create(&policy)
+                .inc_by(p.replica_wait_ms as f64 / 1000.0);
             if p.status == Status::Ok {
                 self.last_success
                     .get_or_create(&policy)

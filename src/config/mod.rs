@@ -8,6 +8,7 @@
 //! the policies. Nothing here knows about the database.
 
 mod policy;
+mod replicas;
 mod sections;
 mod walk;
 

@@ -24,6 +24,8 @@ const DATABASE_KEYS: &[&str] = &[
     "lock_timeout",
     "statement_timeout",
     "max_replica_lag",
+    "replica_urls",
+    "max_replica_wait",
     "retries",
     "retry_backoff",
 ];
@@ -82,20 +84,21 @@ pub(super) fn database(
     };
     let t = cx.table(item, "[database]")?;
     cx.check_keys(t, DATABASE_KEYS, "in [database]");
-    let (timeouts, max_replica_lag, retry) = connection_limits(cx, t);
+    let (timeouts, retry) = connection_limits(cx, t);
     let (url, source) = url(cx, t, item.span(), base_dir, env_url)?;
+    let replicas = super::replicas::replica_watch(cx, t, &url)?;
     Some(DatabaseSettings {
         url,
         source,
         base_dir: base_dir.to_path_buf(),
         timeouts,
-        max_replica_lag,
+        replicas,
         retry,
     })
 }
 
-/// `[database]`'s timeouts, replica lag and retries; each defaults on its own.
-fn connection_limits(cx: &mut Cx, t: &DeTable) -> (Timeouts, Option<Duration>, Retry) {
+/// `[database]`'s timeouts and retries; each defaults on its own.
+fn connection_limits(cx: &mut Cx, t: &DeTable) -> (Timeouts, Retry) {
     let mut timeouts = Timeouts::default();
     if let Some(d) = get(t, "lock_timeout").and_then(|v| cx.duration(v, "lock_timeout")) {
         timeouts.lock = d;
@@ -103,7 +106,6 @@ fn connection_limits(cx: &mut Cx, t: &DeTable) -> (Timeouts, Option<Duration>, R
     if let Some(d) = get(t, "statement_timeout").and_then(|v| cx.duration(v, "statement_timeout")) {
         timeouts.statement = d;
     }
-    let max_replica_lag = get(t, "max_replica_lag").and_then(|v| cx.duration(v, "max_replica_lag"));
     let mut retry = Retry::default();
     if let Some(v) = get(t, "retries")
         && let Some(n) = cx.integer(v, "retries")
@@ -120,7 +122,7 @@ fn connection_limits(cx: &mut Cx, t: &DeTable) -> (Timeouts, Option<Duration>, R
     if let Some(d) = get(t, "retry_backoff").and_then(|v| cx.duration(v, "retry_backoff")) {
         retry.backoff = d;
     }
-    (timeouts, max_replica_lag, retry)
+    (timeouts, retry)
 }
 
 /// The URL: the environment's wins over `url` or `url_file`, of which exactly one

@@ -27,6 +27,7 @@ pub use crate::backend::Backend;
 use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use leader::Leader;
+pub use replica::{Lag, ReplicaLag, Replicas};
 pub use store::{
     ErasureEntry, ErasureRequest, Hold, LastPolicyRun, NewErasure, NewHold, NewRun, PolicyRun,
     PurgeEvent, Run, RunEnd,

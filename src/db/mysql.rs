@@ -4,11 +4,12 @@
 //! MySQL converts to the column's type on comparison and assignment. The session uses
 //! ANSI_QUOTES so that identifiers are quoted with `"` as on the other backends.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use sqlx::migrate::Migrate;
 use sqlx::mysql::MySqlConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, MySql, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, MySql, MySqlConnection, Row};
 
 use super::{Access, DbError, Query, SqlValue, wire};
 use crate::backend::redact_url;
@@ -79,6 +80,28 @@ pub(super) async fn fetch(
             _ => return Ok(None),
         }))
     })
+}
+
+/// The one row of a `SHOW ...` statement by column name, over the text protocol
+/// (its columns are of mixed types, all read as text); `None` when it has no row.
+pub(super) async fn show(
+    c: &mut MySqlConnection,
+    sql: &'static str,
+) -> Result<Option<HashMap<String, Option<String>>>, DbError> {
+    let Some(row) = sqlx::raw_sql(sql).fetch_optional(&mut *c).await? else {
+        return Ok(None);
+    };
+    let mut out = HashMap::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let value = match row.try_get_unchecked::<Option<String>, _>(i) {
+            Ok(v) => v,
+            Err(_) => row
+                .try_get_unchecked::<Option<Vec<u8>>, _>(i)?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        };
+        out.insert(col.name().to_string(), value);
+    }
+    Ok(Some(out))
 }
 
 pub(super) async fn execute(c: &mut MySqlConnection, q: &Query) -> Result<u64, DbError> {

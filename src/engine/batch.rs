@@ -143,7 +143,7 @@ async fn check_may_go_on(
     db: &mut Db,
     pass: &mut Pass<'_>,
     p: &Policy,
-    outcome: &PolicyOutcome,
+    outcome: &mut PolicyOutcome,
 ) -> Result<(), Stop> {
     if pass.opts.stop.is_requested() {
         return Err(Stop {
@@ -154,8 +154,9 @@ async fn check_may_go_on(
             ),
         });
     }
-    if let Some(max) = pass.config.database.max_replica_lag {
-        replicas::wait_until_caught_up(db, p, max, &pass.opts.stop).await;
+    if let (Some(watch), Some(replicas)) = (&pass.config.database.replicas, &mut pass.replicas) {
+        let waited = &mut outcome.replica_wait_ms;
+        replicas::wait_until_caught_up(db, replicas, p, watch, &pass.opts.stop, waited).await?;
     }
     if !pass.leader.keep().await {
         return Err(Stop::failed(format!(

@@ -283,7 +283,7 @@ fn log_outcome(o: &PolicyOutcome) {
             cannot_anonymize = o.cannot_anonymize, batch_size = o.batch_size,
             rows_per_second = o.rows_per_second.unwrap_or(0.0), longest_batch_ms = o.longest_batch_ms,
             longest_batch_step = o.longest_batch.and_then(|b| b.slowest_step).map_or("-", BatchStep::as_str),
-            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+            replica_wait_ms = o.replica_wait_ms, duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
@@ -291,7 +291,7 @@ fn log_outcome(o: &PolicyOutcome) {
         ),
         Status::Failed => tracing::error!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,
-            rows = o.rows, batches = o.batches, duration_ms = o.duration_ms,
+            rows = o.rows, batches = o.batches, replica_wait_ms = o.replica_wait_ms, duration_ms = o.duration_ms,
             status = o.status.as_str(), error = o.error.as_deref().unwrap_or(""), "policy failed"
         ),
     }

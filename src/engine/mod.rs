@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::db::{self, Db, DbError, Leader, NewRun, RunEnd};
+use crate::db::{self, Db, DbError, Leader, NewRun, Replicas, RunEnd};
 use crate::policy::{self, Action, Policy};
 use targets::Targets;
 
@@ -126,6 +126,8 @@ pub struct PolicyOutcome {
     /// Expired rows with a value their strategy cannot read (`n/a` in an IP
     /// column): left as they are, never rewritten.
     pub cannot_anonymize: u64,
+    /// How long the batches waited for lagging replicas (`max_replica_lag`).
+    pub replica_wait_ms: u64,
     /// The oldest timestamp the policy covers and has not purged, after the pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_remaining: Option<String>,
@@ -153,6 +155,7 @@ impl PolicyOutcome {
             held: 0,
             unreadable: 0,
             cannot_anonymize: 0,
+            replica_wait_ms: 0,
             oldest_remaining: None,
             status: Status::Ok,
             error: None,
@@ -244,6 +247,8 @@ struct Pass<'a> {
     leader: &'a mut Leader,
     /// Each policy checked against the catalog once per pass.
     targets: Targets,
+    /// The replicas `max_replica_lag` watches, connected once per pass.
+    replicas: Option<Replicas>,
 }
 
 fn selected<'c>(config: &'c Config, only: Option<&str>) -> Result<Vec<&'c Policy>, EngineError> {
@@ -359,6 +364,11 @@ async fn run_pass_as_leader(
         now: database_now,
         leader,
         targets: Targets::default(),
+        replicas: config
+            .database
+            .replicas
+            .as_ref()
+            .map(|watch| Replicas::new(&config.database, watch)),
     };
     let erasures = erasure::answer_open(db, &mut pass).await;
     let policies = if opts.erasure_only.is_some() {

@@ -20,6 +20,7 @@ mod fuzz;
 mod guards;
 mod holds;
 mod injection;
+mod lag;
 mod migrations;
 mod partitions;
 mod print;

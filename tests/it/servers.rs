@@ -67,7 +67,11 @@ pub async fn new_postgres_database(port: u16) -> String {
 
 /// A new, empty database on the MariaDB server (started if need be); returns its URL.
 pub async fn new_mariadb_database() -> String {
-    let port = mariadb().port;
+    new_mariadb_database_at(mariadb().port).await
+}
+
+/// A new, empty database on the MariaDB server at `port`; returns its URL.
+pub async fn new_mariadb_database_at(port: u16) -> String {
     new_database(&format!("mysql://root@127.0.0.1:{port}"), "mysql").await
 }
 
@@ -270,7 +274,22 @@ pub fn dedicated_postgres() -> Server {
         .unwrap_or_else(|e| panic!("PostgreSQL could not be started: {e}\n{INSTALL_HINT}"))
 }
 
+/// A streaming standby of the PostgreSQL server `primary`, made with
+/// `pg_basebackup`, that applies each commit `apply_delay` (e.g. `"3s"`) after the
+/// primary made it (`recovery_min_apply_delay`).
+#[allow(dead_code)]
+pub fn postgres_standby(primary: &Server, apply_delay: &str) -> Server {
+    start_postgres_as(Some((primary.port, apply_delay)))
+        .unwrap_or_else(|e| panic!("the PostgreSQL standby could not be started: {e}"))
+}
+
 fn start_postgres() -> Result<Server, String> {
+    start_postgres_as(None)
+}
+
+/// A new PostgreSQL server; with `standby_of` (the primary's port and an apply
+/// delay) a standby of it instead of a new cluster.
+fn start_postgres_as(standby_of: Option<(u16, &str)>) -> Result<Server, String> {
     let bin = ensure_installed(
         &|| newest("/usr/lib/postgresql", "bin/postgres"),
         "postgresql",
@@ -287,28 +306,55 @@ fn start_postgres() -> Result<Server, String> {
     };
     let dir = server_dir(owner)?;
     let data = dir.join("data");
-    let out = as_user(&mut Command::new(bin_dir.join("initdb")), owner)
-        .args([
-            "-D",
-            &data.display().to_string(),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ])
+    let data_dir = data.display().to_string();
+    let (tool, tool_args): (&str, Vec<String>) = match standby_of {
+        None => (
+            "initdb",
+            [
+                "-D",
+                &data_dir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        // -R writes standby.signal and primary_conninfo.
+        Some((primary, _)) => (
+            "pg_basebackup",
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                &data_dir,
+            ]
+            .into_iter()
+            .map(String::from)
+            .chain(["-R", "-X", "stream", "-c", "fast"].map(String::from))
+            .collect(),
+        ),
+    };
+    let out = as_user(&mut Command::new(bin_dir.join(tool)), owner)
+        .args(&tool_args)
         .current_dir(&dir)
         .output()
-        .map_err(|e| format!("initdb: {e}"))?;
+        .map_err(|e| format!("{tool}: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "initdb failed: {}",
+            "{tool} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
     let port = free_port()?;
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         bin.display().to_string(),
         "-D".into(),
         data.display().to_string(),
@@ -328,12 +374,16 @@ fn start_postgres() -> Result<Server, String> {
         "-c".into(),
         "max_connections=200".into(),
     ];
+    if let Some((_, delay)) = standby_of {
+        args.extend(["-c".into(), format!("recovery_min_apply_delay={delay}")]);
+    }
     let child = supervise(
         &dir,
         owner,
         &args,
         &data.join("postmaster.pid"),
-        "ready to accept connections",
+        // "... ready to accept connections", or "read-only connections" (a standby).
+        "ready to accept",
     )?;
     Ok(Server {
         port,
@@ -343,7 +393,43 @@ fn start_postgres() -> Result<Server, String> {
     })
 }
 
+/// A MariaDB primary that writes a binary log, and a replica of it that applies
+/// each event `delay_s` seconds after the primary wrote it (`MASTER_DELAY`).
+#[allow(dead_code)]
+pub async fn mariadb_pair(delay_s: u32) -> (Server, Server) {
+    use sqlx::Connection;
+    let start = |id: u32, log_bin: bool| {
+        let mut extra = vec![format!("--server-id={id}")];
+        if log_bin {
+            extra.extend(["--log-bin=mysql-bin".into(), "--binlog-format=ROW".into()]);
+        }
+        start_mariadb_with(&extra)
+            .unwrap_or_else(|e| panic!("MariaDB could not be started: {e}\n{INSTALL_HINT}"))
+    };
+    let primary = start(1, true);
+    let replica = start(2, false);
+    let mut c =
+        sqlx::MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}/mysql", replica.port))
+            .await
+            .expect("connect to the replica");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = 'root', \
+         MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos, MASTER_DELAY = {delay_s}; START SLAVE",
+        primary.port
+    )))
+    .execute(&mut c)
+    .await
+    .expect("start replication");
+    c.close().await.ok();
+    (primary, replica)
+}
+
 fn start_mariadb() -> Result<Server, String> {
+    start_mariadb_with(&[])
+}
+
+/// A new MariaDB server; `extra` arguments replace `--skip-log-bin` when given.
+fn start_mariadb_with(extra: &[String]) -> Result<Server, String> {
     let bin = ensure_installed(
         &|| {
             ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"]
@@ -387,7 +473,7 @@ fn start_mariadb() -> Result<Server, String> {
         ));
     }
     let port = free_port()?;
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         bin.display().to_string(),
         "--no-defaults".into(),
         format!("--datadir={}", data.display()),
@@ -396,11 +482,14 @@ fn start_mariadb() -> Result<Server, String> {
         format!("--port={port}"),
         "--bind-address=127.0.0.1".into(),
         "--skip-name-resolve".into(),
-        "--skip-log-bin".into(),
         "--innodb-buffer-pool-size=128M".into(),
         "--innodb-flush-log-at-trx-commit=0".into(),
         "--max-connections=300".into(),
     ];
+    if extra.is_empty() {
+        args.push("--skip-log-bin".into());
+    }
+    args.extend(extra.iter().cloned());
     let child = supervise(
         &dir,
         owner,

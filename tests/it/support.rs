@@ -97,10 +97,22 @@ impl Shop {
     /// `servers::dedicated_postgres`), holding `schema`.
     pub async fn on_postgres_at(port: u16, schema: &str) -> Shop {
         install_drivers();
-        let dir = tempfile::tempdir().expect("temp dir");
         let url = servers::new_postgres_database(port).await;
+        Shop::at(Backend::Postgres, url, schema).await
+    }
+
+    /// A new database on a MariaDB server of the test's own, holding `schema`.
+    #[allow(dead_code)]
+    pub async fn on_mariadb_at(port: u16, schema: &str) -> Shop {
+        install_drivers();
+        let url = servers::new_mariadb_database_at(port).await;
+        Shop::at(Backend::MariaDb, url, schema).await
+    }
+
+    async fn at(backend: Backend, url: String, schema: &str) -> Shop {
+        let dir = tempfile::tempdir().expect("temp dir");
         let shop = Shop {
-            backend: Backend::Postgres,
+            backend,
             db_path: dir.path().join("shop.db"),
             config_path: dir.path().join("retention.toml"),
             dir,
