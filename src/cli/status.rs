@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
-use crate::db::{self, Access, Db, ErasureRequest, LastPolicyRun, Run};
+use crate::db::{self, Access, Db, ErasureRequest, LastPolicyRun, Leader, Run};
 use crate::outcome::RunStatus;
 use crate::report::written_reports;
 use crate::scheduler;
@@ -17,18 +17,31 @@ struct Recorded {
     last: Option<Run>,
     per_policy: Vec<LastPolicyRun>,
     open_requests: Vec<ErasureRequest>,
+    /// Whether an instance holds the pass lock, and its pass when recorded.
+    lock_held: bool,
+    holder: Option<Run>,
 }
 
 pub(super) async fn status(config: &Config, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
+    let lock_held = Leader::is_held(&mut db, &config.database).await?;
     let recorded = if db.has_own_tables().await? {
         Recorded {
             last: db.last_run().await?,
             per_policy: db.last_policy_runs().await?,
             open_requests: db.open_erasure_requests().await?,
+            lock_held,
+            holder: if lock_held {
+                db.running_run().await?
+            } else {
+                None
+            },
         }
     } else {
-        Recorded::default()
+        Recorded {
+            lock_held,
+            ..Recorded::default()
+        }
     };
     let next = config
         .schedule
@@ -59,6 +72,12 @@ pub(super) async fn status(config: &Config, format: Format) -> Outcome {
                 "finished_at": r.finished_at, "status": r.status, "rows": r.rows_purged,
                 "success": r.status == RunStatus::Ok,
             })),
+            "pass_lock": json!({
+                "held": recorded.lock_held,
+                "instance": recorded.holder.as_ref().and_then(|r| r.instance.clone()),
+                "run_id": recorded.holder.as_ref().map(|r| r.id),
+                "since": recorded.holder.as_ref().map(|r| r.started_at.clone()),
+            }),
             "next_run": next.map(db::rfc3339),
             "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
             "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
@@ -92,6 +111,18 @@ fn print_text(
             }
         ),
         None => println!("last pass  none recorded in {}", db.label()),
+    }
+    match (&recorded.holder, recorded.lock_held) {
+        (Some(r), true) => println!(
+            "pass lock  held by {} (pass #{} since {})",
+            r.instance
+                .as_deref()
+                .unwrap_or("an instance that did not record its name"),
+            r.id,
+            r.started_at
+        ),
+        (None, true) => println!("pass lock  held (its pass is not recorded yet)"),
+        (_, false) => println!("pass lock  free: no pass is running"),
     }
     match (&config.schedule, next) {
         (Some(s), Some(n)) => println!(

@@ -143,7 +143,10 @@ mod tests {
         let alone = problems(
             "url = \"postgres://u@db/shop\"\nreplica_urls = [\"postgres://u@standby/shop\"]",
         );
-        assert!(alone.contains("3:16 replica_urls and max_replica_wait are read only"), "{alone}");
+        assert!(
+            alone.contains("3:16 replica_urls and max_replica_wait are read only"),
+            "{alone}"
+        );
         let mysql_ok = problems(
             "url = \"mysql://u@db/shop\"\nmax_replica_lag = \"2s\"\nreplica_urls = [\"mariadb://u@replica/shop\"]",
         );

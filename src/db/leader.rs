@@ -81,6 +81,11 @@ impl Leader {
         }))
     }
 
+    /// Makes the next [`Leader::keep`] look at the lock's connection, however soon.
+    pub fn recheck(&mut self) {
+        self.checked = None;
+    }
+
     /// Whether the lock is still ours. If its connection died (a server restart), the
     /// lock went with it: take it again, unless another instance has meanwhile.
     pub async fn keep(&mut self) -> bool {
@@ -117,6 +122,49 @@ impl Leader {
             }
         }
         false
+    }
+
+    /// Whether any instance holds the pass lock now, as `status` reports it. `db`
+    /// is a connection of the caller's, which takes no lock.
+    pub async fn is_held(db: &mut Db, settings: &DatabaseSettings) -> Result<bool, DbError> {
+        match db.backend() {
+            Backend::Sqlite => {
+                let path = sqlite::path_of(&settings.url, &settings.base_dir)?;
+                let file = File::open(&path).map_err(|e| DbError::Open {
+                    target: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                match file.try_lock_shared() {
+                    Ok(()) => {
+                        let _ = file.unlock();
+                        Ok(false)
+                    }
+                    Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+                    Err(std::fs::TryLockError::Error(e)) => Err(DbError::Open {
+                        target: path.display().to_string(),
+                        reason: format!("cannot look at the file's lock: {e}"),
+                    }),
+                }
+            }
+            // A bigint advisory key shows as its high and low halves.
+            Backend::Postgres => {
+                let mut q = Query::new(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                     AND CAST(classid AS bigint) = ",
+                );
+                q.bind(SqlValue::Int(PASS_KEY >> 32))
+                    .push(" AND CAST(objid AS bigint) = ")
+                    .bind(SqlValue::Int(PASS_KEY & 0xffff_ffff));
+                Ok(db.fetch_one_int(&q).await? > 0)
+            }
+            Backend::MySql => {
+                let q = Query::new(
+                    "SELECT CAST(IS_USED_LOCK(CONCAT('retentiond.pass.', DATABASE())) IS NOT NULL AS SIGNED)",
+                );
+                Ok(db.fetch_one_int(&q).await? == 1)
+            }
+        }
     }
 
     pub async fn release(self) {

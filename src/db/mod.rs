@@ -217,6 +217,9 @@ impl Db {
         };
         let fresh = Db::open(&settings, access).await?;
         self.conn = fresh.conn;
+        // A server that crashed may have lost the last commits it acknowledged
+        // (synchronous_commit off, a failover to an asynchronous replica).
+        self.chain.forget();
         tracing::info!(database = %self.label, "reconnected");
         Ok(())
     }

@@ -107,10 +107,13 @@ pub(super) async fn run_all(
                     "batch rolled back; retrying"
                 );
                 tokio::time::sleep(wait).await;
-                if e.is_connection_lost()
-                    && let Err(e) = db.reconnect().await
-                {
-                    tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
+                if e.is_connection_lost() {
+                    // The pass lock's connection may have died with this one: look
+                    // again before the next batch, not a second later.
+                    pass.leader.recheck();
+                    if let Err(e) = db.reconnect().await {
+                        tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
+                    }
                 }
             }
             Err(e) => {

@@ -169,9 +169,16 @@ pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> 
     };
     if let Err(stop) = result {
         outcome.stopped(stop);
-        let event = journal::policy_stopped(pass.run_id, &outcome);
-        if let Err(e) = journal::append(db, event).await {
-            tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "could not record the policy's failure in the audit trail");
+        // The audit chain is the lock holder's: an instance that lost the lock
+        // writes no event into the pass that took over (the policy's run row and
+        // the log still say why it stopped).
+        if pass.leader.keep().await {
+            let event = journal::policy_stopped(pass.run_id, &outcome);
+            if let Err(e) = journal::append(db, event).await {
+                tracing::error!(policy = %p.name, table = %p.table.name, error = %e, "could not record the policy's failure in the audit trail");
+            }
+        } else {
+            tracing::warn!(policy = %p.name, table = %p.table.name, "the policy's stop is not in the audit trail: another instance holds the pass lock");
         }
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;

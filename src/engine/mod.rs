@@ -251,6 +251,14 @@ struct Pass<'a> {
     replicas: Option<Replicas>,
 }
 
+/// This process as `status` and the audit trail name it: host name and process id.
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
 fn selected<'c>(config: &'c Config, only: Option<&str>) -> Result<Vec<&'c Policy>, EngineError> {
     match only {
         None => Ok(config.policies.iter().collect()),
@@ -343,6 +351,7 @@ async fn run_pass_as_leader(
             config_path: config.path.display().to_string(),
             config_sha256: config.sha256.clone(),
             forced: opts.force,
+            instance: instance_name(),
         })
         .await?;
     tracing::info!(

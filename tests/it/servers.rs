@@ -32,13 +32,19 @@ impl Server {
 
     /// Restarts a PostgreSQL server (fast shutdown: open transactions roll back).
     pub fn restart_postgres(&self) {
+        self.restart_postgres_with("fast");
+    }
+
+    /// Restarts a PostgreSQL server with `pg_ctl restart -m <mode>`: `immediate`
+    /// is a crash, recovered from the WAL at start.
+    pub fn restart_postgres_with(&self, mode: &str) {
         let pg_ctl = newest("/usr/lib/postgresql", "bin/pg_ctl").expect("pg_ctl");
         let out = as_user(&mut Command::new(pg_ctl), self.owner)
             .args([
                 "-D",
                 &self.dir.join("data").display().to_string(),
                 "-m",
-                "fast",
+                mode,
                 "-w",
                 "-t",
                 "60",
@@ -274,22 +280,31 @@ pub fn dedicated_postgres() -> Server {
         .unwrap_or_else(|e| panic!("PostgreSQL could not be started: {e}\n{INSTALL_HINT}"))
 }
 
+/// A PostgreSQL server of the caller's own that keeps every commit it acknowledges
+/// (fsync and synchronous_commit on, as a shop's is), for a test that crashes it.
+#[allow(dead_code)]
+pub fn durable_postgres() -> Server {
+    start_postgres_as(None, true)
+        .unwrap_or_else(|e| panic!("PostgreSQL could not be started: {e}\n{INSTALL_HINT}"))
+}
+
 /// A streaming standby of the PostgreSQL server `primary`, made with
 /// `pg_basebackup`, that applies each commit `apply_delay` (e.g. `"3s"`) after the
 /// primary made it (`recovery_min_apply_delay`).
 #[allow(dead_code)]
 pub fn postgres_standby(primary: &Server, apply_delay: &str) -> Server {
-    start_postgres_as(Some((primary.port, apply_delay)))
+    start_postgres_as(Some((primary.port, apply_delay)), false)
         .unwrap_or_else(|e| panic!("the PostgreSQL standby could not be started: {e}"))
 }
 
 fn start_postgres() -> Result<Server, String> {
-    start_postgres_as(None)
+    start_postgres_as(None, false)
 }
 
 /// A new PostgreSQL server; with `standby_of` (the primary's port and an apply
-/// delay) a standby of it instead of a new cluster.
-fn start_postgres_as(standby_of: Option<(u16, &str)>) -> Result<Server, String> {
+/// delay) a standby of it instead of a new cluster; `durable`: with the settings
+/// that keep acknowledged commits through a crash.
+fn start_postgres_as(standby_of: Option<(u16, &str)>, durable: bool) -> Result<Server, String> {
     let bin = ensure_installed(
         &|| newest("/usr/lib/postgresql", "bin/postgres"),
         "postgresql",
@@ -374,6 +389,11 @@ fn start_postgres_as(standby_of: Option<(u16, &str)>) -> Result<Server, String> 
         "-c".into(),
         "max_connections=200".into(),
     ];
+    if durable {
+        for setting in ["fsync=on", "synchronous_commit=on", "full_page_writes=on"] {
+            args.extend(["-c".into(), setting.into()]);
+        }
+    }
     if let Some((_, delay)) = standby_of {
         args.extend(["-c".into(), format!("recovery_min_apply_delay={delay}")]);
     }

@@ -98,7 +98,9 @@ impl Db {
         Ok(head)
     }
 
-    /// Appends `e`, unless an event with its id or a later one exists already.
+    /// Appends `e`, unless an event with its id or a later one exists already, or
+    /// the event it follows is not there with the hash it names (a server that lost
+    /// its last commits in a crash, while this connection remembered them).
     pub async fn insert_event(&mut self, e: &Event) -> Result<(), DbError> {
         let mut q = Query::new(format!(
             "INSERT INTO retention_events ({}) SELECT ",
@@ -124,6 +126,13 @@ impl Db {
         q.push(" WHERE NOT EXISTS (SELECT 1 FROM retention_events WHERE id >= ")
             .bind(SqlValue::Int(e.id))
             .push(")");
+        if e.id > 1 {
+            q.push(" AND EXISTS (SELECT 1 FROM retention_events WHERE id = ")
+                .bind(SqlValue::Int(e.id - 1))
+                .push(" AND hash = ")
+                .bind(SqlValue::Text(e.prev_hash.clone()))
+                .push(")");
+        }
         if self.execute(&q).await? != 1 {
             return Err(DbError::ChainMoved);
         }

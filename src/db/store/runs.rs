@@ -15,6 +15,8 @@ pub struct NewRun {
     pub config_path: String,
     pub config_sha256: String,
     pub forced: bool,
+    /// Which instance runs it: host name and process id.
+    pub instance: String,
 }
 
 /// How a pass ended.
@@ -40,13 +42,15 @@ pub struct Run {
     pub rows_purged: i64,
     pub error: Option<String>,
     pub leftovers: Option<String>,
+    /// The instance that ran it (`None` for passes before retentiond recorded it).
+    pub instance: Option<String>,
 }
 
 impl Run {
     fn columns() -> Columns {
         Columns::new(
             "retention_runs",
-            "id, triggered_by, started_at, finished_at, status, config_sha256, rows_purged, error, leftovers",
+            "id, triggered_by, started_at, finished_at, status, config_sha256, rows_purged, error, leftovers, instance",
         )
     }
 
@@ -61,6 +65,7 @@ impl Run {
             rows_purged: f.int("rows_purged")?,
             error: f.opt_text("error")?,
             leftovers: f.opt_text("leftovers")?,
+            instance: f.opt_text("instance")?,
         })
     }
 }
@@ -125,7 +130,7 @@ impl PolicyRun {
 impl Db {
     pub async fn insert_run(&mut self, r: &NewRun) -> Result<i64, DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_runs (triggered_by, started_at, database_now, config_path, config_sha256, forced, status) VALUES (",
+            "INSERT INTO retention_runs (triggered_by, started_at, database_now, config_path, config_sha256, forced, status, instance) VALUES (",
         );
         q.bind_list([
             SqlValue::Text(r.trigger.as_str().into()),
@@ -135,6 +140,7 @@ impl Db {
             SqlValue::Text(r.config_sha256.clone()),
             SqlValue::Int(i64::from(r.forced)),
             SqlValue::Text(RunStatus::Running.as_str().into()),
+            SqlValue::Text(r.instance.clone()),
         ]);
         q.push(") RETURNING id");
         self.fetch_one_int(&q).await
@@ -208,6 +214,19 @@ impl Db {
             "SELECT {} FROM retention_runs ORDER BY id DESC LIMIT 1",
             c.list()
         ));
+        Ok(c.decode(self.fetch(&q).await?, Run::decode)?.pop())
+    }
+
+    /// The newest pass still marked running: the one under way while the pass lock
+    /// is held.
+    pub async fn running_run(&mut self) -> Result<Option<Run>, DbError> {
+        let c = Run::columns();
+        let mut q = Query::new(format!(
+            "SELECT {} FROM retention_runs WHERE status = ",
+            c.list()
+        ));
+        q.bind(SqlValue::Text(RunStatus::Running.as_str().into()))
+            .push(" ORDER BY id DESC LIMIT 1");
         Ok(c.decode(self.fetch(&q).await?, Run::decode)?.pop())
     }
 

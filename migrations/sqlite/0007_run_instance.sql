@@ -1,0 +1,3 @@
+-- Which retentiond instance ran the pass (host:pid), so that a failover shows in the
+-- audit trail: each event's run_id names its pass, and the pass its instance.
+ALTER TABLE retention_runs ADD COLUMN instance TEXT;
