@@ -232,31 +232,24 @@ impl Target {
         }
     }
 
-    fn push_bounds<'c>(
-        &self,
-        q: &mut Query,
-        cols: impl IntoIterator<Item = &'c Col>,
-        values: &[SqlValue],
-    ) {
-        for (i, (c, v)) in cols.into_iter().zip(values).enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            self.push_bound(q, c, v.clone());
-        }
-    }
-
+    /// `values` for `cols`, comma-separated; as scan bounds ([`Target::push_bound`])
+    /// when `as_bounds`, else as plain values.
     fn push_values<'c>(
         &self,
         q: &mut Query,
         cols: impl IntoIterator<Item = &'c Col>,
         values: &[SqlValue],
+        as_bounds: bool,
     ) {
         for (i, (c, v)) in cols.into_iter().zip(values).enumerate() {
             if i > 0 {
                 q.push(", ");
             }
-            self.push_value(q, c, v.clone());
+            if as_bounds {
+                self.push_bound(q, c, v.clone());
+            } else {
+                self.push_value(q, c, v.clone());
+            }
         }
     }
 

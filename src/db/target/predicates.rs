@@ -259,7 +259,7 @@ impl Target {
         q.push("(").push(&names.join(", ")).push(open);
         for (i, k) in keys.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            self.push_values(q, columns, k);
+            self.push_values(q, columns, k, false);
             q.push(")");
         }
         q.push(")");
@@ -328,7 +328,7 @@ impl Target {
             q.push(&self.ts.quoted).push(ts_op);
             self.push_bound(q, &self.ts, bound[0].clone());
             q.push(" AND (").push(&order).push(row_op);
-            self.push_bounds(q, order_cols.iter().copied(), bound);
+            self.push_values(q, order_cols.iter().copied(), bound, true);
             q.push(") AND ");
         }
     }

@@ -217,7 +217,7 @@ impl Target {
                 }
             } else {
                 list.push(if i == 0 { "VALUES (" } else { ", (" });
-                self.push_values(&mut list, &cols, &row);
+                self.push_values(&mut list, &cols, &row, false);
                 list.push(")");
             }
         }
