@@ -1,7 +1,7 @@
 //! Failover of the purger: three `retentiond run` daemons share one database and an
 //! every-second schedule; the one purging is killed with SIGKILL, and another takes
-//! over. On PostgreSQL the server also crashes and restarts (`pg_ctl restart -m
-//! immediate`) under all of them. Nothing is purged twice at once, and every row is
+//! over. Then the server crashes and restarts under all of them (PostgreSQL `pg_ctl
+//! restart -m immediate`, MariaDB SIGKILL and a new start). Nothing is purged twice at once, and every row is
 //! counted once.
 
 use std::process::{Child, Command, Stdio};
@@ -145,7 +145,10 @@ async fn the_purger_dies_and_another_takes_over(shop: &Shop, crash: Option<&serv
             },
         )
         .await;
-        server.restart_postgres_with("immediate");
+        match shop.backend {
+            Backend::Postgres => server.restart_postgres_with("immediate"),
+            _ => server.crash_and_restart_mariadb(),
+        }
     }
     wait_until(
         "every expired row is gone",
@@ -196,9 +199,10 @@ async fn postgres_purger_killed_then_the_server_crashes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn mariadb_purger_killed() {
-    let shop = Shop::on(Backend::MariaDb, SCHEMA).await;
-    the_purger_dies_and_another_takes_over(&shop, None).await;
+async fn mariadb_purger_killed_then_the_server_crashes() {
+    let server = servers::durable_mariadb();
+    let shop = Shop::on_mariadb_at(server.port, SCHEMA).await;
+    the_purger_dies_and_another_takes_over(&shop, Some(&server)).await;
 }
 
 /// `status` names the instance holding the pass lock while it purges.

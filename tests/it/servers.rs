@@ -19,6 +19,8 @@ pub struct Server {
     pub port: u16,
     dir: PathBuf,
     owner: Option<(u32, u32)>,
+    /// The server's command line, to start it again after a crash.
+    argv: Vec<String>,
     /// Keeps the supervisor's stdin open for as long as this process lives.
     _supervisor: Mutex<Child>,
 }
@@ -28,6 +30,47 @@ impl Server {
     #[allow(dead_code)]
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("server.log")
+    }
+
+    /// Crashes a MariaDB server (SIGKILL) and starts it again on the same data,
+    /// as systemd would; returns once it answers. The supervisor stops the new
+    /// process too: it finds it by the pid file.
+    #[allow(dead_code)]
+    pub fn crash_and_restart_mariadb(&self) {
+        let pid_file = self.dir.join("mysqld.pid");
+        let pid = std::fs::read_to_string(&pid_file).expect("mysqld.pid");
+        let killed = Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status()
+            .expect("kill");
+        assert!(killed.success(), "kill -KILL {pid}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "MariaDB did not die"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("restarted.log"))
+            .expect("log");
+        as_user(&mut Command::new(&self.argv[0]), self.owner)
+            .args(&self.argv[1..])
+            .current_dir(&self.dir)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start MariaDB again");
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "MariaDB did not come back"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Restarts a PostgreSQL server (fast shutdown: open transactions roll back).
@@ -409,6 +452,7 @@ fn start_postgres_as(standby_of: Option<(u16, &str)>, durable: bool) -> Result<S
         port,
         dir,
         owner,
+        argv: args,
         _supervisor: Mutex::new(child),
     })
 }
@@ -446,6 +490,17 @@ pub async fn mariadb_pair(delay_s: u32) -> (Server, Server) {
 
 fn start_mariadb() -> Result<Server, String> {
     start_mariadb_with(&[])
+}
+
+/// A MariaDB server of the caller's own that keeps every commit it acknowledges
+/// (`innodb_flush_log_at_trx_commit = 1`), for a test that crashes it.
+#[allow(dead_code)]
+pub fn durable_mariadb() -> Server {
+    start_mariadb_with(&[
+        "--skip-log-bin".into(),
+        "--innodb-flush-log-at-trx-commit=1".into(),
+    ])
+    .unwrap_or_else(|e| panic!("MariaDB could not be started: {e}\n{INSTALL_HINT}"))
 }
 
 /// A new MariaDB server; `extra` arguments replace `--skip-log-bin` when given.
@@ -521,6 +576,7 @@ fn start_mariadb_with(extra: &[String]) -> Result<Server, String> {
         port,
         dir,
         owner,
+        argv: args,
         _supervisor: Mutex::new(child),
     })
 }
