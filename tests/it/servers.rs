@@ -52,18 +52,17 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("restarted.log"))
-            .expect("log");
-        as_user(&mut Command::new(&self.argv[0]), self.owner)
-            .args(&self.argv[1..])
+        // Started in the background by a shell that returns at once: the server
+        // outlives it, and the supervisor stops it by its pid file.
+        let log = self.dir.join("restarted.log");
+        let status = as_user(&mut Command::new("sh"), self.owner)
+            .arg("-c")
+            .arg(format!("\"$0\" \"$@\" >> '{}' 2>&1 &", log.display()))
+            .args(&self.argv)
             .current_dir(&self.dir)
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
+            .status()
             .expect("start MariaDB again");
+        assert!(status.success());
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(60),
