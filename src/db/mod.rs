@@ -28,6 +28,7 @@ use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use leader::Leader;
 pub use replica::{Lag, ReplicaLag, Replicas};
+pub use sqlite::RebuildRoom;
 pub use store::{
     ErasureEntry, ErasureRequest, Hold, LastPolicyRun, NewErasure, NewHold, NewRun, PolicyRun,
     PurgeEvent, Run, RunEnd,
@@ -434,6 +435,20 @@ impl Db {
     /// the unused space of a page. Such copies are left by the application's own
     /// writes (a page split copies rows and leaves the old bytes behind), which
     /// secure_delete cannot reach: it only zeroes what this connection frees.
+    /// On SQLite, the room a rebuild ([`Db::vacuum_sqlite`]) needs and has.
+    pub async fn rebuild_room(&mut self) -> Result<Option<RebuildRoom>, DbError> {
+        let path = match &self.reopen {
+            Some((settings, _)) if self.backend == Backend::Sqlite => {
+                sqlite::path_of(&settings.url, &settings.base_dir)?
+            }
+            _ => return Ok(None),
+        };
+        match &mut self.conn {
+            Conn::Sqlite(c) => Ok(Some(sqlite::rebuild_room(c, &path).await?)),
+            Conn::Postgres(_) | Conn::MySql(_) => Ok(None),
+        }
+    }
+
     pub async fn vacuum_sqlite(&mut self) -> Result<(), DbError> {
         match &mut self.conn {
             Conn::Sqlite(c) => sqlite::vacuum(c).await,

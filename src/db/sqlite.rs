@@ -138,6 +138,48 @@ pub(super) async fn scrub(c: &mut SqliteConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Room for a rebuild, from the database's size and the free space of the
+/// filesystem holding `path`: VACUUM writes the whole rebuilt file into the WAL
+/// beside it, so it needs about the database's size free there.
+pub(super) async fn rebuild_room(
+    c: &mut SqliteConnection,
+    path: &Path,
+) -> Result<RebuildRoom, DbError> {
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(&mut *c)
+        .await?;
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut *c)
+        .await?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fs = rustix::fs::statvfs(dir).map_err(|e| DbError::Open {
+        target: dir.display().to_string(),
+        reason: format!("cannot read the filesystem's free space: {e}"),
+    })?;
+    Ok(RebuildRoom {
+        needed: (pages.max(0) as u64).saturating_mul(page_size.max(0) as u64),
+        free: fs.f_bavail.saturating_mul(fs.f_frsize),
+    })
+}
+
+/// What a rebuild needs and what the filesystem has, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RebuildRoom {
+    pub needed: u64,
+    pub free: u64,
+}
+
+impl RebuildRoom {
+    /// Whether the rebuild fits, with a tenth to spare: a VACUUM that fills the
+    /// disk fails, and leaves a WAL that keeps the next batches from writing.
+    pub fn fits(&self) -> bool {
+        self.free >= self.needed.saturating_add(self.needed / 10)
+    }
+}
+
 pub(super) async fn vacuum(c: &mut SqliteConnection) -> Result<(), DbError> {
     // VACUUM builds the new file in temporary storage first: on disk, not in memory,
     // so a large database does not become a large process.

@@ -47,6 +47,19 @@ pub(super) async fn vacuum_if_needed(
 }
 
 async fn vacuum_sqlite(db: &mut Db, wanted: &[&Policy], names: &[&str]) -> Vec<String> {
+    match db.rebuild_room().await {
+        Ok(Some(room)) if !room.fits() => {
+            tracing::warn!(
+                policies = %names.join(","), free_mib = room.free >> 20, needed_mib = room.needed >> 20,
+                "VACUUM skipped: the database's filesystem has too little room for the rebuild (about the database's size); the purged rows are gone and zeroed, but copies the application's own writes left in unused space stay until a rebuild"
+            );
+            return Vec::new();
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether a rebuild fits; trying it");
+        }
+    }
     match db.vacuum_sqlite().await {
         Ok(()) => wanted.iter().map(|p| p.table.name.clone()).collect(),
         Err(e) => {

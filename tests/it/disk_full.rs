@@ -136,3 +136,56 @@ async fn a_full_disk_rolls_back_and_the_next_pass_completes() {
         Some(0)
     );
 }
+
+/// A filesystem with less room than a rebuild needs (about the database's size):
+/// the pass purges and skips the VACUUM with a warning, instead of filling the disk
+/// with a WAL that would stop the next batches.
+#[tokio::test]
+async fn a_vacuum_that_would_fill_the_disk_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    let _mount = Mount::tmpfs(&mnt, "8m");
+    let db = mnt.join("shop.db");
+    let shop_url = format!("sqlite://{}?mode=rwc", db.display());
+    sqlx::any::install_default_drivers();
+    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&shop_url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, body TEXT);
+         CREATE INDEX notes_at ON notes (at);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+         INSERT INTO notes SELECT i, CASE WHEN i <= 200 THEN '2010-01-01' ELSE '2099-01-01' END, printf('%.400c', 'x') FROM n;",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::Connection::close(c).await.unwrap();
+    let config = dir.path().join("retention.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n\n[limits]\nmax_table_fraction = 1.0\n\n\
+             [[policy]]\nname = \"notes\"\ntable = \"notes\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        run_cli(&config, dir.path(), &["migrate"]).status.code(),
+        Some(0)
+    );
+    let size = std::fs::metadata(&db).unwrap().len();
+    // Room for the batches, not for a second copy of the file.
+    fill(&mnt.join("filler"), size * 7 / 10);
+
+    let out = run_cli(&config, dir.path(), &["purge", "--format", "json"]);
+    let logs = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{logs}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["policies"][0]["rows"], 200, "{json}");
+    assert!(logs.contains("VACUUM skipped"), "{logs}");
+    assert!(!logs.contains("VACUUM failed"), "{logs}");
+    let left = crate::support::Shop::sqlite_rows(&db, "SELECT count(*) FROM notes").await;
+    assert_eq!(left[0][0], "3800");
+}
