@@ -59,41 +59,52 @@ fn free_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test]
-async fn a_full_disk_rolls_back_and_the_next_pass_completes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("mnt");
-    let _mount = Mount::tmpfs(&mnt, "4m");
+/// A SQLite shop on `mnt`: `total` notes of 400 bytes, the first `expired` of them
+/// expired, a delete policy with `limits`, and retentiond's tables migrated.
+/// Returns the database file and the config.
+async fn notes_shop(
+    dir: &Path,
+    mnt: &Path,
+    total: u32,
+    expired: u32,
+    limits: &str,
+) -> (PathBuf, PathBuf) {
     let db = mnt.join("shop.db");
     let shop_url = format!("sqlite://{}?mode=rwc", db.display());
     sqlx::any::install_default_drivers();
     let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&shop_url)
         .await
         .unwrap();
-    sqlx::raw_sql(
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, body TEXT);
          CREATE INDEX notes_at ON notes (at);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-         INSERT INTO notes SELECT i, CASE WHEN i <= 1500 THEN '2010-01-01' ELSE '2099-01-01' END, printf('%.400c', 'x') FROM n;",
-    )
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {total})
+         INSERT INTO notes SELECT i, CASE WHEN i <= {expired} THEN '2010-01-01' ELSE '2099-01-01' END, printf('%.400c', 'x') FROM n;"
+    )))
     .execute(&mut c)
     .await
     .unwrap();
     sqlx::Connection::close(c).await.unwrap();
-    let config = dir.path().join("retention.toml");
+    let config = dir.join("retention.toml");
     std::fs::write(
         &config,
         format!(
-            "[database]\nurl = \"sqlite://{}\"\n\n[limits]\nbatch_size = 500\nmax_table_fraction = 1.0\n\n\
+            "[database]\nurl = \"sqlite://{}\"\n\n[limits]\n{limits}max_table_fraction = 1.0\n\n\
              [[policy]]\nname = \"notes\"\ntable = \"notes\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n",
             db.display()
         ),
     )
     .unwrap();
-    assert_eq!(
-        run_cli(&config, dir.path(), &["migrate"]).status.code(),
-        Some(0)
-    );
+    assert_eq!(run_cli(&config, dir, &["migrate"]).status.code(), Some(0));
+    (db, config)
+}
+
+#[tokio::test]
+async fn a_full_disk_rolls_back_and_the_next_pass_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    let _mount = Mount::tmpfs(&mnt, "4m");
+    let (db, config) = notes_shop(dir.path(), &mnt, 2000, 1500, "batch_size = 500\n").await;
     let filler = mnt.join("filler");
     fill(&filler, 64 * 1024);
 
@@ -145,36 +156,7 @@ async fn a_vacuum_that_would_fill_the_disk_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
     let _mount = Mount::tmpfs(&mnt, "8m");
-    let db = mnt.join("shop.db");
-    let shop_url = format!("sqlite://{}?mode=rwc", db.display());
-    sqlx::any::install_default_drivers();
-    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&shop_url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, body TEXT);
-         CREATE INDEX notes_at ON notes (at);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
-         INSERT INTO notes SELECT i, CASE WHEN i <= 200 THEN '2010-01-01' ELSE '2099-01-01' END, printf('%.400c', 'x') FROM n;",
-    )
-    .execute(&mut c)
-    .await
-    .unwrap();
-    sqlx::Connection::close(c).await.unwrap();
-    let config = dir.path().join("retention.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[database]\nurl = \"sqlite://{}\"\n\n[limits]\nmax_table_fraction = 1.0\n\n\
-             [[policy]]\nname = \"notes\"\ntable = \"notes\"\ntimestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
-    assert_eq!(
-        run_cli(&config, dir.path(), &["migrate"]).status.code(),
-        Some(0)
-    );
+    let (db, config) = notes_shop(dir.path(), &mnt, 4000, 200, "").await;
     let size = std::fs::metadata(&db).unwrap().len();
     // Room for the batches, not for a second copy of the file.
     fill(&mnt.join("filler"), size * 7 / 10);

@@ -66,12 +66,7 @@ impl Target {
         if self.subject.is_none() {
             return Ok(0);
         }
-        let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
-        self.push_expired(&mut q, cutoff);
-        self.push_filter(&mut q);
-        self.push_pending(&mut q, false);
-        self.push_hold(&mut q, true, now);
-        Ok(db.fetch_one_int(&q).await?.max(0) as u64)
+        self.count_expired_where(db, cutoff, now, true).await
     }
 
     /// Rows the policy would purge now.
@@ -81,11 +76,22 @@ impl Target {
         cutoff: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, DbError> {
+        self.count_expired_where(db, cutoff, now, false).await
+    }
+
+    /// Expired rows still to do, those under an active hold (`held`) or the others.
+    async fn count_expired_where(
+        &self,
+        db: &mut Db,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        held: bool,
+    ) -> Result<u64, DbError> {
         let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE ", self.table));
         self.push_expired(&mut q, cutoff);
         self.push_filter(&mut q);
         self.push_pending(&mut q, false);
-        self.push_hold(&mut q, false, now);
+        self.push_hold(&mut q, held, now);
         Ok(db.fetch_one_int(&q).await?.max(0) as u64)
     }
 
