@@ -39,7 +39,8 @@ spelled! {
         Delete = "delete", Anonymize = "anonymize",
         Failed = "failed", Refused = "refused", Interrupted = "interrupted",
         ErasureRegistered = "erasure_registered", HoldAdded = "hold_added",
-        HoldReleased = "hold_released",
+        HoldReleased = "hold_released", ExportRegistered = "export_registered",
+        Exported = "exported",
     }
 }
 

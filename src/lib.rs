@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod db;
 pub mod demo;
 pub mod engine;
+pub mod export;
 pub mod metrics;
 pub mod outcome;
 pub mod period;

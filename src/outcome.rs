@@ -47,10 +47,26 @@ spelled! {
 }
 
 spelled! {
-    /// Where an erasure request stands.
+    /// What a privacy request asks for: erasure, or a copy of the data (access, or
+    /// portability to another service). All three share one register and due date.
+    pub enum RequestKind {
+        Erasure = "erasure", Access = "access", Portability = "portability",
+    }
+}
+
+impl RequestKind {
+    /// Whether answering it reads the data rather than erasing it.
+    pub fn is_export(self) -> bool {
+        self != RequestKind::Erasure
+    }
+}
+
+spelled! {
+    /// Where a privacy request stands.
     pub enum RequestStatus {
         /// Not answered yet, or an answer failed somewhere: tried again next pass.
         Open = "open",
+        /// Answered in full: erased, or exported.
         Completed = "completed",
         /// Answered, but some rows are kept (a legal obligation or a hold).
         PartiallyRetained = "partially_retained" ("partially retained"),

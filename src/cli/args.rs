@@ -99,6 +99,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Answer an access or portability request: every row linked to the subject
+    Export {
+        /// The subject's id, as its policies' `subject` columns hold it; registers a
+        /// new request (due in 30 days)
+        #[arg(long, required_unless_present = "request", conflicts_with = "request")]
+        subject: Option<String>,
+        /// Answer request N, registered earlier with --register-only
+        #[arg(long, value_name = "N")]
+        request: Option<i64>,
+        /// What the person asked for
+        #[arg(long, value_enum, default_value_t = ExportReason::Access, conflicts_with = "request")]
+        reason: ExportReason,
+        /// The request's reference (a ticket number)
+        #[arg(long, conflicts_with = "request")]
+        reference: Option<String>,
+        /// Only register the request; answer it later with --request
+        #[arg(long, conflicts_with = "request")]
+        register_only: bool,
+        /// One JSON document, or a directory of CSV files with manifest.json
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// The file (json) or directory (csv) to create [json default: standard output]
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
     /// A purge report for a period, for the data-protection officer
     Report {
         /// First day (YYYY-MM-DD) [default: the first day of last month]
@@ -129,6 +154,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportReason {
+    /// The right of access: a copy of the data held on the person
+    Access,
+    /// Data portability: the data in a form another service can read
+    Portability,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use super::{EXIT_FAILURE, Failure, Format, Outcome, print_json};
+use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
 use crate::db::{self, Access, Db};
-use crate::engine::{self, ErasureAnswer, ErasureError, PassOptions, Trigger};
-use crate::outcome::{ErasureOutcome, RequestStatus};
+use crate::engine::{self, ErasureAnswer, PassOptions, RequestArgs, Trigger};
+use crate::outcome::{ErasureOutcome, RequestKind, RequestStatus};
 
 /// The command's arguments.
 pub(super) struct Request {
@@ -18,25 +18,15 @@ pub(super) struct Request {
     pub now: bool,
 }
 
-impl From<ErasureError> for Failure {
-    fn from(e: ErasureError) -> Failure {
-        match e {
-            ErasureError::Db(e) => e.into(),
-            usage => Failure::usage(usage),
-        }
-    }
-}
-
 pub(super) async fn erase(config: &Config, request: Request, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
-    let registered = engine::register_erasure(
-        &mut db,
-        config,
-        &request.subject,
-        request.reason,
-        request.reference,
-    )
-    .await?;
+    let args = RequestArgs {
+        kind: RequestKind::Erasure,
+        subject: request.subject,
+        reason: request.reason,
+        reference: request.reference,
+    };
+    let registered = engine::register_request(&mut db, config, args).await?;
     let answer = if registered.answer_now(request.now) {
         let mut opts = PassOptions::new(Trigger::Manual);
         opts.erasure_only = Some(registered.id);

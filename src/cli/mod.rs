@@ -7,6 +7,7 @@ mod args;
 mod check;
 mod demo;
 mod erase;
+mod export;
 mod hold;
 mod pass;
 mod report;
@@ -20,7 +21,10 @@ use crate::config::{self, Config, ConfigError};
 use crate::db::{Access, Db, DbError};
 use crate::engine::{EngineError, PassOptions, Status, Trigger};
 
-pub use args::{AuditCommand, Cli, Command, Format, HoldCommand, LogFormat, ReportFormat};
+pub use args::{
+    AuditCommand, Cli, Command, ExportFormat, ExportReason, Format, HoldCommand, LogFormat,
+    ReportFormat,
+};
 
 /// A failure with the exit code it maps to.
 #[derive(Debug)]
@@ -129,6 +133,27 @@ pub async fn run(cli: Cli) -> Outcome {
                 now,
             };
             erase::erase(&load(explicit)?, request, format).await
+        }
+        Command::Export {
+            subject,
+            request,
+            reason,
+            reference,
+            register_only,
+            format,
+            output,
+        } => {
+            let which = match (subject, request) {
+                (_, Some(id)) => export::Which::Registered(id),
+                (Some(subject), None) => export::Which::New {
+                    subject,
+                    reason,
+                    reference,
+                    register_only,
+                },
+                (None, None) => return Err(usage("give --subject or --request".into())),
+            };
+            export::export(&load(explicit)?, which, format, output).await
         }
         Command::Report {
             from,

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
-use crate::db::{self, Access, Db, ErasureRequest, LastPolicyRun, Leader, Run};
-use crate::outcome::RunStatus;
+use crate::db::{self, Access, Db, LastPolicyRun, Leader, PrivacyRequest, Run};
+use crate::outcome::{RequestKind, RunStatus};
 use crate::report::written_reports;
 use crate::scheduler;
 
@@ -16,7 +16,7 @@ use crate::scheduler;
 struct Recorded {
     last: Option<Run>,
     per_policy: Vec<LastPolicyRun>,
-    open_requests: Vec<ErasureRequest>,
+    open_requests: Vec<PrivacyRequest>,
     /// Whether an instance holds the pass lock, and its pass when recorded.
     lock_held: bool,
     holder: Option<Run>,
@@ -29,7 +29,7 @@ pub(super) async fn status(config: &Config, format: Format) -> Outcome {
         Recorded {
             last: db.last_run().await?,
             per_policy: db.last_policy_runs().await?,
-            open_requests: db.open_erasure_requests().await?,
+            open_requests: overdue_first(db.open_requests().await?, db.now().await?),
             lock_held,
             holder: if lock_held {
                 db.running_run().await?
@@ -65,28 +65,40 @@ pub(super) async fn status(config: &Config, format: Format) -> Outcome {
         })
         .collect();
     match format {
-        Format::Json => print_json(&json!({
-            "database": db.label(),
-            "last_run": recorded.last.as_ref().map(|r| json!({
-                "id": r.id, "trigger": r.trigger, "started_at": r.started_at,
-                "finished_at": r.finished_at, "status": r.status, "rows": r.rows_purged,
-                "success": r.status == RunStatus::Ok,
-            })),
-            "pass_lock": json!({
-                "held": recorded.lock_held,
-                "instance": recorded.holder.as_ref().and_then(|r| r.instance.clone()),
-                "run_id": recorded.holder.as_ref().map(|r| r.id),
-                "since": recorded.holder.as_ref().map(|r| r.started_at.clone()),
-            }),
-            "next_run": next.map(db::rfc3339),
-            "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
-            "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
-            "open_erasure_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
-            "policies": policies,
-        })),
+        Format::Json => print_json(&status_json(config, &db, &recorded, next, policies)),
         Format::Text => print_text(config, &db, &recorded, next, &policies),
     }
     Ok(0)
+}
+
+fn status_json(
+    config: &Config,
+    db: &Db,
+    recorded: &Recorded,
+    next: Option<chrono::DateTime<Utc>>,
+    policies: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let now_text = db::rfc3339(Utc::now());
+    json!({
+        "database": db.label(),
+        "last_run": recorded.last.as_ref().map(|r| json!({
+            "id": r.id, "trigger": r.trigger, "started_at": r.started_at,
+            "finished_at": r.finished_at, "status": r.status, "rows": r.rows_purged,
+            "success": r.status == RunStatus::Ok,
+        })),
+        "pass_lock": json!({
+            "held": recorded.lock_held,
+            "instance": recorded.holder.as_ref().and_then(|r| r.instance.clone()),
+            "run_id": recorded.holder.as_ref().map(|r| r.id),
+            "since": recorded.holder.as_ref().map(|r| r.started_at.clone()),
+        }),
+        "next_run": next.map(db::rfc3339),
+        "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
+        "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
+        "open_erasure_requests": recorded.open_requests.iter().filter(|r| r.received.kind == RequestKind::Erasure).map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
+        "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.received.due_at < now_text})).collect::<Vec<_>>(),
+        "policies": policies,
+    })
 }
 
 fn print_text(
@@ -133,13 +145,20 @@ fn print_text(
         ),
         _ => println!("next pass  no [schedule] in {}", config.path.display()),
     }
+    let now = db::rfc3339(Utc::now());
     for r in &recorded.open_requests {
         println!(
-            "erasure    request #{} received {}, due {}{}",
+            "{:<10} request #{} received {}, due {}{}{}",
+            r.received.kind.as_str(),
             r.id,
             r.received.received_at,
             r.received.due_at,
-            if r.received.minor { " (minor)" } else { "" }
+            if r.received.minor { " (minor)" } else { "" },
+            if r.received.due_at < now {
+                " OVERDUE"
+            } else {
+                ""
+            }
         );
     }
     if let Some(r) = &config.report {
@@ -171,6 +190,13 @@ fn print_text(
                 .unwrap_or_else(|| "-".into()),
         );
     }
+}
+
+/// Open requests, the overdue ones first, each group oldest first.
+fn overdue_first(mut open: Vec<PrivacyRequest>, now: chrono::DateTime<Utc>) -> Vec<PrivacyRequest> {
+    let now = db::rfc3339(now);
+    open.sort_by_key(|r| (r.received.due_at >= now, r.received.due_at.clone()));
+    open
 }
 
 pub(super) async fn audit_verify(config: &Config, format: Format) -> Outcome {

@@ -30,12 +30,12 @@ pub use leader::Leader;
 pub use replica::{Lag, ReplicaLag, Replicas};
 pub use sqlite::RebuildRoom;
 pub use store::{
-    ErasureEntry, ErasureRequest, Hold, LastPolicyRun, NewErasure, NewHold, NewRun, PolicyRun,
-    PurgeEvent, Run, RunEnd,
+    ErasureEntry, Hold, LastPolicyRun, NewHold, NewRequest, NewRun, PolicyRun, PrivacyRequest,
+    PurgeEvent, Run, RunEnd, TableCount,
 };
 pub use target::{
-    Cursor, Leftover, Partition, ResolveReport, SchemaProblem, Scope, Target, TsEncoding, resolve,
-    rfc3339,
+    Cursor, ExportColumn, ExportKind, Leftover, Link, Partition, ResolveReport, SchemaProblem,
+    Scope, SubjectPage, Target, TsEncoding, resolve, rfc3339,
 };
 pub use value::{Query, SqlValue};
 
@@ -317,6 +317,38 @@ impl Db {
             self.chain.forget();
         }
         result
+    }
+
+    /// Runs `work` in one read-only snapshot: every statement in it sees the
+    /// database as of its first read (REPEATABLE READ on PostgreSQL and InnoDB; a
+    /// read transaction on SQLite, whose WAL keeps the snapshot while others write).
+    pub async fn read_snapshot<T, E: From<DbError>>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => sqlite::execute(c, &Query::new("BEGIN")).await.map(drop),
+            Conn::Postgres(c) => {
+                postgres::script(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await
+            }
+            Conn::MySql(c) => {
+                let level = Query::new("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                mysql::execute(c, &level).await?;
+                let begin = Query::new("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+                mysql::execute(c, &begin).await.map(drop)
+            }
+        }?;
+        let result = work(self).await;
+        match result {
+            Ok(done) => {
+                self.commit().await?;
+                Ok(done)
+            }
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        }
     }
 
     async fn commit(&mut self) -> Result<(), DbError> {

@@ -8,18 +8,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use super::batch::{self, Work};
-use super::{Pass, PolicyOutcome, journal};
-use crate::audit::EventAction;
-use crate::config::Config;
-use crate::db::{self, Db, DbError, ErasureEntry, ErasureRequest, NewErasure, Scope, Target};
+use super::{Pass, PolicyOutcome};
+use crate::db::{self, Db, ErasureEntry, PrivacyRequest, Scope, Target};
 use crate::outcome::{ErasureOutcome, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 
-/// The days an erasure request may take: the shop's promise, the GDPR's month.
-pub const ERASURE_DAYS: i64 = 30;
-/// The reason that marks a minor's data, erased on discovery rather than at the
-/// next pass.
-pub const MINOR: &str = "minor";
 /// Requests due within this many days are logged as a warning at every pass.
 const DUE_SOON_DAYS: i64 = 7;
 
@@ -30,77 +23,6 @@ pub struct ErasureAnswer {
     pub status: RequestStatus,
     pub minor: bool,
     pub policies: Vec<ErasureEntry>,
-}
-
-/// A request as registered.
-#[derive(Debug, Clone)]
-pub struct RegisteredErasure {
-    pub id: i64,
-    pub due: DateTime<Utc>,
-    pub minor: bool,
-}
-
-impl RegisteredErasure {
-    /// A minor's data is erased at once, as is any request asked to be.
-    pub fn answer_now(&self, asked: bool) -> bool {
-        asked || self.minor
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ErasureError {
-    #[error("--subject must not be empty")]
-    EmptySubject,
-    #[error("no policy in {0} names a subject column, so nothing could be erased")]
-    NoSubjectPolicy(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-/// Registers a request received now, due in [`ERASURE_DAYS`], and records it in
-/// the audit trail. Creates retentiond's tables if need be.
-pub async fn register_erasure(
-    db: &mut Db,
-    config: &Config,
-    subject: &str,
-    reason: Option<String>,
-    reference: Option<String>,
-) -> Result<RegisteredErasure, ErasureError> {
-    if subject.trim().is_empty() {
-        return Err(ErasureError::EmptySubject);
-    }
-    if !config.policies.iter().any(|p| p.subject.is_some()) {
-        return Err(ErasureError::NoSubjectPolicy(
-            config.path.display().to_string(),
-        ));
-    }
-    let minor = reason.as_deref() == Some(MINOR);
-    db.ensure_own_tables().await?;
-    let received = Utc::now();
-    let due = received + TimeDelta::days(ERASURE_DAYS);
-    let id = db
-        .insert_erasure(&NewErasure {
-            subject: subject.to_string(),
-            reason,
-            reference,
-            minor,
-            received_at: db::rfc3339(received),
-            due_at: db::rfc3339(due),
-        })
-        .await?;
-    let detail = format!(
-        "erasure request #{id} registered{}, due {}",
-        if minor { " (minor)" } else { "" },
-        db::rfc3339(due)
-    );
-    let event = journal::outside_pass(
-        EventAction::ErasureRegistered,
-        None,
-        &db::rfc3339(received),
-        detail,
-    );
-    journal::append(db, event).await?;
-    Ok(RegisteredErasure { id, due, minor })
 }
 
 /// Answers the open requests (or only `opts.erasure_only`).
@@ -121,7 +43,7 @@ pub(super) async fn answer_open(db: &mut Db, pass: &mut Pass<'_>) -> Vec<Erasure
     answers
 }
 
-fn warn_if_due(req: &ErasureRequest, now: DateTime<Utc>) {
+fn warn_if_due(req: &PrivacyRequest, now: DateTime<Utc>) {
     if req.received.due_at < db::rfc3339(now) {
         tracing::warn!(request = req.id, due = %req.received.due_at, "erasure request is overdue");
     } else if req.received.due_at < db::rfc3339(now + TimeDelta::days(DUE_SOON_DAYS)) {
@@ -129,7 +51,7 @@ fn warn_if_due(req: &ErasureRequest, now: DateTime<Utc>) {
     }
 }
 
-async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &ErasureRequest) -> ErasureAnswer {
+async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &PrivacyRequest) -> ErasureAnswer {
     let mut entries = Vec::new();
     for p in pass.config.policies.iter().filter(|p| p.subject.is_some()) {
         entries.extend(erase_in_policy(db, pass, p, &req.received.subject, req.id).await);

@@ -11,10 +11,12 @@ mod batch;
 mod check;
 mod erasure;
 mod expiry;
+mod export;
 mod holds;
 mod journal;
 mod partitions;
 mod replicas;
+mod requests;
 mod rests;
 mod sizer;
 mod steps;
@@ -35,9 +37,16 @@ use targets::Targets;
 
 pub use crate::outcome::{Status, Trigger};
 pub use check::{CheckReport, CheckedPolicy, check};
-pub use erasure::{ErasureAnswer, ErasureError, RegisteredErasure, register_erasure};
+pub use erasure::ErasureAnswer;
+pub use export::{
+    ExportAnswer, ExportError, ExportHeader, Governing, PAGE_ROWS, Sink, TableSection,
+    answer_export,
+};
 pub use holds::{
     AddedHold, HoldError, HoldListing, HoldRequest, add_hold, list_holds, release_hold,
+};
+pub use requests::{
+    MINOR, REQUEST_DAYS, RegisteredRequest, RequestArgs, RequestError, register_request,
 };
 pub use steps::{BatchStep, BatchTiming};
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::requests;
 use super::{
     AuditSection, ConfigVersion, DayRow, Enforcement, ErasureLine, HoldLine, Incident,
     PolicySection, Report, UNREACHABLE, Verdict,
@@ -12,9 +13,9 @@ use super::{
 use crate::audit::Verifier;
 use crate::config::Config;
 use crate::db::{
-    self, Db, DbError, ErasureEntry, ErasureRequest, Hold, PolicyRun, PurgeEvent, Run,
+    self, Db, DbError, ErasureEntry, Hold, PolicyRun, PrivacyRequest, PurgeEvent, Run,
 };
-use crate::outcome::ErasureOutcome;
+use crate::outcome::{ErasureOutcome, RequestKind};
 use crate::policy::{Action, Policy};
 
 /// What retentiond's tables hold about the period.
@@ -24,7 +25,7 @@ struct Records {
     policy_runs: Vec<PolicyRun>,
     events: Vec<PurgeEvent>,
     holds: Vec<Hold>,
-    erasures: Vec<ErasureRequest>,
+    erasures: Vec<PrivacyRequest>,
 }
 
 fn start_of(d: NaiveDate) -> String {
@@ -48,7 +49,7 @@ pub async fn gather(
             policy_runs: db.policy_runs_between(&lo, &hi).await?,
             events: db.purge_events_between(&lo, &hi).await?,
             holds: db.holds().await?,
-            erasures: db.erasure_requests().await?,
+            erasures: db.privacy_requests().await?,
         }
     } else {
         Records::default()
@@ -83,6 +84,8 @@ pub async fn gather(
         passes,
         incidents: incidents(&records.runs, &records.policy_runs),
         holds: hold_lines(records.holds, &lo, &hi, include_subjects),
+        privacy_requests: requests::tallies(&records.erasures, &lo, &hi, now),
+        exports: requests::export_lines(&records.erasures, &lo, &hi, now),
         erasures: erasure_lines(records.erasures, &lo, &hi, now, include_subjects),
         audit: AuditSection {
             intact: broken.is_none(),
@@ -266,7 +269,7 @@ fn hold_lines(holds: Vec<Hold>, lo: &str, hi: &str, include_subjects: bool) -> V
 
 /// The requests received before `hi` and not answered before `lo`.
 fn erasure_lines(
-    requests: Vec<ErasureRequest>,
+    requests: Vec<PrivacyRequest>,
     lo: &str,
     hi: &str,
     now: DateTime<Utc>,
@@ -276,7 +279,8 @@ fn erasure_lines(
     requests
         .into_iter()
         .filter(|e| {
-            e.received.received_at.as_str() < hi
+            e.received.kind == RequestKind::Erasure
+                && e.received.received_at.as_str() < hi
                 && e.processed_at.as_deref().is_none_or(|p| p >= lo)
         })
         .map(|e| {

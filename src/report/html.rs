@@ -54,6 +54,7 @@ pub fn html(r: &Report) -> String {
     incidents(&mut body, r);
     enforcement(&mut body, r);
     holds(&mut body, r);
+    privacy_requests(&mut body, r);
     erasures(&mut body, r);
     audit(&mut body, r);
     let _ = write!(
@@ -173,6 +174,50 @@ fn holds(body: &mut String, r: &Report) {
                 .as_deref()
                 .map(|s| format!(", subject {}", html_escape(s)))
                 .unwrap_or_default()
+        );
+    }
+    body.push_str("</ul>");
+}
+
+fn privacy_requests(body: &mut String, r: &Report) {
+    body.push_str(
+        "<h2>Privacy requests</h2><table><tr><th>Kind</th><th>Received</th><th>Due</th>\
+         <th>Answered</th><th>Answered late</th><th>Overdue now</th></tr>",
+    );
+    for t in &r.privacy_requests {
+        let class = if t.overdue + t.answered_late > 0 {
+            " class=\"bad\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t.kind, t.received, t.due, t.answered, t.answered_late, t.overdue
+        );
+    }
+    body.push_str("</table>");
+    if r.exports.is_empty() {
+        return;
+    }
+    body.push_str("<ul>");
+    for e in &r.exports {
+        let class = if e.overdue { " class=\"bad\"" } else { "" };
+        let _ = write!(
+            body,
+            "<li{class}>{} request #{} received {}, due {}: {}{}{}</li>",
+            e.kind,
+            e.id,
+            e.received_at,
+            e.due_at,
+            e.status.words(),
+            e.answered()
+                .map(|a| format!(
+                    ", answered {a}: {} row(s) from {} table(s)",
+                    e.rows, e.tables
+                ))
+                .unwrap_or_default(),
+            if e.overdue { " OVERDUE" } else { "" }
         );
     }
     body.push_str("</ul>");

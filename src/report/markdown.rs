@@ -27,6 +27,7 @@ pub fn markdown(r: &Report) -> String {
     incidents(&mut o, r);
     enforcement(&mut o, r);
     holds(&mut o, r);
+    privacy_requests(&mut o, r);
     erasures(&mut o, r);
     audit(&mut o, r);
     let _ = writeln!(o, "\n## What a purge does not reach\n\n{}", r.unreachable);
@@ -147,6 +148,39 @@ fn holds(o: &mut String, r: &Report) {
             h.policy.as_deref().unwrap_or("all policies"),
             h.end(),
             md_escape(&h.reason)
+        );
+    }
+}
+
+fn privacy_requests(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "\n## Privacy requests\n");
+    let _ = writeln!(
+        o,
+        "| Kind | Received | Due | Answered | Answered late | Overdue now |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for t in &r.privacy_requests {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            t.kind, t.received, t.due, t.answered, t.answered_late, t.overdue
+        );
+    }
+    for e in &r.exports {
+        let _ = writeln!(
+            o,
+            "- {} request #{} received {}, due {}: {}{}{}",
+            e.kind,
+            e.id,
+            e.received_at,
+            e.due_at,
+            e.status.words(),
+            e.answered()
+                .map(|a| format!(
+                    ", answered {a}: {} row(s) from {} table(s)",
+                    e.rows, e.tables
+                ))
+                .unwrap_or_default(),
+            if e.overdue { " **OVERDUE**" } else { "" }
         );
     }
 }

@@ -10,6 +10,7 @@ mod gather;
 mod html;
 mod markdown;
 mod periodic;
+mod requests;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub use gather::gather;
 pub use html::html;
 pub use markdown::markdown;
 pub use periodic::{last_period, write_due, written_reports};
+pub use requests::{ExportLine, RequestTally};
 
 /// What a purge cannot reach, said once in every report.
 pub const UNREACHABLE: &str = "A purge removes rows from the live database only. Copies made before a purge are \
@@ -56,6 +58,10 @@ pub struct Report {
     pub incidents: Vec<Incident>,
     pub holds: Vec<HoldLine>,
     pub erasures: Vec<ErasureLine>,
+    /// Every kind of privacy request, counted over the period.
+    pub privacy_requests: Vec<RequestTally>,
+    /// The access and portability requests of the period.
+    pub exports: Vec<ExportLine>,
     pub audit: AuditSection,
     pub leftovers: Vec<String>,
     pub unreachable: String,

@@ -13,7 +13,7 @@ mod runs;
 pub(super) use events::ChainHead;
 pub use events::PurgeEvent;
 pub use holds::{Hold, NewHold};
-pub use requests::{ErasureEntry, ErasureRequest, NewErasure};
+pub use requests::{ErasureEntry, NewRequest, PrivacyRequest, TableCount};
 pub use runs::{LastPolicyRun, NewRun, PolicyRun, Run, RunEnd};
 
 use super::{DbError, SqlValue};

@@ -1,5 +1,6 @@
-//! `retention_erasure_requests`: erasure requests, their due dates, and how each was
-//! answered per policy (stored as JSON, counts only, never values).
+//! `retention_erasure_requests`: the register of privacy requests (erasure, access,
+//! portability), their due dates, and how each was answered: per policy for an
+//! erasure, per table for an export (stored as JSON, counts only, never values).
 
 use std::collections::BTreeMap;
 
@@ -7,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{Columns, Fields};
 use crate::db::{Db, DbError, Query, SqlValue};
-use crate::outcome::{ErasureOutcome, RequestStatus};
+use crate::outcome::{ErasureOutcome, RequestKind, RequestStatus};
 
-/// An erasure request as received.
+/// A privacy request as received.
 #[derive(Debug, Clone, Serialize)]
-pub struct NewErasure {
+pub struct NewRequest {
+    pub kind: RequestKind,
     pub subject: String,
     pub reason: Option<String>,
     pub reference: Option<String>,
@@ -20,16 +22,28 @@ pub struct NewErasure {
     pub due_at: String,
 }
 
-/// An erasure request as recorded.
+/// A privacy request as recorded.
 #[derive(Debug, Clone, Serialize)]
-pub struct ErasureRequest {
+pub struct PrivacyRequest {
     pub id: i64,
     #[serde(flatten)]
-    pub received: NewErasure,
+    pub received: NewRequest,
     pub status: RequestStatus,
     pub processed_at: Option<String>,
-    /// Per policy, what was erased and what was kept until when; empty while open.
+    /// An erasure's answer: per policy, what was erased and what was kept until
+    /// when. Empty while open, and for exports.
     pub outcome: Vec<ErasureEntry>,
+    /// An export's answer: the rows exported per table. Empty while open, and for
+    /// erasures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exported: Vec<TableCount>,
+}
+
+/// Rows of one table in an export.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TableCount {
+    pub table: String,
+    pub rows: u64,
 }
 
 /// What answering a request did in one policy.
@@ -86,27 +100,27 @@ impl ErasureEntry {
     }
 }
 
-impl ErasureRequest {
+impl PrivacyRequest {
     fn columns() -> Columns {
         Columns::new(
             "retention_erasure_requests",
-            "id, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome",
+            "id, kind, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome",
         )
     }
 
-    fn decode(f: &Fields) -> Result<ErasureRequest, DbError> {
+    fn decode(f: &Fields) -> Result<PrivacyRequest, DbError> {
         let id = f.int("id")?;
-        let outcome = match f.opt_text("outcome")? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                DbError::Decode(format!(
-                    "retention_erasure_requests.outcome of request {id} is not a list of answers: {e}"
-                ))
-            })?,
-            None => Vec::new(),
+        let kind = f.spelled("kind", RequestKind::parse, RequestKind::spellings)?;
+        let answer = f.opt_text("outcome")?;
+        let (outcome, exported) = match (answer, kind.is_export()) {
+            (None, _) => (Vec::new(), Vec::new()),
+            (Some(json), false) => (decode_answer(id, &json)?, Vec::new()),
+            (Some(json), true) => (Vec::new(), decode_answer(id, &json)?),
         };
-        Ok(ErasureRequest {
+        Ok(PrivacyRequest {
             id,
-            received: NewErasure {
+            received: NewRequest {
+                kind,
                 subject: f.text("subject")?,
                 reason: f.opt_text("reason")?,
                 reference: f.opt_text("reference")?,
@@ -117,16 +131,26 @@ impl ErasureRequest {
             status: f.spelled("status", RequestStatus::parse, RequestStatus::spellings)?,
             processed_at: f.opt_text("processed_at")?,
             outcome,
+            exported,
         })
     }
 }
 
+fn decode_answer<T: serde::de::DeserializeOwned>(id: i64, json: &str) -> Result<T, DbError> {
+    serde_json::from_str(json).map_err(|e| {
+        DbError::Decode(format!(
+            "retention_erasure_requests.outcome of request {id} is not a list of answers: {e}"
+        ))
+    })
+}
+
 impl Db {
-    pub async fn insert_erasure(&mut self, r: &NewErasure) -> Result<i64, DbError> {
+    pub async fn insert_request(&mut self, r: &NewRequest) -> Result<i64, DbError> {
         let mut q = Query::new(
-            "INSERT INTO retention_erasure_requests (subject, reason, reference, minor, received_at, due_at, status) VALUES (",
+            "INSERT INTO retention_erasure_requests (kind, subject, reason, reference, minor, received_at, due_at, status) VALUES (",
         );
         q.bind_list([
+            SqlValue::Text(r.kind.as_str().into()),
             SqlValue::Text(r.subject.clone()),
             SqlValue::text_or_null(r.reason.clone()),
             SqlValue::text_or_null(r.reference.clone()),
@@ -139,21 +163,40 @@ impl Db {
         self.fetch_one_int(&q).await
     }
 
-    /// Every erasure request, oldest first.
-    pub async fn erasure_requests(&mut self) -> Result<Vec<ErasureRequest>, DbError> {
-        let c = ErasureRequest::columns();
+    /// Every privacy request, oldest first.
+    pub async fn privacy_requests(&mut self) -> Result<Vec<PrivacyRequest>, DbError> {
+        let c = PrivacyRequest::columns();
         let q = Query::new(format!(
             "SELECT {} FROM retention_erasure_requests ORDER BY id",
             c.list()
         ));
-        c.decode(self.fetch(&q).await?, ErasureRequest::decode)
+        c.decode(self.fetch(&q).await?, PrivacyRequest::decode)
     }
 
-    /// The requests still to answer, oldest first.
-    pub async fn open_erasure_requests(&mut self) -> Result<Vec<ErasureRequest>, DbError> {
-        let mut all = self.erasure_requests().await?;
+    /// One request by id.
+    pub async fn privacy_request(&mut self, id: i64) -> Result<Option<PrivacyRequest>, DbError> {
+        let c = PrivacyRequest::columns();
+        let mut q = Query::new(format!(
+            "SELECT {} FROM retention_erasure_requests WHERE id = ",
+            c.list()
+        ));
+        q.bind(SqlValue::Int(id));
+        Ok(c.decode(self.fetch(&q).await?, PrivacyRequest::decode)?
+            .pop())
+    }
+
+    /// The requests still to answer, every kind, oldest first.
+    pub async fn open_requests(&mut self) -> Result<Vec<PrivacyRequest>, DbError> {
+        let mut all = self.privacy_requests().await?;
         all.retain(|r| r.status == RequestStatus::Open);
         Ok(all)
+    }
+
+    /// The erasure requests still to answer, oldest first.
+    pub async fn open_erasure_requests(&mut self) -> Result<Vec<PrivacyRequest>, DbError> {
+        let mut open = self.open_requests().await?;
+        open.retain(|r| r.received.kind == RequestKind::Erasure);
+        Ok(open)
     }
 
     pub async fn finish_erasure(
@@ -162,6 +205,27 @@ impl Db {
         status: RequestStatus,
         processed_at: &str,
         outcome: &[ErasureEntry],
+    ) -> Result<(), DbError> {
+        self.finish_request(id, status, processed_at, outcome).await
+    }
+
+    /// Records an export's answer: the rows per table.
+    pub async fn finish_export(
+        &mut self,
+        id: i64,
+        processed_at: &str,
+        exported: &[TableCount],
+    ) -> Result<(), DbError> {
+        self.finish_request(id, RequestStatus::Completed, processed_at, exported)
+            .await
+    }
+
+    async fn finish_request(
+        &mut self,
+        id: i64,
+        status: RequestStatus,
+        processed_at: &str,
+        outcome: &(impl Serialize + ?Sized),
     ) -> Result<(), DbError> {
         let outcome = serde_json::to_string(outcome)
             .map_err(|e| DbError::Decode(format!("cannot encode request {id}'s answer: {e}")))?;

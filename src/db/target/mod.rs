@@ -8,6 +8,7 @@
 //! whole-partition drops.
 
 mod counts;
+mod export;
 mod forms;
 mod outputs;
 mod partitions;
@@ -23,6 +24,7 @@ use crate::anonymize::{Form, Recognition, recognition};
 use crate::policy::{Action, Loc, Strategy};
 
 pub use counts::Leftover;
+pub use export::{ExportColumn, ExportKind, Link, SubjectPage};
 pub use partitions::Partition;
 pub use resolve::resolve;
 
@@ -93,6 +95,10 @@ struct Cascade {
     table_name: String,
     table: String,
     foreign_key: Vec<Col>,
+    /// The foreign key's columns as the catalog spells them.
+    foreign_key_names: Vec<String>,
+    /// Every column of the child table, for an export.
+    columns: Vec<export::ExportColumn>,
 }
 
 /// A column to anonymise: where it is, its strategy, and how its values show
@@ -143,6 +149,10 @@ pub struct Target {
     drop_partitions_of: Option<(String, String)>,
     /// The subject column, when retentiond's holds table exists to check it against.
     subject: Option<Col>,
+    /// The subject column as the catalog spells it, for an export's description.
+    subject_name: Option<String>,
+    /// Every column of the table, for an export.
+    columns: Vec<export::ExportColumn>,
     policy_name: String,
 }
 

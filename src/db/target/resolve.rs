@@ -3,7 +3,7 @@
 //! warning names the config line that caused it; a policy without problems becomes
 //! a [`Target`].
 
-use super::{Anonymized, Cascade, Col, ResolveReport, SchemaProblem, Target, TsEncoding};
+use super::{Anonymized, Cascade, Col, ResolveReport, SchemaProblem, Target, TsEncoding, export};
 use crate::backend::Backend;
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
@@ -49,6 +49,12 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         cascade,
         drop_partitions_of,
         subject: None,
+        subject_name: policy
+            .subject
+            .as_ref()
+            .and_then(|s| info.column(&s.name))
+            .map(|c| c.name.clone()),
+        columns: export::export_columns(c.backend, &info),
         policy_name: policy.name.clone(),
     };
     // Holds can only exist once retentiond's tables do (plan and check create none).
@@ -57,6 +63,9 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     }
     let (encoding, highest) = detect_encoding(db, &target).await?;
     target.encoding = encoding;
+    if encoding == TsEncoding::Text {
+        export::mark_timestamp(&mut target.columns, &policy.timestamp.name);
+    }
     if encoding == TsEncoding::Epoch {
         let highest = match highest {
             Some(v) => Some(v),
@@ -379,10 +388,17 @@ impl Checker<'_> {
                 .iter()
                 .filter_map(|fk| self.column(&child, fk, "foreign_key"))
                 .collect();
+            let foreign_key_names = c
+                .foreign_key
+                .iter()
+                .filter_map(|fk| child.column(&fk.name).map(|col| col.name.clone()))
+                .collect();
             cascade.push(Cascade {
                 table_name: child.name.clone(),
                 table: quoted_table(&child),
                 foreign_key,
+                foreign_key_names,
+                columns: export::export_columns(self.backend, &child),
             });
         }
         Ok(cascade)

@@ -1,0 +1,117 @@
+//! The report's "Privacy requests" section: per kind (erasure, access,
+//! portability), how many requests were received, fell due and were answered in
+//! the period, how many were answered late or are overdue now; and each access or
+//! portability request with what was exported (counts, never values). Pure.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::db::{self, PrivacyRequest};
+use crate::outcome::{RequestKind, RequestStatus};
+
+/// One kind of request in the period.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RequestTally {
+    pub kind: RequestKind,
+    pub received: u64,
+    pub due: u64,
+    pub answered: u64,
+    /// Answered in the period, after their due date.
+    pub answered_late: u64,
+    /// Received before the period ended, still open, and past their due date now.
+    pub overdue: u64,
+}
+
+/// An access or portability request received, due or answered in the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportLine {
+    pub id: i64,
+    pub kind: RequestKind,
+    pub received_at: String,
+    pub due_at: String,
+    pub status: RequestStatus,
+    pub answered_at: Option<String>,
+    pub overdue: bool,
+    pub tables: u64,
+    pub rows: u64,
+}
+
+fn within(t: &str, lo: &str, hi: &str) -> bool {
+    lo <= t && t < hi
+}
+
+/// A tally for each kind, in the order erasure, access, portability.
+pub fn tallies(
+    requests: &[PrivacyRequest],
+    lo: &str,
+    hi: &str,
+    now: DateTime<Utc>,
+) -> Vec<RequestTally> {
+    let now = db::rfc3339(now);
+    [
+        RequestKind::Erasure,
+        RequestKind::Access,
+        RequestKind::Portability,
+    ]
+    .into_iter()
+    .map(|kind| {
+        let of_kind = || requests.iter().filter(move |r| r.received.kind == kind);
+        let count = |f: &dyn Fn(&PrivacyRequest) -> bool| of_kind().filter(|r| f(r)).count() as u64;
+        let answered_in =
+            |r: &PrivacyRequest| r.processed_at.as_deref().is_some_and(|p| within(p, lo, hi));
+        RequestTally {
+            kind,
+            received: count(&|r| within(&r.received.received_at, lo, hi)),
+            due: count(&|r| within(&r.received.due_at, lo, hi)),
+            answered: count(&answered_in),
+            answered_late: count(&|r| {
+                answered_in(r) && r.processed_at.as_deref() > Some(r.received.due_at.as_str())
+            }),
+            overdue: count(&|r| {
+                r.status == RequestStatus::Open
+                    && r.received.received_at.as_str() < hi
+                    && r.received.due_at < now
+            }),
+        }
+    })
+    .collect()
+}
+
+/// The access and portability requests that concern the period: received before
+/// it ended and not answered before it began.
+pub fn export_lines(
+    requests: &[PrivacyRequest],
+    lo: &str,
+    hi: &str,
+    now: DateTime<Utc>,
+) -> Vec<ExportLine> {
+    let now = db::rfc3339(now);
+    requests
+        .iter()
+        .filter(|r| r.received.kind.is_export())
+        .filter(|r| {
+            r.received.received_at.as_str() < hi
+                && r.processed_at.as_deref().is_none_or(|p| p >= lo)
+        })
+        .map(|r| ExportLine {
+            id: r.id,
+            kind: r.received.kind,
+            received_at: r.received.received_at.clone(),
+            due_at: r.received.due_at.clone(),
+            status: r.status,
+            answered_at: r.processed_at.clone(),
+            overdue: match &r.processed_at {
+                Some(p) => p > &r.received.due_at,
+                None => r.received.due_at < now,
+            },
+            tables: r.exported.len() as u64,
+            rows: r.exported.iter().map(|t| t.rows).sum(),
+        })
+        .collect()
+}
+
+impl ExportLine {
+    pub fn answered(&self) -> Option<&str> {
+        self.answered_at.as_deref()
+    }
+}
