@@ -14,6 +14,7 @@ mod crash;
 mod daemon;
 mod disk_full;
 mod erasure;
+mod export;
 mod failover;
 mod faults;
 mod forms;
