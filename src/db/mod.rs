@@ -35,7 +35,7 @@ pub use store::{
 };
 pub use target::{
     Cursor, ExportColumn, ExportKind, Leftover, Link, Partition, ResolveReport, SchemaProblem,
-    Scope, SubjectPage, Target, TsEncoding, resolve, rfc3339,
+    Scope, Target, TsEncoding, resolve, rfc3339,
 };
 pub use value::{Query, SqlValue};
 
@@ -368,6 +368,20 @@ impl Db {
             Conn::Sqlite(c) => sqlite::fetch(c, q).await,
             Conn::Postgres(c) => postgres::fetch(c, q).await,
             Conn::MySql(c) => mysql::fetch(c, q).await,
+        }
+    }
+
+    /// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
+    async fn fetch_chunks<E: From<DbError>>(
+        &mut self,
+        q: &Query,
+        size: usize,
+        each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => sqlite::fetch_chunks(c, q, size, each).await,
+            Conn::Postgres(c) => postgres::fetch_chunks(c, q, size, each).await,
+            Conn::MySql(c) => mysql::fetch_chunks(c, q, size, each).await,
         }
     }
 

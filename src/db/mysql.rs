@@ -58,28 +58,48 @@ pub(super) async fn fetch(
     let rows = wire::bind::<MySql, String>(&q.sql, &q.params)
         .fetch_all(&mut *c)
         .await?;
-    wire::decode(&rows, |row, i, kind| {
-        Ok(Some(match kind {
-            "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
-            "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
-                SqlValue::Int(row.try_get::<i64, _>(i)?)
+    wire::decode(&rows, typed)
+}
+
+/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
+pub(super) async fn fetch_chunks<E: From<DbError>>(
+    c: &mut MySqlConnection,
+    q: &Query,
+    size: usize,
+    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = q.sql.clone();
+    let rows = wire::bind::<MySql, String>(&sql, &q.params).fetch(&mut *c);
+    wire::chunks(rows, size, typed, each).await
+}
+
+/// A non-NULL cell of the type the server names, or `None` for a type retentiond
+/// does not read.
+fn typed(
+    row: &sqlx::mysql::MySqlRow,
+    i: usize,
+    kind: &str,
+) -> Result<Option<SqlValue>, sqlx::Error> {
+    Ok(Some(match kind {
+        "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+        "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
+            SqlValue::Int(row.try_get::<i64, _>(i)?)
+        }
+        k if k.ends_with("UNSIGNED") => SqlValue::Int(row.try_get::<u64, _>(i)? as i64),
+        "FLOAT" | "DOUBLE" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+        "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" => {
+            SqlValue::Text(row.try_get_unchecked::<String, _>(i)?)
+        }
+        "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+            // Text cast to CHAR arrives as binary under a binary collation.
+            let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
+            match String::from_utf8(bytes) {
+                Ok(s) => SqlValue::Text(s),
+                Err(e) => SqlValue::Blob(e.into_bytes()),
             }
-            k if k.ends_with("UNSIGNED") => SqlValue::Int(row.try_get::<u64, _>(i)? as i64),
-            "FLOAT" | "DOUBLE" => SqlValue::Real(row.try_get::<f64, _>(i)?),
-            "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" => {
-                SqlValue::Text(row.try_get_unchecked::<String, _>(i)?)
-            }
-            "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
-                // Text cast to CHAR arrives as binary under a binary collation.
-                let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
-                match String::from_utf8(bytes) {
-                    Ok(s) => SqlValue::Text(s),
-                    Err(e) => SqlValue::Blob(e.into_bytes()),
-                }
-            }
-            _ => return Ok(None),
-        }))
-    })
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// The one row of a `SHOW ...` statement by column name, over the text protocol

@@ -67,19 +67,39 @@ pub(super) async fn fetch(c: &mut PgConnection, q: &Query) -> Result<Vec<Vec<Sql
     let rows = wire::bind::<Postgres, String>(&sql, &q.params)
         .fetch_all(&mut *c)
         .await?;
-    wire::decode(&rows, |row, i, kind| {
-        Ok(Some(match kind {
-            "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
-            "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
-            "INT8" => SqlValue::Int(row.try_get::<i64, _>(i)?),
-            "BOOL" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
-            "FLOAT4" => SqlValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
-            "FLOAT8" => SqlValue::Real(row.try_get::<f64, _>(i)?),
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => SqlValue::Text(row.try_get::<String, _>(i)?),
-            "BYTEA" => SqlValue::Blob(row.try_get::<Vec<u8>, _>(i)?),
-            _ => return Ok(None),
-        }))
-    })
+    wire::decode(&rows, typed)
+}
+
+/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
+pub(super) async fn fetch_chunks<E: From<DbError>>(
+    c: &mut PgConnection,
+    q: &Query,
+    size: usize,
+    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = numbered(&q.sql);
+    let rows = wire::bind::<Postgres, String>(&sql, &q.params).fetch(&mut *c);
+    wire::chunks(rows, size, typed, each).await
+}
+
+/// A non-NULL cell of the type the server names, or `None` for a type retentiond
+/// does not read.
+fn typed(
+    row: &sqlx::postgres::PgRow,
+    i: usize,
+    kind: &str,
+) -> Result<Option<SqlValue>, sqlx::Error> {
+    Ok(Some(match kind {
+        "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
+        "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
+        "INT8" => SqlValue::Int(row.try_get::<i64, _>(i)?),
+        "BOOL" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+        "FLOAT4" => SqlValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
+        "FLOAT8" => SqlValue::Real(row.try_get::<f64, _>(i)?),
+        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => SqlValue::Text(row.try_get::<String, _>(i)?),
+        "BYTEA" => SqlValue::Blob(row.try_get::<Vec<u8>, _>(i)?),
+        _ => return Ok(None),
+    }))
 }
 
 pub(super) async fn execute(c: &mut PgConnection, q: &Query) -> Result<u64, DbError> {

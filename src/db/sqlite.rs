@@ -101,15 +101,35 @@ pub(super) async fn fetch(
     let rows = wire::bind::<Sqlite, i64>(&q.sql, &q.params)
         .fetch_all(&mut *c)
         .await?;
-    wire::decode(&rows, |row, i, kind| {
-        Ok(Some(match kind {
-            "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
-            "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
-            "TEXT" => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
-            "BLOB" => SqlValue::Blob(row.try_get_unchecked::<Vec<u8>, _>(i)?),
-            _ => return Ok(None),
-        }))
-    })
+    wire::decode(&rows, typed)
+}
+
+/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
+pub(super) async fn fetch_chunks<E: From<DbError>>(
+    c: &mut SqliteConnection,
+    q: &Query,
+    size: usize,
+    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = q.sql.clone();
+    let rows = wire::bind::<Sqlite, i64>(&sql, &q.params).fetch(&mut *c);
+    wire::chunks(rows, size, typed, each).await
+}
+
+/// A non-NULL cell of the type the server names, or `None` for a type retentiond
+/// does not read.
+fn typed(
+    row: &sqlx::sqlite::SqliteRow,
+    i: usize,
+    kind: &str,
+) -> Result<Option<SqlValue>, sqlx::Error> {
+    Ok(Some(match kind {
+        "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
+        "TEXT" => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
+        "BLOB" => SqlValue::Blob(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+        _ => return Ok(None),
+    }))
 }
 
 pub(super) async fn execute(c: &mut SqliteConnection, q: &Query) -> Result<u64, DbError> {

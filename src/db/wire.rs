@@ -63,3 +63,32 @@ where
         })
         .collect()
 }
+
+/// Hands the rows of `stream` to `each`, decoded, in chunks of `size` as they
+/// arrive: a result of any length passes through in constant memory.
+pub(super) async fn chunks<R, E>(
+    stream: impl futures_util::Stream<Item = Result<R, sqlx::Error>>,
+    size: usize,
+    typed: impl Fn(&R, usize, &str) -> Result<Option<SqlValue>, sqlx::Error> + Copy,
+    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+) -> Result<(), E>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    E: From<DbError>,
+{
+    use futures_util::TryStreamExt as _;
+    let mut stream = std::pin::pin!(stream);
+    let mut chunk = Vec::with_capacity(size);
+    while let Some(row) = stream.try_next().await.map_err(DbError::from)? {
+        chunk.push(row);
+        if chunk.len() == size {
+            each(decode(&chunk, typed)?)?;
+            chunk.clear();
+        }
+    }
+    if !chunk.is_empty() {
+        each(decode(&chunk, typed)?)?;
+    }
+    Ok(())
+}

@@ -18,8 +18,7 @@ use crate::db::{
 use crate::outcome::{RequestKind, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 
-/// Rows read per statement: a page of the subject's rows, and the keys its cascade
-/// children are looked up by.
+/// Rows handed to the sink at a time, as the database sends them.
 pub const PAGE_ROWS: usize = 1000;
 
 /// What the export's header says: the request, and what the rows were read from.
@@ -278,24 +277,12 @@ async fn read_source(
         policies: &s.policies,
     })?;
     let mut rows = 0u64;
-    let mut after: Option<Vec<SqlValue>> = None;
-    loop {
-        let page = s
-            .target
-            .subject_page(db, subject, after.as_deref(), PAGE_ROWS)
-            .await?;
-        let read = match s.child {
-            None => page.rows,
-            Some(_) if page.keys.is_empty() => Vec::new(),
-            Some(child) => s.target.children_of(db, child, &page.keys).await?,
-        };
-        rows += read.len() as u64;
-        sink.rows(&s.columns, &read)?;
-        if page.keys.len() < PAGE_ROWS {
-            break;
-        }
-        after = page.keys.last().cloned();
-    }
+    s.target
+        .export_rows(db, subject, s.child, PAGE_ROWS, &mut |chunk| {
+            rows += chunk.len() as u64;
+            sink.rows(&s.columns, &chunk).map_err(ExportError::Write)
+        })
+        .await?;
     sink.end_table(rows)?;
     Ok(TableCount {
         table: s.table.clone(),

@@ -227,10 +227,12 @@ async fn a_csv_export_loads_back_and_says_how_in_its_manifest(backend: Backend) 
         assert_eq!(t["rows"], rows.as_array().unwrap().len());
         let mut reader = csv::Reader::from_path(&file).unwrap();
         let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-        let loaded: Vec<Vec<String>> = reader
+        let mut loaded: Vec<Vec<String>> = reader
             .records()
             .map(|r| r.unwrap().iter().map(String::from).collect())
             .collect();
+        // Rows come in the order the database reads them.
+        loaded.sort_by_key(|r| r[0].parse::<i64>().unwrap());
         let want = rows.as_array().unwrap();
         assert_eq!(loaded.len(), want.len(), "{name} on {backend:?}");
         for (got, row) in loaded.iter().zip(want) {
@@ -275,8 +277,16 @@ fn same_field(field: &str, v: &Value) -> bool {
         Value::Null => field.is_empty(),
         Value::String(s) => field == s,
         Value::Number(n) => field.parse::<f64>().ok() == n.as_f64(),
-        other => field == other.to_string(),
+        other => *field == *other.to_string(),
     }
+}
+
+/// The exported rows sorted by id (they come in the order the database reads
+/// them), numbers as doubles.
+fn by_id(rows: &Value) -> Value {
+    let mut rows = rows.as_array().unwrap().clone();
+    rows.sort_by_key(|r| r["id"].as_i64().unwrap());
+    numbers_as_f64(&Value::Array(rows))
 }
 
 /// Every number as a double: `5`, `5.0` and `5.00` are one value, stored by SQLite

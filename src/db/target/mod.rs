@@ -24,7 +24,7 @@ use crate::anonymize::{Form, Recognition, recognition};
 use crate::policy::{Action, Loc, Strategy};
 
 pub use counts::Leftover;
-pub use export::{ExportColumn, ExportKind, Link, SubjectPage};
+pub use export::{ExportColumn, ExportKind, Link};
 pub use partitions::Partition;
 pub use resolve::resolve;
 
