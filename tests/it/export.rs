@@ -139,7 +139,7 @@ async fn a_subjects_rows_are_exported_whole_and_alone(backend: Backend) {
     for (name, rows) in expected_rows() {
         let t = table(&doc, name);
         assert_eq!(
-            numbers_as_f64(&t["rows"]),
+            by_id(&t["rows"]),
             numbers_as_f64(&rows),
             "{name} on {backend:?}"
         );
