@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod engine;
 pub mod export;
+pub mod ledger;
 pub mod metrics;
 pub mod outcome;
 pub mod period;

@@ -43,7 +43,11 @@ spelled! {
 
 spelled! {
     /// What started a pass, as recorded with the run.
-    pub enum Trigger { Manual = "manual", Schedule = "schedule", CatchUp = "catch-up", Demo = "demo" }
+    pub enum Trigger {
+        Manual = "manual", Schedule = "schedule", CatchUp = "catch-up", Demo = "demo",
+        /// Erasures in the ledger applied again, their rows having come back (a restore).
+        Reapply = "reapply",
+    }
 }
 
 spelled! {
@@ -78,6 +82,13 @@ spelled! {
     pub enum ErasureOutcome {
         Deleted = "deleted", Anonymized = "anonymized" ("anonymised"), Kept = "kept",
         Failed = "failed",
+    }
+}
+
+impl ErasureOutcome {
+    /// Whether the rows are gone or unlinked (not kept, not failed).
+    pub fn erases(self) -> bool {
+        matches!(self, ErasureOutcome::Deleted | ErasureOutcome::Anonymized)
     }
 }
 

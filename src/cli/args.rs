@@ -85,8 +85,12 @@ pub enum Command {
     /// Register an erasure request (due in 30 days); answered at the next pass
     Erase {
         /// The subject's id, as its policies' `subject` columns hold it
-        #[arg(long)]
-        subject: String,
+        #[arg(long, required_unless_present = "reapply")]
+        subject: Option<String>,
+        /// Erase again every subject in the erasure ledger whose rows are back (after
+        /// a restore); every pass does this first
+        #[arg(long, conflicts_with_all = ["subject", "reason", "reference", "now"])]
+        reapply: bool,
         /// Why; `minor` (a minor's data, deleted on discovery) is answered at once
         #[arg(long)]
         reason: Option<String>,

@@ -56,6 +56,41 @@ pub(super) async fn erase(config: &Config, request: Request, format: Format) -> 
     })
 }
 
+/// `erase --reapply`: the ledger's erasures whose rows are back, erased again.
+pub(super) async fn reapply(config: &Config, format: Format) -> Outcome {
+    let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+    let mut opts = PassOptions::new(Trigger::Reapply);
+    opts.reapply_only = true;
+    let report = engine::run_pass(&mut db, config, &opts).await?;
+    db.close().await?;
+    let erasures = report.reapplied.as_ref().map_or(&[][..], |r| &r.erasures);
+    match format {
+        Format::Json => print_json(&json!({
+            "ledger": config.erasure.ledger.display().to_string(),
+            "run_id": report.reapplied.as_ref().map(|r| r.run_id),
+            "status": report.status,
+            "reapplied": erasures,
+        })),
+        Format::Text if erasures.is_empty() => println!(
+            "no erased subject's rows are back in the database; nothing to re-apply ({})",
+            config.erasure.ledger.display()
+        ),
+        Format::Text => {
+            println!(
+                "{} erasure(s) re-applied after the database was restored:",
+                erasures.len()
+            );
+            for r in erasures {
+                println!("  request #{}", r.request);
+                for e in &r.policies {
+                    println!("    {}", e.describe());
+                }
+            }
+        }
+    }
+    Ok(super::exit_for(report.status))
+}
+
 fn print_answer(a: &ErasureAnswer) {
     println!("erasure request #{}: {}", a.id, a.status.words());
     for e in &a.policies {

@@ -120,14 +120,20 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Migrate { format } => migrate(&load(explicit)?, format).await,
         Command::Hold { command } => hold::hold(&load(explicit)?, command).await,
         Command::Erase {
+            reapply: true,
+            format,
+            ..
+        } => erase::reapply(&load(explicit)?, format).await,
+        Command::Erase {
             subject,
             reason,
             reference,
             now,
             format,
+            ..
         } => {
             let request = erase::Request {
-                subject,
+                subject: subject.unwrap_or_default(),
                 reason,
                 reference,
                 now,

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
 use crate::db::{self, Access, Db, LastPolicyRun, Leader, PrivacyRequest, Run};
+use crate::engine;
 use crate::outcome::{RequestKind, RunStatus};
 use crate::report::written_reports;
 use crate::scheduler;
@@ -202,27 +203,60 @@ fn overdue_first(mut open: Vec<PrivacyRequest>, now: chrono::DateTime<Utc>) -> V
 pub(super) async fn audit_verify(config: &Config, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
     let (verifier, broken) = db.verify_chain().await?;
+    let ledger = engine::check_ledger(&mut db, config).await?;
     match format {
         Format::Json => print_json(&json!({
-            "ok": broken.is_none(),
+            "ok": broken.is_none() && ledger.broken.is_none(),
             "verified": verifier.verified,
             "head": verifier.head(),
             "broken": broken.as_ref().map(|b| b.to_string()),
+            "ledger": ledger,
+            "restore_detected": !ledger.missing.is_empty(),
         })),
-        Format::Text => match &broken {
-            None => println!(
-                "audit trail intact: {} events verified{}",
-                verifier.verified,
-                verifier
-                    .head()
-                    .map(|h| format!(", head {h}"))
-                    .unwrap_or_default()
-            ),
-            Some(b) => println!(
-                "audit trail broken: {b} ({} events before it verified)",
-                verifier.verified
-            ),
-        },
+        Format::Text => {
+            match &broken {
+                None => println!(
+                    "audit trail intact: {} events verified{}",
+                    verifier.verified,
+                    verifier
+                        .head()
+                        .map(|h| format!(", head {h}"))
+                        .unwrap_or_default()
+                ),
+                Some(b) => println!(
+                    "audit trail broken: {b} ({} events before it verified)",
+                    verifier.verified
+                ),
+            }
+            print_ledger(&ledger);
+        }
     }
-    Ok(if broken.is_none() { 0 } else { EXIT_FAILURE })
+    let intact = broken.is_none() && ledger.broken.is_none();
+    Ok(if intact { 0 } else { EXIT_FAILURE })
+}
+
+fn print_ledger(l: &engine::LedgerCheck) {
+    match &l.broken {
+        Some(b) => println!("erasure ledger broken: {b}"),
+        None => println!(
+            "erasure ledger intact: {} line(s), {} erasure(s), {} re-applied{} ({})",
+            l.lines,
+            l.erasures,
+            l.reapplied,
+            l.head
+                .as_deref()
+                .map(|h| format!(", head {h}"))
+                .unwrap_or_default(),
+            l.path
+        ),
+    }
+    if !l.missing.is_empty() {
+        let ids: Vec<String> = l.missing.iter().map(|id| format!("#{id}")).collect();
+        println!(
+            "restore detected: the database's erasure register is shorter than the ledger: {} answered erasure(s) ({}) are not in it, the newest answered {}; the database was restored from a backup taken before then. Every pass erases those subjects again; `retentiond erase --reapply` does it now",
+            l.missing.len(),
+            ids.join(", "),
+            l.newest_missing_at.as_deref().unwrap_or("-")
+        );
+    }
 }

@@ -45,6 +45,7 @@ const TOP_KEYS: &[&str] = &[
     "metrics",
     "log",
     "report",
+    "erasure",
     "policy",
 ];
 
@@ -65,6 +66,15 @@ pub struct Config {
     pub log_level: Option<String>,
     /// `[report]`: periodic reports the daemon writes.
     pub report: Option<ReportSettings>,
+    /// `[erasure]`: where answered erasures are kept apart from the database.
+    pub erasure: ErasureSettings,
+}
+
+/// `[erasure]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureSettings {
+    /// The erasure ledger's file.
+    pub ledger: PathBuf,
 }
 
 impl Config {
@@ -257,6 +267,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     let metrics_listen = sections::metrics_listen(&mut cx, root);
     let log_level = sections::log_level(&mut cx, root);
     let report = sections::report(&mut cx, root, &base_dir);
+    let erasure = sections::erasure(&mut cx, root, &base_dir);
     match database {
         Some(database) if cx.problems.is_empty() => Ok(Config {
             path: path.to_path_buf(),
@@ -269,6 +280,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
             metrics_listen,
             log_level,
             report,
+            erasure,
         }),
         _ => Err(cx.into_error(path)),
     }

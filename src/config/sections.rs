@@ -13,7 +13,9 @@ use std::time::Duration;
 use toml::de::{DeTable, DeValue};
 
 use super::walk::{Cx, Item, get, parse_duration, resolve};
-use super::{DATABASE_URL_ENV, MIN_KEY_BYTES, ReportPeriod, ReportSettings, Schedule};
+use super::{
+    DATABASE_URL_ENV, ErasureSettings, MIN_KEY_BYTES, ReportPeriod, ReportSettings, Schedule,
+};
 use crate::backend::{Backend, DatabaseSettings, Retry, Timeouts, UrlSource, redact_url};
 use crate::policy::{HmacKey, Limits};
 use crate::suggest::did_you_mean;
@@ -39,6 +41,8 @@ const LIMITS_KEYS: &[&str] = &[
     "pause",
 ];
 const REPORT_KEYS: &[&str] = &["dir", "schedule", "formats"];
+/// The ledger's file name in the state directory, when `[erasure] ledger` is not set.
+pub const LEDGER_FILE: &str = "erasures.ledger";
 /// `[report] formats` names and the file extension each is written with.
 const REPORT_FORMATS: [(&str, &str); 4] = [
     ("html", "html"),
@@ -445,6 +449,28 @@ pub(super) fn log_level(cx: &mut Cx, root: &DeTable) -> Option<String> {
     cx.check_keys(t, &["level"], "in [log]");
     let v = get(t, "level")?;
     cx.choice(v, "level", &LOG_LEVELS).map(str::to_string)
+}
+
+/// `[erasure] ledger`, relative to the config's directory. Without it: in the
+/// state directory systemd gives the service (`$STATE_DIRECTORY`), else beside the
+/// config file; never in the shop's database, which a restore rolls back.
+pub(super) fn erasure(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> ErasureSettings {
+    let default_dir = std::env::var_os("STATE_DIRECTORY")
+        .and_then(|dirs| std::env::split_paths(&dirs).next())
+        .unwrap_or_else(|| base_dir.to_path_buf());
+    let default = ErasureSettings {
+        ledger: default_dir.join(LEDGER_FILE),
+    };
+    let Some(t) = get(root, "erasure").and_then(|item| cx.table(item, "[erasure]")) else {
+        return default;
+    };
+    cx.check_keys(t, &["ledger"], "in [erasure]");
+    match get(t, "ledger").and_then(|v| cx.string(v, "ledger")) {
+        Some(file) => ErasureSettings {
+            ledger: resolve(base_dir, &file),
+        },
+        None => default,
+    }
 }
 
 pub(super) fn report(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<ReportSettings> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::batch::{self, Work};
 use super::{Pass, PolicyOutcome};
 use crate::db::{self, Db, ErasureEntry, PrivacyRequest, Scope, Target};
+use crate::ledger::{Ledger, LedgerError, LedgerEvent, LedgerPolicy, NewLine};
 use crate::outcome::{ErasureOutcome, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 
@@ -57,18 +58,27 @@ async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &PrivacyRequest) -> Erasu
         entries.extend(erase_in_policy(db, pass, p, &req.received.subject, req.id).await);
     }
     let has = |o: ErasureOutcome| entries.iter().any(|e| e.outcome == o);
-    let status = if has(ErasureOutcome::Failed) {
+    let mut status = if has(ErasureOutcome::Failed) {
         RequestStatus::Open
     } else if has(ErasureOutcome::Kept) {
         RequestStatus::PartiallyRetained
     } else {
         RequestStatus::Completed
     };
-    if status != RequestStatus::Open {
-        let at = db::rfc3339(pass.now);
-        if let Err(e) = db.finish_erasure(req.id, status, &at, &entries).await {
-            tracing::error!(request = req.id, error = %e, "cannot record the erasure request's outcome");
-        }
+    let at = db::rfc3339(pass.now);
+    // The ledger first: a request recorded as answered but missing from the ledger
+    // would come back with the next restore. If the line cannot be written, the
+    // request stays open and the next pass tries again.
+    if status != RequestStatus::Open
+        && let Err(e) = record_in_ledger(pass, req, &at, &entries)
+    {
+        tracing::error!(request = req.id, error = %e, "cannot write the erasure to the ledger; the request stays open");
+        status = RequestStatus::Open;
+    }
+    if status != RequestStatus::Open
+        && let Err(e) = db.finish_erasure(req.id, status, &at, &entries).await
+    {
+        tracing::error!(request = req.id, error = %e, "cannot record the erasure request's outcome");
     }
     tracing::info!(
         request = req.id,
@@ -85,6 +95,35 @@ async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &PrivacyRequest) -> Erasu
     }
 }
 
+fn record_in_ledger(
+    pass: &Pass<'_>,
+    req: &PrivacyRequest,
+    at: &str,
+    entries: &[ErasureEntry],
+) -> Result<(), LedgerError> {
+    Ledger::at(&pass.config.erasure.ledger).append(NewLine {
+        event: LedgerEvent::Erased,
+        request: req.id,
+        subject: req.received.subject.clone(),
+        at: at.to_string(),
+        run: None,
+        policies: ledger_policies(entries),
+    })?;
+    Ok(())
+}
+
+/// What each policy erased, as the ledger records it: counts, no reasons.
+pub(super) fn ledger_policies(entries: &[ErasureEntry]) -> Vec<LedgerPolicy> {
+    entries
+        .iter()
+        .map(|e| LedgerPolicy {
+            policy: e.policy.clone(),
+            outcome: e.outcome,
+            rows: e.rows + e.children.values().sum::<u64>(),
+        })
+        .collect()
+}
+
 fn entry(p: &Policy, outcome: ErasureOutcome, rows: u64, reason: Option<String>) -> ErasureEntry {
     ErasureEntry {
         policy: p.name.clone(),
@@ -99,7 +138,7 @@ fn entry(p: &Policy, outcome: ErasureOutcome, rows: u64, reason: Option<String>)
 
 /// What erasing `subject` does in one policy: nothing, rows kept, rows erased, or a
 /// failure (each an entry).
-async fn erase_in_policy(
+pub(super) async fn erase_in_policy(
     db: &mut Db,
     pass: &mut Pass<'_>,
     p: &Policy,

@@ -15,6 +15,7 @@ mod export;
 mod holds;
 mod journal;
 mod partitions;
+mod reapply;
 mod replicas;
 mod requests;
 mod rests;
@@ -45,6 +46,7 @@ pub use export::{
 pub use holds::{
     AddedHold, HoldError, HoldListing, HoldRequest, add_hold, list_holds, release_hold,
 };
+pub use reapply::{LedgerCheck, Reapplied, ReapplyRun, check_ledger};
 pub use requests::{
     MINOR, REQUEST_DAYS, RegisteredRequest, RequestArgs, RequestError, register_request,
 };
@@ -89,6 +91,8 @@ pub struct PassOptions {
     pub next_run: Option<String>,
     /// Answer only this erasure request and run no policy (`erase --now`).
     pub erasure_only: Option<i64>,
+    /// Only apply again the ledger's erasures whose rows are back (`erase --reapply`).
+    pub reapply_only: bool,
 }
 
 impl PassOptions {
@@ -102,6 +106,7 @@ impl PassOptions {
             leader: Arc::new(AtomicBool::new(false)),
             next_run: None,
             erasure_only: None,
+            reapply_only: false,
         }
     }
 }
@@ -202,6 +207,9 @@ pub struct PassReport {
     /// Erasure requests answered in this pass.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub erasures: Vec<ErasureAnswer>,
+    /// The ledger's erasures applied again before the pass, their rows being back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reapplied: Option<ReapplyRun>,
     pub dry_run: bool,
     pub database_now: String,
     pub status: Status,
@@ -228,6 +236,7 @@ impl PassReport {
         PassReport {
             run_id,
             erasures: Vec::new(),
+            reapplied: None,
             dry_run: false,
             database_now: db::rfc3339(database_now),
             status,
@@ -305,6 +314,7 @@ pub async fn plan(
     }
     Ok(PassReport {
         erasures: Vec::new(),
+        reapplied: None,
         run_id: None,
         dry_run: true,
         database_now: db::rfc3339(database_now),
@@ -350,8 +360,27 @@ async fn run_pass_as_leader(
     db.ensure_own_tables().await?;
     // Only the leader gets here: a run still marked running was cut off.
     db.abandon_stale_runs().await?;
-    let host_now = Utc::now();
     let database_now = now(db, opts.clock).await?;
+    let mut targets = Targets::default();
+    let reapplied =
+        reapply::run_if_needed(db, config, opts, leader, &mut targets, database_now).await?;
+    if opts.reapply_only {
+        let mut report = PassReport::without_policies(
+            reapplied.as_ref().map(|r| r.run_id),
+            database_now,
+            reapplied.as_ref().map_or(Status::Ok, |r| r.status),
+            String::new(),
+        );
+        report.error = None;
+        report.reapplied = reapplied;
+        return Ok(report);
+    }
+    // The pass's clocks are read after the reapply, which may have taken a while.
+    let database_now = match reapplied {
+        Some(_) => now(db, opts.clock).await?,
+        None => database_now,
+    };
+    let host_now = Utc::now();
     let run_id = db
         .insert_run(&NewRun {
             trigger: opts.trigger,
@@ -381,7 +410,7 @@ async fn run_pass_as_leader(
         run_id,
         now: database_now,
         leader,
-        targets: Targets::default(),
+        targets,
         replicas: config
             .database
             .replicas
@@ -407,6 +436,7 @@ async fn run_pass_as_leader(
     }
     let mut report = PassReport {
         erasures,
+        reapplied,
         run_id: Some(run_id),
         dry_run: false,
         database_now: db::rfc3339(database_now),

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::db::{
     self, Db, DbError, ErasureEntry, Hold, PolicyRun, PrivacyRequest, PurgeEvent, Run,
 };
+use crate::ledger::Ledger;
 use crate::outcome::{ErasureOutcome, RequestKind};
 use crate::policy::{Action, Policy};
 
@@ -71,8 +72,12 @@ pub async fn gather(
     } else {
         None
     };
+    let (reapplied, ledger_error) =
+        requests::reapplied(&Ledger::at(&config.erasure.ledger), &lo, &hi);
     Ok(Report {
         note,
+        reapplied,
+        ledger_error,
         database: db.label().to_string(),
         from: from.to_string(),
         to: to.to_string(),

@@ -225,6 +225,20 @@ fn privacy_requests(body: &mut String, r: &Report) {
 
 fn erasures(body: &mut String, r: &Report) {
     body.push_str("<h2>Erasure requests</h2>");
+    if let Some(e) = &r.ledger_error {
+        let _ = write!(
+            body,
+            "<p class=\"bad\">The erasure ledger cannot be read: {}.</p>",
+            html_escape(e)
+        );
+    }
+    if !r.reapplied.is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"bad\">{}</p>",
+            html_escape(&super::reapplied_summary(&r.reapplied))
+        );
+    }
     if r.erasures.is_empty() {
         body.push_str("<p>None.</p>");
         return;

@@ -187,8 +187,18 @@ fn privacy_requests(o: &mut String, r: &Report) {
 
 fn erasures(o: &mut String, r: &Report) {
     let _ = writeln!(o, "\n## Erasure requests\n");
-    if r.erasures.is_empty() {
+    if r.erasures.is_empty() && r.reapplied.is_empty() {
         let _ = writeln!(o, "None.");
+    }
+    if let Some(e) = &r.ledger_error {
+        let _ = writeln!(
+            o,
+            "**The erasure ledger cannot be read**: {}.\n",
+            md_escape(e)
+        );
+    }
+    if !r.reapplied.is_empty() {
+        let _ = writeln!(o, "{}\n", super::reapplied_summary(&r.reapplied));
     }
     for e in &r.erasures {
         let flags = format!(

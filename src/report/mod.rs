@@ -27,7 +27,7 @@ pub use gather::gather;
 pub use html::html;
 pub use markdown::markdown;
 pub use periodic::{last_period, write_due, written_reports};
-pub use requests::{ExportLine, RequestTally};
+pub use requests::{ExportLine, ReappliedLine, RequestTally};
 
 /// What a purge cannot reach, said once in every report.
 pub const UNREACHABLE: &str = "A purge removes rows from the live database only. Copies made before a purge are \
@@ -62,6 +62,11 @@ pub struct Report {
     pub privacy_requests: Vec<RequestTally>,
     /// The access and portability requests of the period.
     pub exports: Vec<ExportLine>,
+    /// Erasures applied again in the period after a restore, from the ledger.
+    pub reapplied: Vec<ReappliedLine>,
+    /// Why the erasure ledger could not be read, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_error: Option<String>,
     pub audit: AuditSection,
     pub leftovers: Vec<String>,
     pub unreachable: String,
@@ -210,6 +215,20 @@ pub fn last_full_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
         .checked_sub_months(Months::new(1))
         .expect("in range");
     (first_last, first_this.pred_opt().expect("in range"))
+}
+
+/// "2 erasures re-applied after the database was restored (requests #5, #6: 7 rows)".
+pub fn reapplied_summary(lines: &[ReappliedLine]) -> String {
+    let mut requests: Vec<String> = lines.iter().map(|l| format!("#{}", l.request)).collect();
+    requests.dedup();
+    let rows: u64 = lines.iter().map(|l| l.rows).sum();
+    format!(
+        "{} erasure{} re-applied after the database was restored (request{} {}: {rows} row(s) erased again)",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        if requests.len() == 1 { "" } else { "s" },
+        requests.join(", ")
+    )
 }
 
 impl HoldLine {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::{self, PrivacyRequest};
+use crate::ledger::{Ledger, LedgerEvent};
 use crate::outcome::{RequestKind, RequestStatus};
 
 /// One kind of request in the period.
@@ -113,5 +114,41 @@ pub fn export_lines(
 impl ExportLine {
     pub fn answered(&self) -> Option<&str> {
         self.answered_at.as_deref()
+    }
+}
+
+/// An erasure applied again in the period, its rows having come back (a restore),
+/// as the erasure ledger records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReappliedLine {
+    pub request: i64,
+    pub at: String,
+    pub run: Option<i64>,
+    pub rows: u64,
+}
+
+/// The ledger's re-applications in [`lo`, `hi`); an unreadable ledger is said in
+/// the second value.
+pub fn reapplied(ledger: &Ledger, lo: &str, hi: &str) -> (Vec<ReappliedLine>, Option<String>) {
+    match ledger.read() {
+        Ok(lines) => (
+            lines
+                .into_iter()
+                .filter(|l| l.event == LedgerEvent::Reapplied && within(&l.at, lo, hi))
+                .map(|l| ReappliedLine {
+                    request: l.request,
+                    at: l.at,
+                    run: l.run,
+                    rows: l
+                        .policies
+                        .iter()
+                        .filter(|p| p.outcome.erases())
+                        .map(|p| p.rows)
+                        .sum(),
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e.to_string())),
     }
 }

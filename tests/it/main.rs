@@ -28,6 +28,7 @@ mod partitions;
 mod print;
 mod replicas;
 mod reports;
+mod restore;
 mod servers;
 mod strategies;
 mod systemd;

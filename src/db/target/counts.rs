@@ -56,6 +56,41 @@ impl Target {
         Ok((counts[0], counts[1], newest))
     }
 
+    /// Which of `subjects` still have rows that answering an erasure would take (not
+    /// held, not anonymised yet): an indexed probe per subject, a few hundred per
+    /// statement, so that checking a long erasure ledger costs no table scan.
+    pub async fn subjects_with_rows(
+        &self,
+        db: &mut Db,
+        subjects: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, DbError> {
+        let Some(col) = &self.subject else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for chunk in subjects.chunks(super::KEYS_PER_STATEMENT) {
+            let mut q = Query::new(format!(
+                "SELECT DISTINCT {} AS retentiond_0 FROM {} WHERE {} IN (",
+                self.read(col),
+                self.table,
+                col.quoted
+            ));
+            for (i, s) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                self.push_value(&mut q, col, SqlValue::Text(s.clone()));
+            }
+            q.push(")");
+            self.push_filter(&mut q);
+            self.push_pending(&mut q, false);
+            self.push_hold(&mut q, false, now);
+            found.extend(db.fetch(&q).await?.iter().filter_map(|r| r[0].to_text()));
+        }
+        Ok(found)
+    }
+
     /// Expired rows the policy skips because their subject is under a legal hold.
     pub async fn count_held(
         &self,
