@@ -1,8 +1,18 @@
-//! `cargo bench --bench export -- [--rows N] [--backend B]`: the peak memory of an
-//! access export (`retentiond export --subject`) of one subject with N rows (200,000
-//! by default: 190,000 orders, each with cascade items making up the rest), as JSON
-//! and as CSV, beside the baseline: the same export of a subject with 100 rows. Memory
-//! that stays flat shows as the same peak RSS for both. Target: ≤ 64 MiB.
+//! `cargo bench --bench requests -- [--rows N] [--ledger N] [--backend B]`: what
+//! privacy requests cost.
+//!
+//! Export: the peak memory of an access export (`retentiond export --subject`) of one
+//! subject with N rows (200,000 by default: 190,000 orders and 10,000 cascade items),
+//! as JSON and as CSV, beside the baseline: the same export of a subject with 100
+//! rows. Memory that stays flat shows as the same peak RSS for both. Target: ≤ 64 MiB.
+//!
+//! Re-apply: `retentiond erase --reapply` with an erasure ledger of N entries
+//! (100,000 by default) against three erasing policies on tables of 300,000 rows,
+//! beside the baseline of an empty ledger: when nothing is back, and when one
+//! subject's rows are back (a restore).
+
+#[path = "requests/reapply.rs"]
+mod reapply;
 
 #[path = "../tests/it/servers.rs"]
 #[allow(dead_code)]
@@ -37,14 +47,22 @@ struct Shop {
     dir: tempfile::TempDir,
 }
 
-async fn shop(backend: Backend, rows: u64) -> Shop {
+/// A new, empty database; on SQLite a file in a directory of its own.
+async fn database_url(backend: Backend) -> String {
     sqlx::any::install_default_drivers();
-    let dir = tempfile::tempdir().unwrap();
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("shop.db").display()),
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap().keep();
+            format!("sqlite://{}", dir.join("shop.db").display())
+        }
         Backend::Postgres => servers::new_postgres_database(servers::postgres().port).await,
         Backend::MariaDb => servers::new_mariadb_database().await,
-    };
+    }
+}
+
+async fn shop(backend: Backend, rows: u64) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(backend).await;
     let open = if backend == Backend::Sqlite {
         format!("{url}?mode=rwc")
     } else {
@@ -203,6 +221,17 @@ async fn main() {
                 if met { "met" } else { "MISSED" }
             );
         }
+    }
+    let entries: u64 = arg("--ledger")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100_000);
+    reapply::print_header();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MariaDb]
+        .into_iter()
+        .filter(|b| arg("--backend").is_none_or(|want| want == b.name()))
+    {
+        let url = database_url(backend).await;
+        reapply::measure(backend.name(), &url, entries).await;
     }
     if !all_met {
         std::process::exit(1);
