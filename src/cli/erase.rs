@@ -71,6 +71,10 @@ pub(super) async fn reapply(config: &Config, format: Format) -> Outcome {
             "status": report.status,
             "reapplied": erasures,
         })),
+        Format::Text if report.status == crate::outcome::Status::Skipped => println!(
+            "nothing re-applied: {}",
+            report.error.as_deref().unwrap_or("skipped")
+        ),
         Format::Text if erasures.is_empty() => println!(
             "no erased subject's rows are back in the database; nothing to re-apply ({})",
             config.erasure.ledger.display()
