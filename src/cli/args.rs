@@ -145,6 +145,18 @@ pub enum Command {
         #[arg(long)]
         include_subjects: bool,
     },
+    /// Draft a commented retention.toml from the live schema; writes nothing to the database
+    Init {
+        /// The database to read [default: $RETENTIOND_DATABASE_URL]
+        #[arg(long, env = "RETENTIOND_DATABASE_URL", hide_env_values = true)]
+        url: String,
+        /// The file to write
+        #[arg(short, long, value_name = "FILE", default_value = "retention.toml")]
+        output: PathBuf,
+        /// Overwrite FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// Create or upgrade retentiond's own tables
     Migrate {
         #[arg(long, value_enum, default_value_t)]

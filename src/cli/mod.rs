@@ -9,6 +9,7 @@ mod demo;
 mod erase;
 mod export;
 mod hold;
+mod init;
 mod pass;
 mod report;
 mod status;
@@ -177,6 +178,7 @@ pub async fn run(cli: Cli) -> Outcome {
             };
             report::report(&load(explicit)?, args).await
         }
+        Command::Init { url, output, force } => init::init(&url, &output, force).await,
         Command::Demo { db, format } => demo::run_demo(explicit, db.as_deref(), format).await,
     }
 }

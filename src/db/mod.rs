@@ -14,6 +14,7 @@ mod replica;
 mod sqlite;
 mod sqlite_functions;
 mod store;
+mod survey;
 mod target;
 mod value;
 mod wire;
@@ -33,6 +34,7 @@ pub use store::{
     ErasureEntry, Hold, LastPolicyRun, NewHold, NewRequest, NewRun, PolicyRun, PrivacyRequest,
     PurgeEvent, Run, RunEnd, TableCount,
 };
+pub use survey::{ColumnClass, ForeignKey, SurveyColumn, SurveyTable};
 pub use target::{
     Cursor, ExportColumn, ExportKind, Leftover, Link, Partition, ResolveReport, SchemaProblem,
     Scope, Target, TsEncoding, resolve, rfc3339,

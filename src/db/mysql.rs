@@ -305,3 +305,17 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
     q.push(" ORDER BY 1");
     q
 }
+
+/// (constraint, column, referenced table, referenced column), in key order.
+pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(constraint_name AS CHAR), CAST(column_name AS CHAR), \
+         CAST(referenced_table_name AS CHAR), CAST(referenced_column_name AS CHAR) \
+         FROM information_schema.key_column_usage WHERE table_schema = ",
+    );
+    q.bind(SqlValue::Text(schema.into()))
+        .push(" AND table_name = ")
+        .bind(SqlValue::Text(table.into()))
+        .push(" AND referenced_table_name IS NOT NULL ORDER BY constraint_name, ordinal_position");
+    q
+}

@@ -234,6 +234,20 @@ pub(super) fn partitions(schema: &str, table: &str) -> Query {
     q
 }
 
+/// (constraint, column, referenced table, referenced column), in key order.
+pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT c.conname::text, a.attname::text, cf.relname::text, af.attname::text \
+         FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class cf ON cf.oid = c.confrelid \
+         CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, fcol, ord) \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col \
+         JOIN pg_catalog.pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = k.fcol \
+         WHERE c.contype = 'f' AND c.conrelid = {TABLE_OID} ORDER BY c.conname, k.ord"
+    ));
+    bind_table(&mut q, schema, table);
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::numbered;

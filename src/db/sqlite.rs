@@ -261,3 +261,13 @@ pub(super) fn index_columns(schema: &str, table: &str) -> Query {
         .push(") AS ii ORDER BY il.name, ii.seqno");
     q
 }
+
+/// (constraint, column, referenced table, referenced column), in key order.
+pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
+    let mut q = Query::new("SELECT id, \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(");
+    q.bind(SqlValue::Text(table.into()))
+        .push(", ")
+        .bind(SqlValue::Text(schema.into()))
+        .push(") ORDER BY id, seq");
+    q
+}

@@ -41,8 +41,8 @@ impl CheckReport {
     }
 }
 
-/// Checks every policy against the catalog and counts unreadable timestamps in
-/// whole tables. Reads only.
+/// Checks every policy against the catalog, counts unreadable timestamps in whole
+/// tables, and warns about personal-looking columns no policy covers. Reads only.
 pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError> {
     let now = db.now().await?;
     let mut report = CheckReport {
@@ -82,6 +82,10 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         report.problems.extend(resolved.problems.iter().map(at));
         report.warnings.extend(resolved.warnings.iter().map(at));
         report.policies.push(checked);
+    }
+    let path = config.path.display();
+    for u in super::coverage::uncovered(db, config).await? {
+        report.warnings.push(format!("{path}: {}", u.warning()));
     }
     Ok(report)
 }

@@ -9,6 +9,7 @@
 
 mod batch;
 mod check;
+mod coverage;
 mod erasure;
 mod expiry;
 mod export;
@@ -38,6 +39,7 @@ use targets::Targets;
 
 pub use crate::outcome::{Status, Trigger};
 pub use check::{CheckReport, CheckedPolicy, check};
+pub use coverage::{Uncovered, uncovered};
 pub use erasure::ErasureAnswer;
 pub use export::{
     ExportAnswer, ExportError, ExportHeader, Governing, PAGE_ROWS, Sink, TableSection,

@@ -74,8 +74,10 @@ pub async fn gather(
     };
     let (reapplied, ledger_error) =
         requests::reapplied(&Ledger::at(&config.erasure.ledger), &lo, &hi);
+    let uncovered = crate::engine::uncovered(db, config).await?;
     Ok(Report {
         note,
+        uncovered,
         reapplied,
         ledger_error,
         database: db.label().to_string(),

@@ -54,6 +54,7 @@ pub fn html(r: &Report) -> String {
     incidents(&mut body, r);
     enforcement(&mut body, r);
     holds(&mut body, r);
+    uncovered(&mut body, r);
     privacy_requests(&mut body, r);
     erasures(&mut body, r);
     audit(&mut body, r);
@@ -177,6 +178,25 @@ fn holds(body: &mut String, r: &Report) {
         );
     }
     body.push_str("</ul>");
+}
+
+fn uncovered(body: &mut String, r: &Report) {
+    body.push_str("<h2>Personal data without a retention rule</h2>");
+    if r.uncovered.is_empty() {
+        body.push_str("<p>None found.</p>");
+        return;
+    }
+    body.push_str("<table><tr><th>Table</th><th>Column</th><th>Why it looks personal</th></tr>");
+    for u in &r.uncovered {
+        let _ = write!(
+            body,
+            "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape(&u.table),
+            html_escape(&u.column),
+            html_escape(&u.reason)
+        );
+    }
+    body.push_str("</table>");
 }
 
 fn privacy_requests(body: &mut String, r: &Report) {

@@ -27,6 +27,7 @@ pub fn markdown(r: &Report) -> String {
     incidents(&mut o, r);
     enforcement(&mut o, r);
     holds(&mut o, r);
+    uncovered(&mut o, r);
     privacy_requests(&mut o, r);
     erasures(&mut o, r);
     audit(&mut o, r);
@@ -148,6 +149,27 @@ fn holds(o: &mut String, r: &Report) {
             h.policy.as_deref().unwrap_or("all policies"),
             h.end(),
             md_escape(&h.reason)
+        );
+    }
+}
+
+fn uncovered(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "\n## Personal data without a retention rule\n");
+    if r.uncovered.is_empty() {
+        let _ = writeln!(o, "None found.");
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "| Table | Column | Why it looks personal |\n| --- | --- | --- |"
+    );
+    for u in &r.uncovered {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            md_escape(&u.table),
+            md_escape(&u.column),
+            md_escape(&u.reason)
         );
     }
 }

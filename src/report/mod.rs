@@ -62,6 +62,8 @@ pub struct Report {
     pub privacy_requests: Vec<RequestTally>,
     /// The access and portability requests of the period.
     pub exports: Vec<ExportLine>,
+    /// Personal-looking columns in tables no policy covers, found now.
+    pub uncovered: Vec<crate::engine::Uncovered>,
     /// Erasures applied again in the period after a restore, from the ledger.
     pub reapplied: Vec<ReappliedLine>,
     /// Why the erasure ledger could not be read, if it could not.
