@@ -183,7 +183,7 @@ fn bind_table(q: &mut Query, schema: &str, table: &str) {
 pub(super) fn table_columns(schema: &str, table: &str) -> Query {
     let mut q = Query::new(format!(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-         coalesce((SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_catalog.pg_index i \
+         coalesce((SELECT array_position(i.indkey::int2[], a.attnum) + 1 FROM pg_catalog.pg_index i \
                    WHERE i.indrelid = a.attrelid AND i.indisprimary), 0) \
          FROM pg_catalog.pg_attribute a WHERE a.attrelid = {TABLE_OID} \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"

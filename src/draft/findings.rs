@@ -256,6 +256,7 @@ fn subject(t: &SurveyTable, role: Role, people: Option<&str>) -> Option<(String,
     }
     t.columns
         .iter()
+        .filter(|c| !t.primary_key.contains(&c.name))
         .find(|c| names_a_person(&c.name))
         .map(|c| (c.name.clone(), "named like a link to a person".into()))
 }

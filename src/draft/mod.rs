@@ -88,7 +88,16 @@ pub async fn draft(db: &mut Db, url: &str, config_path: &Path) -> Result<Draft, 
         .map_err(|e| DraftError::Invalid(format!("{e:#}")))?;
     let plan = engine::plan(db, &parsed, None, Clock::Database).await?;
     for (p, counted) in drafted.iter_mut().zip(&plan.policies) {
-        p.plan = (counted.status == engine::Status::Ok).then_some(counted.rows);
+        match counted.status {
+            engine::Status::Ok => p.plan = Some(counted.rows),
+            engine::Status::Refused => {
+                p.plan = Some(counted.rows);
+                p.notes.push(
+                    "that is more than [limits] max_table_fraction of the table: `purge` refuses it until you confirm with --force".into(),
+                );
+            }
+            _ => {}
+        }
     }
     let header = render::Header {
         database: db.label(),

@@ -21,6 +21,7 @@ mod forms;
 mod fuzz;
 mod guards;
 mod holds;
+mod init;
 mod injection;
 mod lag;
 mod migrations;
