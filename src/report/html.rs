@@ -223,22 +223,8 @@ fn privacy_requests(body: &mut String, r: &Report) {
     body.push_str("<ul>");
     for e in &r.exports {
         let class = if e.overdue { " class=\"bad\"" } else { "" };
-        let _ = write!(
-            body,
-            "<li{class}>{} request #{} received {}, due {}: {}{}{}</li>",
-            e.kind,
-            e.id,
-            e.received_at,
-            e.due_at,
-            e.status.words(),
-            e.answered()
-                .map(|a| format!(
-                    ", answered {a}: {} row(s) from {} table(s)",
-                    e.rows, e.tables
-                ))
-                .unwrap_or_default(),
-            if e.overdue { " OVERDUE" } else { "" }
-        );
+        let mark = if e.overdue { " OVERDUE" } else { "" };
+        let _ = write!(body, "<li{class}>{}{mark}</li>", html_escape(&e.describe()));
     }
     body.push_str("</ul>");
 }

@@ -188,22 +188,8 @@ fn privacy_requests(o: &mut String, r: &Report) {
         );
     }
     for e in &r.exports {
-        let _ = writeln!(
-            o,
-            "- {} request #{} received {}, due {}: {}{}{}",
-            e.kind,
-            e.id,
-            e.received_at,
-            e.due_at,
-            e.status.words(),
-            e.answered()
-                .map(|a| format!(
-                    ", answered {a}: {} row(s) from {} table(s)",
-                    e.rows, e.tables
-                ))
-                .unwrap_or_default(),
-            if e.overdue { " **OVERDUE**" } else { "" }
-        );
+        let mark = if e.overdue { " **OVERDUE**" } else { "" };
+        let _ = writeln!(o, "- {}{mark}", md_escape(&e.describe()));
     }
 }
 

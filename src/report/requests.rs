@@ -112,8 +112,27 @@ pub fn export_lines(
 }
 
 impl ExportLine {
-    pub fn answered(&self) -> Option<&str> {
-        self.answered_at.as_deref()
+    /// `access request #3 received ..., due ...: completed, answered ...: 7 row(s)
+    /// from 4 table(s)`, without the overdue mark, which each format sets its way.
+    pub fn describe(&self) -> String {
+        let answered = self
+            .answered_at
+            .as_deref()
+            .map(|a| {
+                format!(
+                    ", answered {a}: {} row(s) from {} table(s)",
+                    self.rows, self.tables
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{} request #{} received {}, due {}: {}{answered}",
+            self.kind,
+            self.id,
+            self.received_at,
+            self.due_at,
+            self.status.words()
+        )
     }
 }
 

@@ -112,7 +112,11 @@ async fn drafts_a_config_that_checks_and_counts(
     assert_eq!(policies.len(), expected.len(), "{text}");
     let plan = cli(&["plan", "--format", "json"]);
     // 3: a policy would take more than max_table_fraction; plan still counts it.
-    assert!(matches!(plan.status.code(), Some(0 | 3)), "{}", stderr(&plan));
+    assert!(
+        matches!(plan.status.code(), Some(0 | 3)),
+        "{}",
+        stderr(&plan)
+    );
     let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
     for e in expected {
         let p = policies
