@@ -108,6 +108,7 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
         "retentiond started"
     );
     write_reports(&daemon.config).await;
+    daemon.refresh_gauges().await;
     let mut trigger = if scheduler::missed_since(&daemon.schedule, last_success, now) {
         tracing::info!(
             last_success = %last_success.map(db::rfc3339).unwrap_or_default(),
@@ -220,12 +221,33 @@ impl Daemon {
         }
         self.record(&result, started.elapsed().as_secs_f64());
         write_reports(&self.config).await;
+        self.refresh_gauges().await;
         let skipped = scheduler::ticks_between(&self.schedule, scheduled_at, Utc::now());
         if skipped > 0 && trigger == Trigger::Schedule {
             tracing::warn!(
                 skipped,
                 "scheduled time(s) came while the pass was running; skipped, never run twice at once"
             );
+        }
+    }
+
+    /// The gauges that are read rather than counted: the config's periods and
+    /// interval, and the open and overdue privacy requests.
+    async fn refresh_gauges(&self) {
+        let now = Utc::now();
+        self.metrics.set_config(&self.config, now);
+        let open = async {
+            let mut db = Db::open(&self.config.database, Access::ReadOnly).await?;
+            let open = db.open_requests().await;
+            let _ = db.close().await;
+            open
+        }
+        .await;
+        match open {
+            Ok(open) => self.metrics.set_requests(&open, now),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count the open privacy requests for the metrics")
+            }
         }
     }
 

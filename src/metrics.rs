@@ -17,7 +17,10 @@ use prometheus_client::registry::{Metric, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::config::Config;
+use crate::db::PrivacyRequest;
 use crate::engine::{PassReport, Status};
+use crate::outcome::RequestKind;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PolicyAction {
@@ -36,7 +39,7 @@ struct StatusLabel {
 }
 
 /// Each metric's name (after the `retentiond_` prefix) and help text.
-const HELP: [(&str, &str); 8] = [
+const HELP: [(&str, &str); 12] = [
     (
         "rows_purged",
         "Rows deleted or anonymised, per policy and action",
@@ -56,6 +59,22 @@ const HELP: [(&str, &str); 8] = [
     (
         "replica_wait_seconds",
         "Time each policy's batches waited for lagging replicas (max_replica_lag)",
+    ),
+    (
+        "policy_period_seconds",
+        "Each policy's retention period (keep), for comparing the oldest row's age with it",
+    ),
+    (
+        "schedule_interval_seconds",
+        "Time between two scheduled passes ([schedule] cron)",
+    ),
+    (
+        "requests_open",
+        "Privacy requests not answered yet, by kind",
+    ),
+    (
+        "requests_overdue",
+        "Privacy requests not answered 30 days after they were received, by kind",
     ),
 ];
 
@@ -79,6 +98,15 @@ pub struct Metrics {
     oldest_remaining_age: Family<PolicyLabel, Gauge<f64, AtomicU64>>,
     leader: Gauge,
     replica_wait: Family<PolicyLabel, Counter<f64, AtomicU64>>,
+    policy_period: Family<PolicyLabel, Gauge<f64, AtomicU64>>,
+    schedule_interval: Gauge<f64, AtomicU64>,
+    requests_open: Family<KindLabel, Gauge>,
+    requests_overdue: Family<KindLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
 }
 
 impl Default for Metrics {
@@ -105,9 +133,53 @@ impl Metrics {
             ),
             leader: registered(&mut r, "leader", Gauge::default()),
             replica_wait: registered(&mut r, "replica_wait_seconds", Family::default()),
+            policy_period: registered(&mut r, "policy_period_seconds", Family::default()),
+            schedule_interval: registered(&mut r, "schedule_interval_seconds", Gauge::default()),
+            requests_open: registered(&mut r, "requests_open", Family::default()),
+            requests_overdue: registered(&mut r, "requests_overdue", Family::default()),
         };
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
+    }
+
+    /// What the config promises: each policy's period, and the schedule's
+    /// interval (between its next two times after `now`). Set at start and reload.
+    pub fn set_config(&self, config: &Config, now: DateTime<Utc>) {
+        for p in &config.policies {
+            let period = (now - p.cutoff(now)).num_seconds().max(0) as f64;
+            self.policy_period
+                .get_or_create(&PolicyLabel {
+                    policy: p.name.clone(),
+                })
+                .set(period);
+        }
+        let interval = config.schedule.as_ref().and_then(|s| {
+            let first = crate::scheduler::next_after(s, now)?;
+            let second = crate::scheduler::next_after(s, first)?;
+            Some((second - first).num_seconds() as f64)
+        });
+        self.schedule_interval.set(interval.unwrap_or(0.0));
+    }
+
+    /// Open and overdue requests of every kind, zeros included.
+    pub fn set_requests(&self, open: &[PrivacyRequest], now: DateTime<Utc>) {
+        let now = crate::db::rfc3339(now);
+        for kind in [
+            RequestKind::Erasure,
+            RequestKind::Access,
+            RequestKind::Portability,
+        ] {
+            let of_kind = open.iter().filter(|r| r.received.kind == kind);
+            let label = KindLabel {
+                kind: kind.as_str().into(),
+            };
+            self.requests_open
+                .get_or_create(&label)
+                .set(of_kind.clone().count() as i64);
+            self.requests_overdue
+                .get_or_create(&label)
+                .set(of_kind.filter(|r| r.received.due_at < now).count() as i64);
+        }
     }
 
     pub fn set_leader(&self, held: bool) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::{run_cli, stderr};
 
 /// Kills the daemon if the test fails before stopping it, so no process outlives the test.
-struct KillOnDrop(Option<std::process::Child>);
+pub(crate) struct KillOnDrop(pub(crate) Option<std::process::Child>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(started.elapsed() < timeout, "timed out waiting for {what}");
@@ -46,7 +46,7 @@ fn signal(pid: u32, name: &str) {
     assert!(ok, "kill -{name}");
 }
 
-fn scrape(port: u16) -> String {
+pub(crate) fn scrape(port: u16) -> String {
     use std::io::Write;
     let mut s =
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the metrics endpoint");

@@ -10,6 +10,7 @@ mod boundaries;
 mod cascade;
 mod cli;
 mod configs;
+mod contrib;
 mod crash;
 mod daemon;
 mod disk_full;
