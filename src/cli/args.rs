@@ -157,6 +157,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the man page or a shell completion script to standard output (for packagers)
+    #[command(hide = true)]
+    Generate {
+        #[arg(value_enum)]
+        what: Generated,
+    },
     /// Create or upgrade retentiond's own tables
     Migrate {
         #[arg(long, value_enum, default_value_t)]
@@ -170,6 +176,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    /// retentiond(1), roff
+    Man,
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,8 +23,8 @@ use crate::db::{Access, Db, DbError};
 use crate::engine::{EngineError, PassOptions, Status, Trigger};
 
 pub use args::{
-    AuditCommand, Cli, Command, ExportFormat, ExportReason, Format, HoldCommand, LogFormat,
-    ReportFormat,
+    AuditCommand, Cli, Command, ExportFormat, ExportReason, Format, Generated, HoldCommand,
+    LogFormat, ReportFormat,
 };
 
 /// A failure with the exit code it maps to.
@@ -178,6 +178,7 @@ pub async fn run(cli: Cli) -> Outcome {
             };
             report::report(&load(explicit)?, args).await
         }
+        Command::Generate { what } => generate(what),
         Command::Init { url, output, force } => init::init(&url, &output, force).await,
         Command::Demo { db, format } => demo::run_demo(explicit, db.as_deref(), format).await,
     }
@@ -221,6 +222,28 @@ fn exit_for(status: Status) -> u8 {
 
 fn usage(message: String) -> Failure {
     Failure::usage(anyhow!(message))
+}
+
+/// The man page and completions, from the same clap definitions that parse the
+/// command line, so that they never describe another version.
+fn generate(what: Generated) -> Outcome {
+    use clap::CommandFactory as _;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    let shell = match what {
+        Generated::Man => {
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(anyhow::Error::from)?;
+            return Ok(0);
+        }
+        Generated::CompleteBash => Shell::Bash,
+        Generated::CompleteZsh => Shell::Zsh,
+        Generated::CompleteFish => Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut cmd, "retentiond", &mut out);
+    Ok(0)
 }
 
 async fn migrate(config: &Config, format: Format) -> Outcome {

@@ -162,7 +162,7 @@ fn url(
                 span.start..span.start,
                 "[database] needs `url` or `url_file`".into(),
                 Some(format!(
-                    "for example url = \"sqlite://shop.db\", or set ${DATABASE_URL_ENV}"
+                    "for example url = \"sqlite://shop.db\", or set ${DATABASE_URL_ENV}, or under systemd write the URL to /etc/credstore/retentiond.database-url (the unit's database-url credential)"
                 )),
             );
             None
