@@ -311,6 +311,13 @@ async fn write_reports(config: &Config) {
             tracing::error!(dir = %settings.dir.display(), error = %e, "writing the periodic report failed")
         }
     }
+    match crate::report::mail_due(config, settings, Utc::now()).await {
+        Ok(Some(period)) => {
+            tracing::info!(period = %period, to = %settings.mail_to.join(", "), "report mailed")
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "mailing the periodic report failed"),
+    }
 }
 
 /// One pass with a fresh connection, so a database restart between passes costs

@@ -7,6 +7,7 @@
 //! `walk` reads the tree, `sections` the tables other than `[[policy]]`, `policy`
 //! the policies. Nothing here knows about the database.
 
+mod mail;
 mod policy;
 mod replicas;
 mod sections;
@@ -21,6 +22,7 @@ use crate::backend::DatabaseSettings;
 use crate::policy::{HmacKey, Limits, Loc, Policy};
 use walk::Cx;
 
+pub use mail::{MailSecurity, MailSettings, Secret};
 pub use walk::{ident_problem, parse_duration};
 
 /// The environment variable that overrides `[database] url` and `url_file`.
@@ -46,6 +48,7 @@ const TOP_KEYS: &[&str] = &[
     "log",
     "report",
     "erasure",
+    "mail",
     "policy",
 ];
 
@@ -68,6 +71,8 @@ pub struct Config {
     pub report: Option<ReportSettings>,
     /// `[erasure]`: where answered erasures are kept apart from the database.
     pub erasure: ErasureSettings,
+    /// `[mail]`: the SMTP server the periodic reports are sent through.
+    pub mail: Option<MailSettings>,
 }
 
 /// `[erasure]`.
@@ -109,6 +114,8 @@ pub struct ReportSettings {
     pub period: ReportPeriod,
     /// File extensions: html, md, csv, json.
     pub formats: Vec<String>,
+    /// Who receives each periodic report by mail (`[mail]` says how).
+    pub mail_to: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -268,6 +275,17 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     let log_level = sections::log_level(&mut cx, root);
     let report = sections::report(&mut cx, root, &base_dir);
     let erasure = sections::erasure(&mut cx, root, &base_dir);
+    let mail = mail::mail(&mut cx, root, &base_dir);
+    if report.as_ref().is_some_and(|r| !r.mail_to.is_empty()) && mail.is_none() {
+        let at = walk::get(root, "report")
+            .map(|i| i.span().start)
+            .unwrap_or(0);
+        cx.problem(
+            at..at,
+            "[report] mail_to needs a [mail] section: the SMTP server to send through".into(),
+            Some("add [mail] with host = \"smtp.shop.example\" and from = \"retentiond@shop.example\"".into()),
+        );
+    }
     match database {
         Some(database) if cx.problems.is_empty() => Ok(Config {
             path: path.to_path_buf(),
@@ -281,6 +299,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
             log_level,
             report,
             erasure,
+            mail,
         }),
         _ => Err(cx.into_error(path)),
     }
@@ -355,6 +374,24 @@ action = "delete"
         .unwrap();
         assert_eq!(c.database.url, "sqlite://other.db");
         assert_eq!(c.database.source, UrlSource::Environment);
+    }
+
+    #[test]
+    fn mail_to_needs_a_mail_section_and_addresses() {
+        let with_report =
+            format!("{MINIMAL}\n[report]\ndir = \"r\"\nmail_to = [\"dpo@shop.example\", \"nobody\"]\n");
+        let e = parse_str(&with_report).unwrap_err().to_string();
+        assert!(e.contains("[report] mail_to needs a [mail] section"), "{e}");
+        assert!(e.contains("`nobody` is not an e-mail address"), "{e}");
+        let ok = with_report.replace(", \"nobody\"", "")
+            + "\n[mail]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nfrom = \"r@shop.example\"\n";
+        let c = parse_str(&ok).unwrap();
+        let mail = c.mail.unwrap();
+        assert_eq!((mail.port, mail.security), (25, MailSecurity::None));
+        // The mail carries the CSV and JSON too: they are written.
+        assert_eq!(c.report.unwrap().formats, ["html", "json", "csv"]);
+        let bad = ok.replace("security = \"none\"", "security = \"ssl\"");
+        assert!(parse_str(&bad).unwrap_err().to_string().contains("invalid security `ssl`"));
     }
 
     #[test]

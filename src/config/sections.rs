@@ -40,7 +40,7 @@ const LIMITS_KEYS: &[&str] = &[
     "max_table_fraction",
     "pause",
 ];
-const REPORT_KEYS: &[&str] = &["dir", "schedule", "formats"];
+const REPORT_KEYS: &[&str] = &["dir", "schedule", "formats", "mail_to"];
 /// The ledger's file name in the state directory, when `[erasure] ledger` is not set.
 pub const LEDGER_FILE: &str = "erasures.ledger";
 /// `[report] formats` names and the file extension each is written with.
@@ -179,7 +179,7 @@ pub(super) fn shared_mode(path: &Path) -> Option<u32> {
 }
 
 /// Records a problem when the secret at `path` is readable by group or others.
-fn check_private(cx: &mut Cx, key: &str, path: &Path, span: Range<usize>) -> Option<()> {
+pub(super) fn check_private(cx: &mut Cx, key: &str, path: &Path, span: Range<usize>) -> Option<()> {
     let Some(mode) = shared_mode(path) else {
         return Some(());
     };
@@ -493,14 +493,23 @@ pub(super) fn report(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<Rep
         None => ReportPeriod::Monthly,
         Some(v) => report_period(cx, v)?,
     };
-    let formats = match get(t, "formats") {
+    let mut formats = match get(t, "formats") {
         None => vec!["html".to_string(), "json".to_string()],
         Some(v) => report_formats(cx, v)?,
     };
+    let mail_to = super::mail::mail_to(cx, t);
+    // The mail carries the HTML inline and the CSV and JSON attached, each the file
+    // that stays the record.
+    for needed in ["html", "csv", "json"] {
+        if !mail_to.is_empty() && !formats.iter().any(|f| f == needed) {
+            formats.push(needed.to_string());
+        }
+    }
     Some(ReportSettings {
         dir,
         period,
         formats,
+        mail_to,
     })
 }
 

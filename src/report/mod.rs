@@ -8,6 +8,7 @@
 mod csv;
 mod gather;
 mod html;
+mod mail;
 mod markdown;
 mod periodic;
 mod requests;
@@ -25,6 +26,7 @@ use crate::spelling::spelled;
 pub use csv::{csv, json};
 pub use gather::gather;
 pub use html::html;
+pub use mail::mail_due;
 pub use markdown::markdown;
 pub use periodic::{last_period, write_due, written_reports};
 pub use requests::{ExportLine, ReappliedLine, RequestTally};
@@ -208,6 +210,8 @@ pub enum ReportError {
     // The cause is in the message, not a `source`: `{:#}` would print it twice.
     #[error("cannot write the report {path}: {error}")]
     Write { path: String, error: std::io::Error },
+    #[error("cannot mail the report {label}: {error}; it is tried again at the next pass")]
+    Mail { label: String, error: String },
 }
 
 /// The last full calendar month before `today`: (first day, last day).

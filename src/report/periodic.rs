@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::scheduler;
 
 /// How every periodic report's file name starts.
-const FILE_PREFIX: &str = "retentiond-report-";
+pub(super) const FILE_PREFIX: &str = "retentiond-report-";
 
 /// The last complete period before `now` under `period`: first day, last day, and the
 /// label its files are named by (`2026-10`, `2026-W44`, `2026-10-01_2026-10-31`).
@@ -99,7 +99,9 @@ pub fn written_reports(dir: &Path) -> Vec<String> {
             entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(FILE_PREFIX) && !n.ends_with(".sha256"))
+                .filter(|n| {
+                    n.starts_with(FILE_PREFIX) && !n.ends_with(".sha256") && !n.ends_with(".sent")
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -25,6 +25,7 @@ mod holds;
 mod init;
 mod injection;
 mod lag;
+mod mail;
 mod migrations;
 mod partitions;
 mod print;
