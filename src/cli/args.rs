@@ -162,6 +162,9 @@ pub enum Command {
     Generate {
         #[arg(value_enum)]
         what: Generated,
+        /// For `man`: the directory the pages are written to (retentiond.1 and one per subcommand)
+        #[arg(long, value_name = "DIR", required_if_eq("what", "man"))]
+        out_dir: Option<PathBuf>,
     },
     /// Create or upgrade retentiond's own tables
     Migrate {
@@ -180,7 +183,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generated {
-    /// retentiond(1), roff
+    /// retentiond(1) and a page per subcommand, roff, into --out-dir
     Man,
     CompleteBash,
     CompleteZsh,

@@ -178,7 +178,7 @@ pub async fn run(cli: Cli) -> Outcome {
             };
             report::report(&load(explicit)?, args).await
         }
-        Command::Generate { what } => generate(what),
+        Command::Generate { what, out_dir } => generate(what, out_dir.as_deref()),
         Command::Init { url, output, force } => init::init(&url, &output, force).await,
         Command::Demo { db, format } => demo::run_demo(explicit, db.as_deref(), format).await,
     }
@@ -226,21 +226,21 @@ fn usage(message: String) -> Failure {
 
 /// The man page and completions, from the same clap definitions that parse the
 /// command line, so that they never describe another version.
-fn generate(what: Generated) -> Outcome {
+fn generate(what: Generated, out_dir: Option<&Path>) -> Outcome {
     use clap::CommandFactory as _;
     use clap_complete::Shell;
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
-    let shell = match what {
-        Generated::Man => {
-            clap_mangen::Man::new(cmd)
-                .render(&mut out)
-                .map_err(anyhow::Error::from)?;
+    let shell = match (what, out_dir) {
+        (Generated::Man, Some(dir)) => {
+            std::fs::create_dir_all(dir).map_err(anyhow::Error::from)?;
+            clap_mangen::generate_to(cmd, dir).map_err(anyhow::Error::from)?;
             return Ok(0);
         }
-        Generated::CompleteBash => Shell::Bash,
-        Generated::CompleteZsh => Shell::Zsh,
-        Generated::CompleteFish => Shell::Fish,
+        (Generated::Man, None) => return Err(usage("generate man needs --out-dir".into())),
+        (Generated::CompleteBash, _) => Shell::Bash,
+        (Generated::CompleteZsh, _) => Shell::Zsh,
+        (Generated::CompleteFish, _) => Shell::Fish,
     };
     clap_complete::generate(shell, &mut cmd, "retentiond", &mut out);
     Ok(0)

@@ -378,8 +378,9 @@ action = "delete"
 
     #[test]
     fn mail_to_needs_a_mail_section_and_addresses() {
-        let with_report =
-            format!("{MINIMAL}\n[report]\ndir = \"r\"\nmail_to = [\"dpo@shop.example\", \"nobody\"]\n");
+        let with_report = format!(
+            "{MINIMAL}\n[report]\ndir = \"r\"\nmail_to = [\"dpo@shop.example\", \"nobody\"]\n"
+        );
         let e = parse_str(&with_report).unwrap_err().to_string();
         assert!(e.contains("[report] mail_to needs a [mail] section"), "{e}");
         assert!(e.contains("`nobody` is not an e-mail address"), "{e}");
@@ -391,7 +392,12 @@ action = "delete"
         // The mail carries the CSV and JSON too: they are written.
         assert_eq!(c.report.unwrap().formats, ["html", "json", "csv"]);
         let bad = ok.replace("security = \"none\"", "security = \"ssl\"");
-        assert!(parse_str(&bad).unwrap_err().to_string().contains("invalid security `ssl`"));
+        assert!(
+            parse_str(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid security `ssl`")
+        );
     }
 
     #[test]
