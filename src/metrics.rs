@@ -178,7 +178,7 @@ impl Metrics {
                 .set(of_kind.clone().count() as i64);
             self.requests_overdue
                 .get_or_create(&label)
-                .set(of_kind.filter(|r| r.received.due_at < now).count() as i64);
+                .set(of_kind.filter(|r| r.overdue(&now)).count() as i64);
         }
     }
 

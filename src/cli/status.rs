@@ -97,7 +97,7 @@ fn status_json(
         "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
         "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
         "open_erasure_requests": recorded.open_requests.iter().filter(|r| r.received.kind == RequestKind::Erasure).map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
-        "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.received.due_at < now_text})).collect::<Vec<_>>(),
+        "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.overdue(&now_text)})).collect::<Vec<_>>(),
         "policies": policies,
     })
 }
@@ -155,11 +155,7 @@ fn print_text(
             r.received.received_at,
             r.received.due_at,
             if r.received.minor { " (minor)" } else { "" },
-            if r.received.due_at < now {
-                " OVERDUE"
-            } else {
-                ""
-            }
+            if r.overdue(&now) { " OVERDUE" } else { "" }
         );
     }
     if let Some(r) = &config.report {
@@ -196,7 +192,7 @@ fn print_text(
 /// Open requests, the overdue ones first, each group oldest first.
 fn overdue_first(mut open: Vec<PrivacyRequest>, now: chrono::DateTime<Utc>) -> Vec<PrivacyRequest> {
     let now = db::rfc3339(now);
-    open.sort_by_key(|r| (r.received.due_at >= now, r.received.due_at.clone()));
+    open.sort_by_key(|r| (!r.overdue(&now), r.received.due_at.clone()));
     open
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
-use super::sections::{check_private, shared_mode};
+use super::sections::check_private;
 use super::walk::{Cx, get, resolve};
 
 const MAIL_KEYS: &[&str] = &["host", "port", "security", "user", "password_file", "from"];
@@ -93,9 +93,7 @@ pub(super) fn mail(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<MailS
         Some(v) => {
             let file = cx.string(v, "password_file")?;
             let path = resolve(base_dir, &file);
-            if shared_mode(&path).is_some() {
-                check_private(cx, "password_file", &path, v.span())?;
-            }
+            check_private(cx, "password_file", &path, v.span())?;
             match std::fs::read_to_string(&path) {
                 Ok(text) => Some(Secret(text.trim_end_matches(['\r', '\n']).to_string())),
                 Err(e) => {

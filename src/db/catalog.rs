@@ -153,6 +153,19 @@ fn kind_of(backend: Backend, declared: &str) -> Kind {
     }
 }
 
+/// A column's value as retentiond reads it where the query names it `source`: as
+/// stored on SQLite, as text elsewhere, so that any type round-trips through a
+/// bound value.
+pub(super) fn read_as_text(backend: Backend, kind: Kind, source: &str) -> String {
+    match backend {
+        Backend::Sqlite => source.to_string(),
+        // inet's text carries the mask (`203.0.113.7/32`); host() is the address.
+        Backend::Postgres if kind == Kind::Ip => format!("host({source})"),
+        Backend::Postgres => format!("CAST({source} AS text)"),
+        Backend::MySql => format!("CAST({source} AS CHAR)"),
+    }
+}
+
 pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
     match name.split_once('.') {
         Some((schema, table)) => (Some(schema), table),

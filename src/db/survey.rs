@@ -2,7 +2,7 @@
 //! but retentiond's own, with its columns, primary key, indexed columns and foreign
 //! keys, and a small sample of its rows. Reads only.
 
-use super::catalog::{self, Kind, split_table};
+use super::catalog::{self, Kind, read_as_text, split_table};
 use super::{Backend, Db, DbError, Query, SqlValue, mysql, postgres, quote, sqlite};
 use crate::policy::{Ident, Loc};
 
@@ -27,6 +27,7 @@ pub struct SurveyColumn {
     pub declared: String,
     pub class: ColumnClass,
     pub nullable: bool,
+    kind: Kind,
 }
 
 /// `columns` of this table reference `references` of `table`.
@@ -110,6 +111,7 @@ impl Db {
                         declared: c.declared.clone(),
                         class: class(c.kind),
                         nullable: !c.not_null && c.pk == 0,
+                        kind: c.kind,
                     })
                     .collect(),
                 primary_key: pk.into_iter().map(|(_, n)| n).collect(),
@@ -162,15 +164,7 @@ impl Db {
         let reads: Vec<String> = t
             .columns
             .iter()
-            .map(|c| {
-                let q = quote(&c.name);
-                match self.backend() {
-                    Backend::Sqlite => q,
-                    Backend::Postgres if c.class == ColumnClass::Ip => format!("host({q})"),
-                    Backend::Postgres => format!("CAST({q} AS text)"),
-                    Backend::MySql => format!("CAST({q} AS CHAR)"),
-                }
-            })
+            .map(|c| read_as_text(self.backend(), c.kind, &quote(&c.name)))
             .collect();
         let q = Query::new(format!(
             "SELECT {} FROM {} LIMIT {limit}",

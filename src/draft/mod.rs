@@ -77,8 +77,9 @@ pub async fn draft(db: &mut Db, url: &str, config_path: &Path) -> Result<Draft, 
     let mut drafted = policies::draft_policies(&found, &tables);
     let (url, url_note) = written_url(url);
     let drafted_at = db::rfc3339(Utc::now());
+    let database = db.label().to_string();
     let header = render::Header {
-        database: db.label(),
+        database: &database,
         url: &url,
         url_note,
         drafted_at: &drafted_at,
@@ -99,12 +100,6 @@ pub async fn draft(db: &mut Db, url: &str, config_path: &Path) -> Result<Draft, 
             _ => {}
         }
     }
-    let header = render::Header {
-        database: db.label(),
-        url: &url,
-        url_note,
-        drafted_at: &drafted_at,
-    };
     Ok(Draft {
         text: render::render(&header, &drafted, &found),
         policies: drafted,

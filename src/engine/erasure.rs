@@ -45,7 +45,7 @@ pub(super) async fn answer_open(db: &mut Db, pass: &mut Pass<'_>) -> Vec<Erasure
 }
 
 fn warn_if_due(req: &PrivacyRequest, now: DateTime<Utc>) {
-    if req.received.due_at < db::rfc3339(now) {
+    if req.overdue(&db::rfc3339(now)) {
         tracing::warn!(request = req.id, due = %req.received.due_at, "erasure request is overdue");
     } else if req.received.due_at < db::rfc3339(now + TimeDelta::days(DUE_SOON_DAYS)) {
         tracing::warn!(request = req.id, due = %req.received.due_at, "erasure request is due within 7 days");

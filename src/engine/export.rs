@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::journal;
 use super::requests::RequestError;
+use super::targets::Targets;
 use crate::audit::EventAction;
 use crate::config::Config;
 use crate::db::{
@@ -187,6 +188,7 @@ async fn sources(db: &mut Db, config: &Config) -> Result<Vec<Source>, ExportErro
             .map(governing)
             .collect()
     };
+    let mut checked = Targets::default();
     let mut targets = Vec::new();
     for p in config.policies.iter().filter(|p| p.subject.is_some()) {
         if targets
@@ -195,7 +197,12 @@ async fn sources(db: &mut Db, config: &Config) -> Result<Vec<Source>, ExportErro
         {
             continue;
         }
-        targets.push(resolve(db, config, p).await?);
+        targets.push(
+            checked
+                .get(db, config, p)
+                .await
+                .map_err(ExportError::Schema)?,
+        );
     }
     let mut sources: Vec<Source> = Vec::new();
     for target in &targets {
@@ -249,18 +256,6 @@ fn governing(p: &Policy) -> Governing {
         keep: p.keep_as_written.clone(),
         action: p.action,
     }
-}
-
-async fn resolve(db: &mut Db, config: &Config, p: &Policy) -> Result<Target, ExportError> {
-    let report = db::resolve(db, p).await?;
-    report.target.ok_or_else(|| {
-        let problems: Vec<String> = report
-            .problems
-            .iter()
-            .map(|pr| format!("{}: {}", config.at(pr.loc), pr.message))
-            .collect();
-        ExportError::Schema(problems.join("; "))
-    })
 }
 
 /// Streams one table's rows of `subject` into `sink`.

@@ -271,6 +271,51 @@ struct Pass<'a> {
     replicas: Option<Replicas>,
 }
 
+impl<'a> Pass<'a> {
+    fn new(
+        config: &'a Config,
+        opts: &'a PassOptions,
+        run_id: i64,
+        now: DateTime<Utc>,
+        leader: &'a mut Leader,
+        targets: Targets,
+    ) -> Pass<'a> {
+        Pass {
+            config,
+            opts,
+            run_id,
+            now,
+            leader,
+            targets,
+            replicas: config
+                .database
+                .replicas
+                .as_ref()
+                .map(|watch| Replicas::new(&config.database, watch)),
+        }
+    }
+}
+
+/// Records a pass's run, started now by `trigger`, with the config it runs.
+async fn insert_run(
+    db: &mut Db,
+    config: &Config,
+    opts: &PassOptions,
+    trigger: Trigger,
+    database_now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    db.insert_run(&NewRun {
+        trigger,
+        started_at: db::rfc3339(Utc::now()),
+        database_now: db::rfc3339(database_now),
+        config_path: config.path.display().to_string(),
+        config_sha256: config.sha256.clone(),
+        forced: opts.force,
+        instance: instance_name(),
+    })
+    .await
+}
+
 /// This process as `status` and the audit trail name it: host name and process id.
 pub fn instance_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -383,17 +428,7 @@ async fn run_pass_as_leader(
         None => database_now,
     };
     let host_now = Utc::now();
-    let run_id = db
-        .insert_run(&NewRun {
-            trigger: opts.trigger,
-            started_at: db::rfc3339(host_now),
-            database_now: db::rfc3339(database_now),
-            config_path: config.path.display().to_string(),
-            config_sha256: config.sha256.clone(),
-            forced: opts.force,
-            instance: instance_name(),
-        })
-        .await?;
+    let run_id = insert_run(db, config, opts, opts.trigger, database_now).await?;
     tracing::info!(
         run_id,
         trigger = opts.trigger.as_str(),
@@ -406,19 +441,7 @@ async fn run_pass_as_leader(
     {
         return refuse_for_clock_skew(db, run_id, database_now, host_now, skew).await;
     }
-    let mut pass = Pass {
-        config,
-        opts,
-        run_id,
-        now: database_now,
-        leader,
-        targets,
-        replicas: config
-            .database
-            .replicas
-            .as_ref()
-            .map(|watch| Replicas::new(&config.database, watch)),
-    };
+    let mut pass = Pass::new(config, opts, run_id, database_now, leader, targets);
     let erasures = erasure::answer_open(db, &mut pass).await;
     let policies = if opts.erasure_only.is_some() {
         Vec::new()

@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use super::erasure::{erase_in_policy, ledger_policies};
 use super::targets::Targets;
-use super::{Pass, PassOptions, Trigger, instance_name};
+use super::{Pass, PassOptions, Trigger};
 use crate::config::Config;
-use crate::db::{self, Db, DbError, ErasureEntry, Leader, NewRun, Replicas, RunEnd};
+use crate::db::{self, Db, DbError, ErasureEntry, Leader, RunEnd};
 use crate::ledger::{Ledger, LedgerEvent, NewLine};
 use crate::outcome::{ErasureOutcome, Status};
 use crate::policy::Basis;
@@ -117,35 +117,13 @@ pub(super) async fn run_if_needed(
     if due.is_empty() {
         return Ok(None);
     }
-    let run_id = db
-        .insert_run(&NewRun {
-            trigger: Trigger::Reapply,
-            started_at: db::rfc3339(Utc::now()),
-            database_now: db::rfc3339(now),
-            config_path: config.path.display().to_string(),
-            config_sha256: config.sha256.clone(),
-            forced: opts.force,
-            instance: instance_name(),
-        })
-        .await?;
+    let run_id = super::insert_run(db, config, opts, Trigger::Reapply, now).await?;
     tracing::warn!(
         run_id,
         erasures = due.len(),
         "rows of erased subjects are back (a restore?): erasing them again"
     );
-    let mut pass = Pass {
-        config,
-        opts,
-        run_id,
-        now,
-        leader,
-        targets: std::mem::take(targets),
-        replicas: config
-            .database
-            .replicas
-            .as_ref()
-            .map(|watch| Replicas::new(&config.database, watch)),
-    };
+    let mut pass = Pass::new(config, opts, run_id, now, leader, std::mem::take(targets));
     let mut erasures = Vec::new();
     for (request, subject) in &due {
         erasures.push(reapply_one(db, &mut pass, *request, subject).await);

@@ -291,10 +291,7 @@ fn erasure_lines(
                 && e.processed_at.as_deref().is_none_or(|p| p >= lo)
         })
         .map(|e| {
-            let overdue = match &e.processed_at {
-                Some(p) => p > &e.received.due_at,
-                None => e.received.due_at < now_text,
-            };
+            let overdue = e.overdue(&now_text);
             let lines = |keep: bool| -> Vec<String> {
                 e.outcome
                     .iter()

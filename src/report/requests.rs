@@ -101,10 +101,7 @@ pub fn export_lines(
             due_at: r.received.due_at.clone(),
             status: r.status,
             answered_at: r.processed_at.clone(),
-            overdue: match &r.processed_at {
-                Some(p) => p > &r.received.due_at,
-                None => r.received.due_at < now,
-            },
+            overdue: r.overdue(&now),
             tables: r.exported.len() as u64,
             rows: r.exported.iter().map(|t| t.rows).sum(),
         })

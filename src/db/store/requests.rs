@@ -136,6 +136,17 @@ impl PrivacyRequest {
     }
 }
 
+impl PrivacyRequest {
+    /// Past its due date at `now` without an answer in time: still open after it,
+    /// or answered after it.
+    pub fn overdue(&self, now: &str) -> bool {
+        match &self.processed_at {
+            Some(answered) => answered.as_str() > self.received.due_at.as_str(),
+            None => self.received.due_at.as_str() < now,
+        }
+    }
+}
+
 fn decode_answer<T: serde::de::DeserializeOwned>(id: i64, json: &str) -> Result<T, DbError> {
     serde_json::from_str(json).map_err(|e| {
         DbError::Decode(format!(

@@ -4,7 +4,7 @@
 
 use super::Target;
 use crate::backend::Backend;
-use crate::db::catalog::{Kind, TableInfo};
+use crate::db::catalog::{Kind, TableInfo, read_as_text};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
 
 /// What an exported column holds, so that a writer renders its values as what they
@@ -89,18 +89,16 @@ fn export_kind(backend: Backend, kind: Kind, declared: &str) -> ExportKind {
 
 /// Integers, booleans and binary are read as they are; everything else as the
 /// database prints it (the session is in UTC, dates in ISO form), so that no
-/// decimal digit or fraction of a second is lost on the way.
+/// decimal digit or fraction of a second is lost on the way. An inet value keeps
+/// its mask when it is a network, unlike the engine's read of an address.
 fn read_expression(backend: Backend, export: ExportKind, kind: Kind, quoted: &str) -> String {
     match (backend, export) {
-        (Backend::Sqlite, _)
-        | (_, ExportKind::Integer | ExportKind::Boolean | ExportKind::Binary) => quoted.into(),
-        // inet prints `/32` after a single address; host() is the address as stored.
+        (_, ExportKind::Integer | ExportKind::Boolean | ExportKind::Binary) => quoted.into(),
         (Backend::Postgres, _) if kind == Kind::Ip => format!(
             "CASE WHEN masklen({quoted}) = CASE family({quoted}) WHEN 4 THEN 32 ELSE 128 END \
              THEN host({quoted}) ELSE CAST({quoted} AS text) END"
         ),
-        (Backend::Postgres, _) => format!("CAST({quoted} AS text)"),
-        (Backend::MySql, _) => format!("CAST({quoted} AS CHAR)"),
+        _ => read_as_text(backend, kind, quoted),
     }
 }
 

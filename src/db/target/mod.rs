@@ -193,13 +193,7 @@ impl Target {
     /// [`Target::read`] of `col`'s value where the query names it `source` (a
     /// subquery's alias).
     fn read_as(&self, col: &Col, source: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => source.to_string(),
-            // inet's text carries the mask (`203.0.113.7/32`); host() is the address.
-            Backend::Postgres if col.kind == Kind::Ip => format!("host({source})"),
-            Backend::Postgres => format!("CAST({source} AS text)"),
-            Backend::MySql => format!("CAST({source} AS CHAR)"),
-        }
+        super::catalog::read_as_text(self.backend, col.kind, source)
     }
 
     /// Binds `v` for comparison with or assignment to `col`.
