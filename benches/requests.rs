@@ -11,6 +11,9 @@
 //! beside the baseline of an empty ledger: when nothing is back, and when one
 //! subject's rows are back (a restore).
 
+#[path = "common/rss.rs"]
+mod rss;
+
 #[path = "requests/reapply.rs"]
 mod reapply;
 
@@ -136,7 +139,7 @@ fn export(shop: &Shop, subject: &str, csv: bool, tag: &str) -> Run {
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {
-        peak = peak.max(vm_hwm(&status).unwrap_or(0));
+        peak = peak.max(rss::peak_rss(&status).unwrap_or(0));
         std::thread::sleep(Duration::from_millis(10));
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -166,17 +169,6 @@ fn size(path: &std::path::Path) -> u64 {
     } else {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     }
-}
-
-fn vm_hwm(status: &str) -> Option<u64> {
-    std::fs::read_to_string(status)
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn arg(name: &str) -> Option<String> {

@@ -19,6 +19,9 @@
 #[allow(dead_code)]
 mod servers;
 
+#[path = "../common/rss.rs"]
+mod rss;
+
 mod measure;
 mod setup;
 mod targets;

@@ -253,7 +253,7 @@ pub async fn run_config(db: &Db, config: &std::path::Path, with_writer: bool) ->
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     while child.try_wait().unwrap().is_none() {
-        if let Some(kib) = peak_rss(&status_path) {
+        if let Some(kib) = crate::rss::peak_rss(&status_path) {
             peak = peak.max(kib);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -275,17 +275,6 @@ pub async fn run_config(db: &Db, config: &std::path::Path, with_writer: bool) ->
         batch_size: p["batch_size"].as_u64(),
         peak_rss_kib: Some(peak),
     }
-}
-
-fn peak_rss(status_path: &str) -> Option<u64> {
-    std::fs::read_to_string(status_path)
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn longest(p: &serde_json::Value) -> Option<Longest> {

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::daemon::{KillOnDrop, free_port, scrape, wait_for};
+use crate::daemon::{demo_shop, every_second, free_port, scrape, spawn_daemon, wait_for};
 use crate::servers::ensure_installed;
 use crate::support::run_cli;
 
@@ -52,14 +52,7 @@ fn metric_names(text: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_metric_the_rules_and_the_dashboard_use_is_scraped() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("retention.toml");
-    let base =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/retention.toml")).unwrap();
-    std::fs::write(&config, &base).unwrap();
-    assert_eq!(
-        run_cli(&config, dir.path(), &["demo"]).status.code(),
-        Some(0)
-    );
+    let (config, base) = demo_shop(dir.path());
     // An open request, so that the request gauges carry a kind.
     let registered = run_cli(
         &config,
@@ -68,29 +61,10 @@ async fn every_metric_the_rules_and_the_dashboard_use_is_scraped() {
     );
     assert_eq!(registered.status.code(), Some(0));
     let port = free_port();
-    let every_second = base
-        .replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\"")
-        .replace(
-            "[limits]",
-            &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[limits]"),
-        );
-    std::fs::write(&config, &every_second).unwrap();
+    let metrics = format!("[metrics]\nlisten = \"127.0.0.1:{port}\"");
+    std::fs::write(&config, every_second(&base, &metrics)).unwrap();
     let log = dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
-        .args([
-            "-c",
-            config.to_str().unwrap(),
-            "--log-format",
-            "json",
-            "run",
-        ])
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(Some(child));
+    let _guard = spawn_daemon(&config, &log);
     wait_for("a pass", Duration::from_secs(30), || {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("\"pass finished\""))
     });

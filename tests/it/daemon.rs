@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,25 +58,52 @@ pub(crate) fn scrape(port: u16) -> String {
     out
 }
 
-#[tokio::test]
-async fn the_daemon_as_systemd_runs_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("retention.toml");
+/// The demo shop in `dir`, created and purged once by `demo` with the default
+/// config: the config's path, and the default config's text.
+pub(crate) fn demo_shop(dir: &Path) -> (PathBuf, String) {
+    let config = dir.join("retention.toml");
     let base =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/retention.toml")).unwrap();
     std::fs::write(&config, &base).unwrap();
     assert_eq!(
-        run_cli(&config, dir.path(), &["demo"]).status.code(),
+        run_cli(&config, dir, &["demo"]).status.code(),
         Some(0),
         "demo"
     );
+    (config, base)
+}
+
+/// `base` on an every-second schedule, with the sections `extra` before `[limits]`.
+pub(crate) fn every_second(base: &str, extra: &str) -> String {
+    base.replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\"")
+        .replace("[limits]", &format!("{extra}\n\n[limits]"))
+}
+
+/// `retentiond run` on `config`, outside systemd, its JSON log into `log`.
+pub(crate) fn spawn_daemon(config: &Path, log: &Path) -> KillOnDrop {
+    let child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .args([
+            "-c",
+            config.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "run",
+        ])
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    KillOnDrop(Some(child))
+}
+
+#[tokio::test]
+async fn the_daemon_as_systemd_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, base) = demo_shop(dir.path());
     let port = free_port();
-    let every_second = base
-        .replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\"")
-        .replace(
-            "[limits]",
-            &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[limits]"),
-        );
+    let every_second = every_second(&base, &format!("[metrics]\nlisten = \"127.0.0.1:{port}\""));
     std::fs::write(&config, &every_second).unwrap();
 
     let socket_path = dir.path().join("notify.sock");

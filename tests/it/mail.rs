@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::daemon::{KillOnDrop, free_port, wait_for};
+use crate::daemon::{KillOnDrop, demo_shop, every_second, free_port, spawn_daemon, wait_for};
 use crate::servers::ensure_installed;
-use crate::support::{run_cli, write_key};
+use crate::support::write_key;
 
 fn python_with_aiosmtpd() -> PathBuf {
     let found = || {
@@ -48,44 +48,19 @@ fn messages(maildir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn daemon(config: &Path, log: &Path) -> KillOnDrop {
-    let child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
-        .args([
-            "-c",
-            config.to_str().unwrap(),
-            "--log-format",
-            "json",
-            "run",
-        ])
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    KillOnDrop(Some(child))
-}
-
 #[tokio::test]
 async fn the_periodic_report_is_mailed_once_and_retried_after_a_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("retention.toml");
-    let base =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/retention.toml")).unwrap();
-    std::fs::write(&config, &base).unwrap();
-    assert_eq!(
-        run_cli(&config, dir.path(), &["demo"]).status.code(),
-        Some(0)
-    );
+    let (config, base) = demo_shop(dir.path());
     let port = free_port();
     let password = dir.path().join("smtp-password");
     write_key(&password, b"hunter2-not-for-logs\n");
-    let with_mail = base.replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\"").replace(
-        "[limits]",
+    let with_mail = every_second(
+        &base,
         &format!(
             "[report]\ndir = \"reports\"\nformats = [\"html\"]\nmail_to = [\"dpo@shop.example\", \"audit@shop.example\"]\n\n\
              [mail]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"retentiond@shop.example\"\n\
-             password_file = \"smtp-password\"\n\n[limits]"
+             password_file = \"smtp-password\""
         ),
     );
     std::fs::write(&config, &with_mail).unwrap();
@@ -97,7 +72,7 @@ async fn the_periodic_report_is_mailed_once_and_retried_after_a_refusal() {
 
     // Nothing listens: each pass tries, logs why, and records nothing as sent.
     let log = dir.path().join("daemon.log");
-    let running = daemon(&config, &log);
+    let running = spawn_daemon(&config, &log);
     let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
     wait_for("two failed sends", Duration::from_secs(30), || {
         read_log()
@@ -126,7 +101,7 @@ async fn the_periodic_report_is_mailed_once_and_retried_after_a_refusal() {
         read_log().matches("\"pass finished\"").count() >= 4
     });
     drop(running);
-    let restarted = daemon(&config, &log);
+    let restarted = spawn_daemon(&config, &log);
     wait_for("a pass after the restart", Duration::from_secs(30), || {
         read_log().contains("\"pass finished\"")
     });
