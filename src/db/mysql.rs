@@ -264,29 +264,59 @@ pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
     q
 }
 
-pub(super) fn table_columns(schema: &str, table: &str) -> Query {
+/// Which tables a catalog read covers: `only` one (its exact schema and name), or
+/// every table of the connection's database.
+fn push_tables(q: &mut Query, alias: &str, only: Option<(&str, &str)>) {
+    match only {
+        Some((schema, table)) => {
+            q.push(&format!("{alias}table_schema = "))
+                .bind(SqlValue::Text(schema.into()))
+                .push(&format!(" AND {alias}table_name = "))
+                .bind(SqlValue::Text(table.into()));
+        }
+        None => {
+            q.push(&format!("{alias}table_schema = database()"));
+        }
+    }
+}
+
+/// (schema, table, column, type, NOT NULL, position in the primary key or 0).
+pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
-        "SELECT CAST(c.column_name AS CHAR), CAST(c.column_type AS CHAR), c.is_nullable = 'NO', \
-         CAST(coalesce((SELECT s.seq_in_index FROM information_schema.statistics s WHERE s.table_schema = c.table_schema \
-                   AND s.table_name = c.table_name AND s.index_name = 'PRIMARY' AND s.column_name = c.column_name), 0) AS SIGNED) \
-         FROM information_schema.columns c WHERE c.table_schema = ",
+        "SELECT CAST(c.table_schema AS CHAR), CAST(c.table_name AS CHAR), CAST(c.column_name AS CHAR), \
+         CAST(c.column_type AS CHAR), c.is_nullable = 'NO', CAST(coalesce(s.seq_in_index, 0) AS SIGNED) \
+         FROM information_schema.columns c JOIN information_schema.tables t \
+         ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
+         LEFT JOIN information_schema.statistics s ON s.table_schema = c.table_schema \
+         AND s.table_name = c.table_name AND s.index_name = 'PRIMARY' AND s.column_name = c.column_name \
+         WHERE ",
     );
-    q.bind(SqlValue::Text(schema.into()))
-        .push(" AND c.table_name = ")
-        .bind(SqlValue::Text(table.into()))
-        .push(" ORDER BY c.ordinal_position");
+    push_tables(&mut q, "c.", only);
+    q.push(" ORDER BY c.table_name, c.ordinal_position");
     q
 }
 
-pub(super) fn index_columns(schema: &str, table: &str) -> Query {
+/// (schema, table, index, unique, partial, column), in column order.
+pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
-        "SELECT CAST(index_name AS CHAR), non_unique = 0, 0, CAST(column_name AS CHAR) FROM information_schema.statistics \
-         WHERE table_schema = ",
+        "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), CAST(index_name AS CHAR), \
+         non_unique = 0, 0, CAST(column_name AS CHAR) FROM information_schema.statistics WHERE ",
     );
-    q.bind(SqlValue::Text(schema.into()))
-        .push(" AND table_name = ")
-        .bind(SqlValue::Text(table.into()))
-        .push(" ORDER BY index_name, seq_in_index");
+    push_tables(&mut q, "", only);
+    q.push(" ORDER BY table_name, index_name, seq_in_index");
+    q
+}
+
+/// (schema, table, constraint, column, referenced table, referenced column), in key
+/// order.
+pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(
+        "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), CAST(constraint_name AS CHAR), \
+         CAST(column_name AS CHAR), CAST(referenced_table_name AS CHAR), CAST(referenced_column_name AS CHAR) \
+         FROM information_schema.key_column_usage WHERE referenced_table_name IS NOT NULL AND ",
+    );
+    push_tables(&mut q, "", only);
+    q.push(" ORDER BY table_name, constraint_name, ordinal_position");
     q
 }
 
@@ -303,19 +333,5 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
         }
     }
     q.push(" ORDER BY 1");
-    q
-}
-
-/// (constraint, column, referenced table, referenced column), in key order.
-pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
-    let mut q = Query::new(
-        "SELECT CAST(constraint_name AS CHAR), CAST(column_name AS CHAR), \
-         CAST(referenced_table_name AS CHAR), CAST(referenced_column_name AS CHAR) \
-         FROM information_schema.key_column_usage WHERE table_schema = ",
-    );
-    q.bind(SqlValue::Text(schema.into()))
-        .push(" AND table_name = ")
-        .bind(SqlValue::Text(table.into()))
-        .push(" AND referenced_table_name IS NOT NULL ORDER BY constraint_name, ordinal_position");
     q
 }

@@ -179,29 +179,81 @@ fn bind_table(q: &mut Query, schema: &str, table: &str) {
     q.params.push(SqlValue::Text(table.into()));
 }
 
-/// (name, type, NOT NULL, position in the primary key or 0)
-pub(super) fn table_columns(schema: &str, table: &str) -> Query {
+/// Which tables a catalog read covers: `only` one (its exact schema and name), or
+/// every table on the search path that is not a partition, the first of a name.
+fn push_tables(q: &mut Query, only: Option<(&str, &str)>) {
+    match only {
+        Some((schema, table)) => {
+            q.push("n.nspname = ")
+                .bind(SqlValue::Text(schema.into()))
+                .push(" AND c.relname = ")
+                .bind(SqlValue::Text(table.into()));
+        }
+        None => {
+            q.push("n.nspname = ANY (current_schemas(false)) AND NOT c.relispartition");
+        }
+    }
+}
+
+const TABLES: &str =
+    "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace";
+const TABLE_ORDER: &str = "array_position(current_schemas(false), n.nspname), c.relname";
+
+/// (schema, table, column, type, NOT NULL, position in the primary key or 0).
+pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(format!(
-        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-         coalesce((SELECT array_position(i.indkey::int2[], a.attnum) + 1 FROM pg_catalog.pg_index i \
-                   WHERE i.indrelid = a.attrelid AND i.indisprimary), 0) \
-         FROM pg_catalog.pg_attribute a WHERE a.attrelid = {TABLE_OID} \
-         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+         a.attnotnull, coalesce(array_position(pk.indkey::int2[], a.attnum) + 1, 0) FROM {TABLES} \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         LEFT JOIN pg_catalog.pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary \
+         WHERE c.relkind IN ('r', 'p') AND "
     ));
-    bind_table(&mut q, schema, table);
+    push_tables(&mut q, only);
+    q.push(&format!(" ORDER BY {TABLE_ORDER}, a.attnum"));
     q
 }
 
-/// (index, unique, partial, column or NULL for an expression), in column order.
-pub(super) fn index_columns(schema: &str, table: &str) -> Query {
+/// (schema, table, index, unique, partial, column or NULL for an expression), in
+/// column order.
+pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(format!(
-        "SELECT ic.relname::text, i.indisunique, i.indpred IS NOT NULL, a.attname::text \
-         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+        "SELECT n.nspname::text, c.relname::text, ic.relname::text, i.indisunique, i.indpred IS NOT NULL, \
+         a.attname::text FROM {TABLES} JOIN pg_catalog.pg_index i ON i.indrelid = c.oid \
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
          CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
          LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-         WHERE i.indrelid = {TABLE_OID} ORDER BY ic.relname, k.ord"
+         WHERE c.relkind IN ('r', 'p') AND "
     ));
-    bind_table(&mut q, schema, table);
+    push_tables(&mut q, only);
+    q.push(&format!(" ORDER BY {TABLE_ORDER}, ic.relname, k.ord"));
+    q
+}
+
+/// (schema, table, constraint, column, referenced table, referenced column), in key
+/// order.
+pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT n.nspname::text, c.relname::text, con.conname::text, a.attname::text, cf.relname::text, \
+         af.attname::text FROM {TABLES} \
+         JOIN pg_catalog.pg_constraint con ON con.conrelid = c.oid AND con.contype = 'f' \
+         JOIN pg_catalog.pg_class cf ON cf.oid = con.confrelid \
+         CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord) \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col \
+         JOIN pg_catalog.pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = k.fcol \
+         WHERE c.relkind IN ('r', 'p') AND "
+    ));
+    push_tables(&mut q, only);
+    q.push(&format!(" ORDER BY {TABLE_ORDER}, con.conname, k.ord"));
+    q
+}
+
+/// (schema, table, partition key such as `RANGE (payment_date)`) of partitioned tables.
+pub(super) fn catalog_partition_keys(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(format!(
+        "SELECT n.nspname::text, c.relname::text, pg_get_partkeydef(c.oid) FROM {TABLES} \
+         WHERE c.relkind = 'p' AND "
+    ));
+    push_tables(&mut q, only);
     q
 }
 
@@ -215,13 +267,6 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
     q
 }
 
-/// The partition key of a partitioned table (`RANGE (payment_date)`), NULL otherwise.
-pub(super) fn partition_key(schema: &str, table: &str) -> Query {
-    let mut q = Query::new(format!("SELECT pg_get_partkeydef({TABLE_OID})"));
-    bind_table(&mut q, schema, table);
-    q
-}
-
 /// (schema, name, bound) of each partition: `FOR VALUES FROM (...) TO (...)` or `DEFAULT`.
 pub(super) fn partitions(schema: &str, table: &str) -> Query {
     let mut q = Query::new(format!(
@@ -229,20 +274,6 @@ pub(super) fn partitions(schema: &str, table: &str) -> Query {
          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE i.inhparent = {TABLE_OID} ORDER BY 2"
-    ));
-    bind_table(&mut q, schema, table);
-    q
-}
-
-/// (constraint, column, referenced table, referenced column), in key order.
-pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
-    let mut q = Query::new(format!(
-        "SELECT c.conname::text, a.attname::text, cf.relname::text, af.attname::text \
-         FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class cf ON cf.oid = c.confrelid \
-         CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, fcol, ord) \
-         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col \
-         JOIN pg_catalog.pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = k.fcol \
-         WHERE c.contype = 'f' AND c.conrelid = {TABLE_OID} ORDER BY c.conname, k.ord"
     ));
     bind_table(&mut q, schema, table);
     q

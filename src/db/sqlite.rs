@@ -230,12 +230,57 @@ pub(super) async fn close(c: SqliteConnection) -> Result<(), DbError> {
 
 // The catalog. Table-valued pragma functions take the table name as a bound value.
 
-pub(super) fn table_columns(schema: &str, table: &str) -> Query {
-    let mut q = Query::new("SELECT name, type, \"notnull\", pk FROM pragma_table_info(");
-    q.bind(SqlValue::Text(table.into()))
-        .push(", ")
-        .bind(SqlValue::Text(schema.into()))
-        .push(") ORDER BY cid");
+/// Which tables a catalog read covers: `only` one (its schema and name), or every
+/// table of `main`. `m` is `pragma_table_list`.
+fn push_tables(q: &mut Query, only: Option<(&str, &str)>) {
+    q.push("m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND ");
+    match only {
+        Some((schema, table)) => {
+            q.push("m.schema = ")
+                .bind(SqlValue::Text(schema.into()))
+                .push(" AND m.name = ")
+                .bind(SqlValue::Text(table.into()))
+                .push(" COLLATE NOCASE");
+        }
+        None => {
+            q.push("m.schema = 'main'");
+        }
+    }
+}
+
+/// (schema, table, column, type, NOT NULL, position in the primary key or 0).
+pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(
+        "SELECT m.schema, m.name, p.name, p.type, p.\"notnull\", p.pk \
+         FROM pragma_table_list AS m, pragma_table_info(m.name, m.schema) AS p WHERE ",
+    );
+    push_tables(&mut q, only);
+    q.push(" ORDER BY m.name, p.cid");
+    q
+}
+
+/// (schema, table, index, unique, partial, column or NULL for an expression), in
+/// column order.
+pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(
+        "SELECT m.schema, m.name, il.name, il.\"unique\", il.partial, ii.name \
+         FROM pragma_table_list AS m, pragma_index_list(m.name, m.schema) AS il, \
+         pragma_index_info(il.name, m.schema) AS ii WHERE ",
+    );
+    push_tables(&mut q, only);
+    q.push(" ORDER BY m.name, il.name, ii.seqno");
+    q
+}
+
+/// (schema, table, constraint, column, referenced table, referenced column or NULL
+/// for the referenced table's primary key), in key order.
+pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
+    let mut q = Query::new(
+        "SELECT m.schema, m.name, f.id, f.\"from\", f.\"table\", f.\"to\" \
+         FROM pragma_table_list AS m, pragma_foreign_key_list(m.name, m.schema) AS f WHERE ",
+    );
+    push_tables(&mut q, only);
+    q.push(" ORDER BY m.name, f.id, f.seq");
     q
 }
 
@@ -243,31 +288,5 @@ pub(super) fn table_names(schema: &str) -> Query {
     let mut q = Query::new("SELECT name FROM pragma_table_list WHERE schema = ");
     q.bind(SqlValue::Text(schema.into()))
         .push(" AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-    q
-}
-
-/// Every index of the table with its columns in order: (index name, unique, partial,
-/// column).
-pub(super) fn index_columns(schema: &str, table: &str) -> Query {
-    let mut q = Query::new(
-        "SELECT il.name, il.\"unique\", il.partial, ii.name \
-         FROM pragma_index_list(",
-    );
-    q.bind(SqlValue::Text(table.into()))
-        .push(", ")
-        .bind(SqlValue::Text(schema.into()))
-        .push(") AS il, pragma_index_info(il.name, ")
-        .bind(SqlValue::Text(schema.into()))
-        .push(") AS ii ORDER BY il.name, ii.seqno");
-    q
-}
-
-/// (constraint, column, referenced table, referenced column), in key order.
-pub(super) fn foreign_keys(schema: &str, table: &str) -> Query {
-    let mut q = Query::new("SELECT id, \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(");
-    q.bind(SqlValue::Text(table.into()))
-        .push(", ")
-        .bind(SqlValue::Text(schema.into()))
-        .push(") ORDER BY id, seq");
     q
 }

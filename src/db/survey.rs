@@ -3,8 +3,9 @@
 //! keys, and a small sample of its rows. Reads only.
 
 use super::catalog::{self, Kind, read_as_text, split_table};
-use super::{Backend, Db, DbError, Query, SqlValue, mysql, postgres, quote, sqlite};
-use crate::policy::{Ident, Loc};
+use super::{Db, DbError, Query, SqlValue, quote};
+
+pub use super::catalog::ForeignKey;
 
 /// What a column holds, as the catalog says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,14 +29,6 @@ pub struct SurveyColumn {
     pub class: ColumnClass,
     pub nullable: bool,
     kind: Kind,
-}
-
-/// `columns` of this table reference `references` of `table`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignKey {
-    pub columns: Vec<String>,
-    pub table: String,
-    pub references: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,86 +66,48 @@ fn class(kind: Kind) -> ColumnClass {
 impl Db {
     /// Every table of the default schema but retentiond's own, in name order.
     pub async fn survey(&mut self) -> Result<Vec<SurveyTable>, DbError> {
-        let any = Ident {
-            name: String::new(),
-            loc: Loc::default(),
-        };
-        let mut tables = Vec::new();
-        for name in catalog::table_names(self, &any).await? {
-            let ident = Ident {
-                name: name.clone(),
-                loc: Loc::default(),
-            };
-            let Some(info) = catalog::table_info(self, &ident).await? else {
-                continue;
-            };
-            let mut pk: Vec<(i64, String)> = info
-                .columns
-                .iter()
-                .filter(|c| c.pk > 0)
-                .map(|c| (c.pk, c.name.clone()))
-                .collect();
-            pk.sort();
-            let mut indexed: Vec<String> = pk.first().map(|(_, n)| n.clone()).into_iter().collect();
-            indexed.extend(
-                info.indexes
+        let mut infos = catalog::schema_tables(self).await?;
+        infos.retain(|t| !t.table.starts_with("retention_"));
+        infos.sort_by(|a, b| a.table.cmp(&b.table));
+        let keys: Vec<(String, Vec<String>)> = infos
+            .iter()
+            .map(|t| (t.table.clone(), t.primary_key_names()))
+            .collect();
+        Ok(infos
+            .into_iter()
+            .map(|info| {
+                let primary_key = info.primary_key_names();
+                let mut indexed: Vec<String> = primary_key.first().cloned().into_iter().collect();
+                indexed.extend(
+                    info.indexes
+                        .iter()
+                        .filter_map(|i| i.columns.first().cloned()),
+                );
+                let foreign_keys = info
+                    .foreign_keys
                     .iter()
-                    .filter_map(|i| i.columns.first().cloned()),
-            );
-            let foreign_keys = self.foreign_keys(&info.found_schema, &info.table).await?;
-            tables.push(SurveyTable {
-                name: info.name.clone(),
-                quoted: quote(split_table(&info.name).1),
-                columns: info
-                    .columns
-                    .iter()
-                    .map(|c| SurveyColumn {
-                        name: c.name.clone(),
-                        declared: c.declared.clone(),
-                        class: class(c.kind),
-                        nullable: !c.not_null && c.pk == 0,
-                        kind: c.kind,
-                    })
-                    .collect(),
-                primary_key: pk.into_iter().map(|(_, n)| n).collect(),
-                indexed,
-                foreign_keys,
-            });
-        }
-        Ok(tables)
-    }
-
-    async fn foreign_keys(
-        &mut self,
-        schema: &str,
-        table: &str,
-    ) -> Result<Vec<ForeignKey>, DbError> {
-        let q = match self.backend() {
-            Backend::Sqlite => sqlite::foreign_keys(schema, table),
-            Backend::Postgres => postgres::foreign_keys(schema, table),
-            Backend::MySql => mysql::foreign_keys(schema, table),
-        };
-        let mut keys: Vec<(String, ForeignKey)> = Vec::new();
-        for r in self.fetch(&q).await? {
-            let text = |v: &SqlValue| v.to_text().unwrap_or_default();
-            let (name, column, to_table, to_column) =
-                (text(&r[0]), text(&r[1]), text(&r[2]), text(&r[3]));
-            match keys.last_mut() {
-                Some((n, k)) if *n == name => {
-                    k.columns.push(column);
-                    k.references.push(to_column);
+                    .map(|k| with_implicit_references(k, &keys))
+                    .collect();
+                SurveyTable {
+                    name: info.name.clone(),
+                    quoted: quote(split_table(&info.name).1),
+                    columns: info
+                        .columns
+                        .iter()
+                        .map(|c| SurveyColumn {
+                            name: c.name.clone(),
+                            declared: c.declared.clone(),
+                            class: class(c.kind),
+                            nullable: !c.not_null && c.pk == 0,
+                            kind: c.kind,
+                        })
+                        .collect(),
+                    primary_key,
+                    indexed,
+                    foreign_keys,
                 }
-                _ => keys.push((
-                    name,
-                    ForeignKey {
-                        columns: vec![column],
-                        table: to_table,
-                        references: vec![to_column],
-                    },
-                )),
-            }
-        }
-        Ok(keys.into_iter().map(|(_, k)| k).collect())
+            })
+            .collect())
     }
 
     /// Up to `limit` rows of `t`, every column as text (as stored on SQLite).
@@ -173,4 +128,20 @@ impl Db {
         ));
         self.fetch(&q).await
     }
+}
+
+/// `k` with SQLite's implicit references (`REFERENCES orders` names no column: the
+/// primary key's) spelled out from the referenced table's primary key.
+fn with_implicit_references(k: &ForeignKey, keys: &[(String, Vec<String>)]) -> ForeignKey {
+    let mut k = k.clone();
+    if k.references.iter().any(String::is_empty)
+        && let Some((_, pk)) = keys.iter().find(|(t, _)| t.eq_ignore_ascii_case(&k.table))
+    {
+        for (i, r) in k.references.iter_mut().enumerate() {
+            if r.is_empty() {
+                *r = pk.get(i).cloned().unwrap_or_default();
+            }
+        }
+    }
+    k
 }

@@ -1,7 +1,9 @@
 //! The live catalog: which tables and columns exist, their types, keys and indexes,
-//! read the same way from every backend.
+//! read the same way from every backend, a whole schema in a handful of statements.
 
-use super::{Backend, Db, DbError, Query, SqlValue, mysql, postgres, sqlite};
+mod read;
+
+use super::{Backend, Db, DbError, SqlValue, mysql, postgres, sqlite};
 use crate::policy::Ident;
 
 /// What a column can hold, as far as retentiond cares.
@@ -38,6 +40,16 @@ pub(super) struct Index {
     pub columns: Vec<String>,
 }
 
+/// `columns` of a table reference `references` of `table`. An empty name in
+/// `references` stands for the referenced table's primary key column in that place
+/// (SQLite's `REFERENCES t` without columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub table: String,
+    pub references: Vec<String>,
+}
+
 pub(super) struct TableInfo {
     /// `schema.table` when the config named a schema, else the table, as the catalog spells them.
     pub name: String,
@@ -49,6 +61,7 @@ pub(super) struct TableInfo {
     pub partition_key: Option<String>,
     pub columns: Vec<Column>,
     pub indexes: Vec<Index>,
+    pub foreign_keys: Vec<ForeignKey>,
 }
 
 impl TableInfo {
@@ -58,6 +71,13 @@ impl TableInfo {
                 .iter()
                 .find(|c| c.name.eq_ignore_ascii_case(name))
         })
+    }
+
+    /// The primary key's columns as the catalog spells them, in key order.
+    pub fn primary_key_names(&self) -> Vec<String> {
+        let mut pk: Vec<&Column> = self.columns.iter().filter(|c| c.pk > 0).collect();
+        pk.sort_by_key(|c| c.pk);
+        pk.iter().map(|c| c.name.clone()).collect()
     }
 
     fn primary_key(&self) -> Vec<String> {
@@ -173,30 +193,13 @@ pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
     }
 }
 
-/// Catalog values: names as text, flags and positions as numbers (which some
-/// catalogs hand over as text).
-fn text(v: &SqlValue) -> String {
-    v.to_text().unwrap_or_default()
-}
-
-fn int(v: &SqlValue) -> i64 {
-    v.as_int().unwrap_or(0)
-}
-
 /// The table `ident` names, or `None` if the database has no such table.
 pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbError> {
     let backend = db.backend();
     let (schema, table) = split_table(&ident.name);
-    // Find the table's exact schema and spelling first.
+    // Find the table's exact schema and spelling first; SQLite's pragmas match any case.
     let (found_schema, found_table) = match backend {
-        Backend::Sqlite => {
-            let schema = schema.unwrap_or("main");
-            let rows = db.fetch(&sqlite::table_columns(schema, table)).await?;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            (schema.to_string(), table.to_string())
-        }
+        Backend::Sqlite => (schema.unwrap_or("main").to_string(), table.to_string()),
         Backend::Postgres | Backend::MySql => {
             let q = if backend == Backend::Postgres {
                 postgres::find_table(schema, table)
@@ -207,77 +210,25 @@ pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<Tabl
             let Some(r) = rows.first() else {
                 return Ok(None);
             };
+            let text = |v: &SqlValue| v.to_text().unwrap_or_default();
             (text(&r[0]), text(&r[1]))
         }
     };
-    let (columns_q, indexes_q): (Query, Query) = match backend {
-        Backend::Sqlite => (
-            sqlite::table_columns(&found_schema, &found_table),
-            sqlite::index_columns(&found_schema, &found_table),
-        ),
-        Backend::Postgres => (
-            postgres::table_columns(&found_schema, &found_table),
-            postgres::index_columns(&found_schema, &found_table),
-        ),
-        Backend::MySql => (
-            mysql::table_columns(&found_schema, &found_table),
-            mysql::index_columns(&found_schema, &found_table),
-        ),
-    };
-    let columns = db
-        .fetch(&columns_q)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let declared = text(&r[1]);
-            Column {
-                name: text(&r[0]),
-                kind: kind_of(backend, &declared),
-                declared,
-                not_null: int(&r[2]) != 0,
-                pk: int(&r[3]),
-            }
-        })
-        .collect();
-    let mut indexes: Vec<(String, Index)> = Vec::new();
-    for r in db.fetch(&indexes_q).await? {
-        let (index, unique, partial) = (text(&r[0]), int(&r[1]) != 0, int(&r[2]) != 0);
-        // An index on an expression has no column name; it cannot serve as a key.
-        let column = text(&r[3]);
-        match indexes.last_mut() {
-            Some((name, idx)) if *name == index => idx.columns.push(column),
-            _ => indexes.push((
-                index,
-                Index {
-                    unique,
-                    partial,
-                    columns: vec![column],
-                },
-            )),
+    let found = read::tables(db, Some((&found_schema, &found_table))).await?;
+    Ok(found.into_iter().next().map(|mut info| {
+        if schema.is_some() {
+            info.name = format!("{}.{}", info.found_schema, info.table);
+            info.schema = Some(info.found_schema.clone());
         }
-    }
-    let partition_key = if backend == Backend::Postgres {
-        db.fetch(&postgres::partition_key(&found_schema, &found_table))
-            .await?
-            .first()
-            .and_then(|r| r[0].as_text().map(str::to_string))
-    } else {
-        None
-    };
-    let qualified = schema.is_some();
-    Ok(Some(TableInfo {
-        name: if qualified {
-            format!("{found_schema}.{found_table}")
-        } else {
-            found_table.clone()
-        },
-        schema: qualified.then(|| found_schema.clone()),
-        found_schema,
-        table: found_table,
-        partition_key,
-        columns,
-        indexes: indexes.into_iter().map(|(_, i)| i).collect(),
+        info
     }))
+}
+
+/// Every table of the default schema (the search path's first on PostgreSQL, the
+/// connection's database on MySQL, `main` on SQLite) but partitions, in a handful
+/// of statements whatever their number.
+pub(super) async fn schema_tables(db: &mut Db) -> Result<Vec<TableInfo>, DbError> {
+    read::tables(db, None).await
 }
 
 /// The tables a policy could have meant, for "did you mean".
@@ -292,7 +243,7 @@ pub(super) async fn table_names(db: &mut Db, ident: &Ident) -> Result<Vec<String
         .fetch(&q)
         .await?
         .iter()
-        .map(|r| text(&r[0]))
+        .map(|r| r[0].to_text().unwrap_or_default())
         .filter(|s| !s.starts_with("retention_"))
         .collect())
 }
