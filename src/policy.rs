@@ -92,11 +92,29 @@ pub struct Filter {
     pub values: Vec<FilterValue>,
 }
 
+/// A child table whose rows go with their parent row: those whose `foreign_key`
+/// holds the parent's `references` columns (its key where none are named). Its own
+/// `cascade` children go with it, to any depth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cascade {
     pub table: Ident,
-    /// Columns of the child table that hold the parent's key, in key order.
+    /// Columns of the child table that hold the parent's columns, in their order.
     pub foreign_key: Vec<Ident>,
+    /// The parent's columns the foreign key holds; empty: the parent's key (the
+    /// policy's `key` at the top, the child table's primary key below).
+    pub references: Vec<Ident>,
+    pub cascade: Vec<Cascade>,
+}
+
+impl Cascade {
+    /// This entry and every entry below it, parents before their children.
+    pub fn walk(&self) -> Vec<&Cascade> {
+        let mut out = vec![self];
+        for c in &self.cascade {
+            out.extend(c.walk());
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +162,11 @@ pub enum Partitions {
 }
 
 impl Policy {
+    /// Every cascade entry at any depth, parents before their children.
+    pub fn cascade_entries(&self) -> Vec<&Cascade> {
+        self.cascade.iter().flat_map(Cascade::walk).collect()
+    }
+
     /// Whether anonymising a row also anonymises its subject column, so that nothing
     /// links it to the person.
     pub fn anonymizes_subject(&self) -> bool {

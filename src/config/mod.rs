@@ -7,6 +7,7 @@
 //! `walk` reads the tree, `sections` the tables other than `[[policy]]`, `policy`
 //! the policies. Nothing here knows about the database.
 
+mod cascade;
 mod mail;
 mod policy;
 mod replicas;

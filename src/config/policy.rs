@@ -7,6 +7,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::MIN_KEY_BYTES;
+use super::cascade::{cascade, check_cascades};
 use super::sections;
 use super::walk::{Cx, Item, get};
 use crate::period::{self, Period};
@@ -32,7 +33,6 @@ const POLICY_KEYS: &[&str] = &[
     "partitions",
     "max_table_fraction",
 ];
-const CASCADE_KEYS: &[&str] = &["table", "foreign_key"];
 
 /// Every `[[policy]]` of the file, in the order written, with the rules across them.
 pub(super) fn policies(cx: &mut Cx, root: &DeTable, key_file: Option<&Item>) -> Vec<Policy> {
@@ -156,7 +156,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
     };
     let action_span = get(t, "action").map(|v| v.span()).unwrap_or(span);
     check_action(cx, t, &policy, action_span);
-    check_cascade_keys(cx, &policy);
+    check_cascades(cx, &policy);
     partitions_valid.then_some(policy)
 }
 
@@ -301,68 +301,6 @@ fn check_anonymize(cx: &mut Cx, t: &DeTable, p: &Policy, action_span: Range<usiz
             Some("remove partitions, or set action = \"delete\"".into()),
         );
     }
-}
-
-fn check_cascade_keys(cx: &mut Cx, p: &Policy) {
-    for c in &p.cascade {
-        if c.foreign_key.len() != p.key.len() {
-            let at = cx.offset_of(c.table.loc);
-            cx.problem(
-                at..at,
-                format!(
-                    "cascade into `{}` names {} foreign key column(s), but the key of `{}` has {}",
-                    c.table.name,
-                    c.foreign_key.len(),
-                    p.table.name,
-                    p.key.len()
-                ),
-                Some("give one foreign_key column per key column, in the same order".into()),
-            );
-        }
-    }
-}
-
-fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
-    let DeValue::Array(entries) = v.get_ref() else {
-        cx.problem(
-            v.span(),
-            "`cascade` must be an array of tables".into(),
-            Some("cascade = [{ table = \"order_items\", foreign_key = \"order_id\" }]".into()),
-        );
-        return None;
-    };
-    let mut out = Vec::new();
-    let mut ok = true;
-    for e in entries {
-        let Some(t) = cx.table(e, "a cascade entry") else {
-            ok = false;
-            continue;
-        };
-        cx.check_keys(t, CASCADE_KEYS, "in a cascade entry");
-        let table = match get(t, "table") {
-            Some(v) => cx.ident(v, "table", true),
-            None => {
-                cx.problem(
-                    e.span(),
-                    "cascade entry has no `table`".into(),
-                    Some("{ table = \"order_items\", foreign_key = \"order_id\" }".into()),
-                );
-                None
-            }
-        };
-        let fk = match get(t, "foreign_key") {
-            Some(v) => cx.ident_list(v, "foreign_key", false),
-            None => {
-                cx.problem(e.span(), "cascade entry has no `foreign_key`".into(), Some("the child's column that holds the parent key, e.g. foreign_key = \"order_id\"".into()));
-                None
-            }
-        };
-        match (table, fk) {
-            (Some(table), Some(foreign_key)) => out.push(Cascade { table, foreign_key }),
-            _ => ok = false,
-        }
-    }
-    ok.then_some(out)
 }
 
 fn filter(cx: &mut Cx, v: &Item) -> Option<Vec<Filter>> {

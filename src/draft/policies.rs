@@ -18,8 +18,9 @@ pub struct DraftPolicy {
     pub basis: &'static str,
     pub subject: Option<String>,
     pub action: Action,
-    /// (child table, foreign key column)
-    pub cascade: Vec<(String, String)>,
+    /// (child table, foreign key column, the parent's column it holds where no
+    /// foreign-key constraint says so)
+    pub cascade: Vec<(String, String, Option<String>)>,
     pub anonymize: Vec<(String, Strategy)>,
     /// What the reader should look at.
     pub notes: Vec<String>,
@@ -119,7 +120,11 @@ fn strategy_for(suggested: Strategy, class: ColumnClass, nullable: bool) -> Opti
 
 /// Children of `parent`: tables with a one-column foreign key to it, or, without
 /// foreign keys, an `order_id` / `id_order` column when the parent holds orders.
-fn children(parent: &SurveyTable, all: &[SurveyTable], role: Role) -> Vec<(String, String)> {
+fn children(
+    parent: &SurveyTable,
+    all: &[SurveyTable],
+    role: Role,
+) -> Vec<(String, String, Option<String>)> {
     let mut out = Vec::new();
     for t in all.iter().filter(|t| t.name != parent.name) {
         let by_fk = t
@@ -135,9 +140,9 @@ fn children(parent: &SurveyTable, all: &[SurveyTable], role: Role) -> Vec<(Strin
             })
             .flatten();
         if let Some(k) = by_fk {
-            out.push((t.name.clone(), k.columns[0].clone()));
-        } else if let Some(c) = by_name {
-            out.push((t.name.clone(), c.name.clone()));
+            out.push((t.name.clone(), k.columns[0].clone(), None));
+        } else if let (Some(c), [key]) = (by_name, parent.primary_key.as_slice()) {
+            out.push((t.name.clone(), c.name.clone(), Some(key.clone())));
         }
     }
     out
@@ -189,7 +194,7 @@ pub fn draft_policies(findings: &[Findings], tables: &[SurveyTable]) -> Vec<Draf
         let cascade = if f.role == Role::Orders || f.role == Role::Kyc {
             children(t, tables, f.role)
                 .into_iter()
-                .filter(|(child, _)| !taken.contains(child))
+                .filter(|(child, _, _)| !taken.contains(child))
                 .collect()
         } else {
             Vec::new()
@@ -213,7 +218,7 @@ pub fn draft_policies(findings: &[Findings], tables: &[SurveyTable]) -> Vec<Draf
     // A table drafted as another's cascade child is not drafted on its own too.
     let children: Vec<String> = out
         .iter()
-        .flat_map(|p| p.cascade.iter().map(|(c, _)| c.clone()))
+        .flat_map(|p| p.cascade.iter().map(|(c, _, _)| c.clone()))
         .collect();
     out.retain(|p| !children.contains(&p.table));
     out

@@ -95,7 +95,7 @@ pub fn render(h: &Header<'_>, policies: &[DraftPolicy], findings: &[Findings]) -
     let covered: Vec<&str> = policies
         .iter()
         .flat_map(|p| {
-            std::iter::once(p.table.as_str()).chain(p.cascade.iter().map(|(c, _)| c.as_str()))
+            std::iter::once(p.table.as_str()).chain(p.cascade.iter().map(|(c, _, _)| c.as_str()))
         })
         .collect();
     let others: Vec<&Findings> = findings
@@ -160,7 +160,15 @@ fn policy(o: &mut String, p: &DraftPolicy, f: Option<&Findings>) {
         let items: Vec<String> = p
             .cascade
             .iter()
-            .map(|(t, fk)| format!("{{ table = {}, foreign_key = {} }}", s(t), s(fk)))
+            .map(|(t, fk, references)| match references {
+                Some(r) => format!(
+                    "{{ table = {}, foreign_key = {}, references = {} }}",
+                    s(t),
+                    s(fk),
+                    s(r)
+                ),
+                None => format!("{{ table = {}, foreign_key = {} }}", s(t), s(fk)),
+            })
             .collect();
         let _ = writeln!(o, "cascade = [{}]", items.join(", "));
     }

@@ -275,10 +275,7 @@ async fn by_keys(
     let mut children = BTreeMap::new();
     let purged = match work.policy.action {
         Action::Delete => {
-            for (i, table) in target.cascade_tables().into_iter().enumerate() {
-                let n = target.delete_children(db, i, &keys).await?;
-                *children.entry(table).or_insert(0) += n;
-            }
+            children = target.delete_cascade(db, &keys).await?;
             target.delete_rows(db, &keys).await?
         }
         Action::Anonymize => {

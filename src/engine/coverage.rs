@@ -42,8 +42,11 @@ pub async fn uncovered(db: &mut Db, config: &Config) -> Result<Vec<Uncovered>, D
         .policies
         .iter()
         .flat_map(|p| {
-            std::iter::once(p.table.name.clone())
-                .chain(p.cascade.iter().map(|c| c.table.name.clone()))
+            std::iter::once(p.table.name.clone()).chain(
+                p.cascade_entries()
+                    .into_iter()
+                    .map(|c| c.table.name.clone()),
+            )
         })
         .map(|t| bare(&t).to_ascii_lowercase())
         .collect();

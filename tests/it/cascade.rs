@@ -110,7 +110,7 @@ async fn composite_keys_walk_and_cascade(backend: Backend) {
     let config = shop.config(
         "[limits]\nbatch_size = 3\nmax_table_fraction = 0.7\n\n[[policy]]\nname = \"payments\"\ntable = \"payments\"\nkey = [\"payment_date\", \"payment_id\"]\n\
          timestamp = \"payment_date\"\nkeep = \"P10Y\"\naction = \"delete\"\n\
-         cascade = [{ table = \"refunds\", foreign_key = [\"p_date\", \"p_id\"] }]\n",
+         cascade = [{ table = \"refunds\", foreign_key = [\"p_date\", \"p_id\"], references = [\"payment_date\", \"payment_id\"] }]\n",
     );
     let report = shop.pass_at(&config, now()).await;
     assert_eq!(

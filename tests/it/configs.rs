@@ -277,6 +277,30 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str, &'static str)> {
             "names 2 foreign key",
         ),
         (
+            "cascade references count",
+            appended(
+                "cascade = [{ table = \"items\", foreign_key = \"a\", references = [\"x\", \"y\"] }]\n",
+            ),
+            "10:22",
+            "but `references` has 2",
+        ),
+        (
+            "cascade cycle",
+            appended(
+                "cascade = [{ table = \"items\", foreign_key = \"order_id\", cascade = [{ table = \"ORDERS\", foreign_key = \"item_id\", references = \"id\" }] }]\n",
+            ),
+            "10:78",
+            "under orders > items leads back to a table above it: a cycle",
+        ),
+        (
+            "unknown key in a nested cascade",
+            appended(
+                "cascade = [{ table = \"items\", foreign_key = \"order_id\", cascade = [{ table = \"notes\", foreign_key = \"item_id\", refrences = \"id\" }] }]\n",
+            ),
+            "10:112",
+            "did you mean `references`",
+        ),
+        (
             "cascade as text",
             appended("cascade = \"order_items\"\n"),
             "10:11",

@@ -39,7 +39,7 @@ keep = \"10 years\"
 basis = \"legal_obligation\"
 subject = \"customer_id\"
 action = \"delete\"
-cascade = [{ table = \"order_items\", foreign_key = \"order_id\" }]
+cascade = [{ table = \"order_items\", foreign_key = \"order_id\", references = \"id\" }]
 
 [[policy]]
 name = \"order_notes\"

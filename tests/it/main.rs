@@ -8,6 +8,7 @@ mod audit;
 mod batches;
 mod boundaries;
 mod cascade;
+mod cascade_links;
 mod cli;
 mod configs;
 mod contrib;

@@ -40,7 +40,7 @@ keep = \"90 days\"
 basis = \"contract\"
 subject = \"customer_id\"
 action = \"delete\"
-cascade = [{ table = \"cart_items\", foreign_key = \"cart_id\" }]
+cascade = [{ table = \"cart_items\", foreign_key = \"cart_id\", references = \"id\" }]
 
 [[policy]]
 name = \"consents\"

@@ -113,6 +113,13 @@ impl TableInfo {
     }
 }
 
+/// Whether a column of `a` can hold the values of a column of `b`, as a foreign key
+/// holds a key: the same kind, numbers of either kind, or an untyped SQLite column.
+pub(super) fn compatible(a: Kind, b: Kind) -> bool {
+    let number = |k: Kind| matches!(k, Kind::Integer | Kind::Real);
+    a == b || (number(a) && number(b)) || a == Kind::Any || b == Kind::Any
+}
+
 /// SQLite's type affinity of a declared column type (section 3.1 of its datatype doc).
 pub(super) fn sqlite_affinity(declared: &str) -> &'static str {
     let d = declared.to_ascii_uppercase();

@@ -3,6 +3,7 @@
 //! value read in a form that keeps its type ([`ExportKind`]).
 
 use super::Target;
+use super::cascades::Child;
 use crate::backend::Backend;
 use crate::db::catalog::{Kind, TableInfo, read_as_text};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
@@ -121,18 +122,39 @@ impl Target {
         &self.columns
     }
 
-    /// The cascade children an export reads, by table: their columns and link.
+    /// The cascade children an export reads at any depth, parents before their
+    /// children: their tables, columns and link to their parent.
     pub fn export_children(&self) -> Vec<(String, &[ExportColumn], Link)> {
-        self.cascade
-            .iter()
-            .map(|c| {
-                let link = Link::Cascade {
-                    parent: self.table_name.clone(),
-                    foreign_key: c.foreign_key_names.clone(),
+        self.cascade_paths()
+            .into_iter()
+            .map(|path| {
+                let child = path[path.len() - 1];
+                let parent = match path.len() {
+                    1 => self.table_name.clone(),
+                    n => path[n - 2].table_name.clone(),
                 };
-                (c.table_name.clone(), c.columns.as_slice(), link)
+                let link = Link::Cascade {
+                    parent,
+                    foreign_key: child.foreign_key_names.clone(),
+                };
+                (child.table_name.clone(), child.columns.as_slice(), link)
             })
             .collect()
+    }
+
+    /// Each cascade child at any depth, as the path of children leading to it.
+    fn cascade_paths(&self) -> Vec<Vec<&Child>> {
+        fn walk<'t>(children: &'t [Child], above: &[&'t Child], out: &mut Vec<Vec<&'t Child>>) {
+            for c in children {
+                let mut path = above.to_vec();
+                path.push(c);
+                out.push(path.clone());
+                walk(&c.children, &path, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.cascade, &[], &mut out);
+        out
     }
 
     /// The link of the policy's own rows, when it has a subject column.
@@ -144,8 +166,8 @@ impl Target {
 
     /// Hands every row of `subject` to `each`, in chunks of `chunk` rows as the
     /// database sends them: the policy's own rows, or (with `child`, an index into
-    /// [`Target::export_children`]) the cascade child's rows whose foreign key
-    /// references one of them. One statement per table, so that a subject with many
+    /// [`Target::export_children`]) the cascade child's rows linked to one of them
+    /// through its parents. One statement per table, so that a subject with many
     /// rows costs no more round trips than one with few, and memory stays at one
     /// chunk. No ORDER BY: without an index that yields the key order, SQLite would
     /// sort every row in memory first (its scratch space is kept in memory so that
@@ -162,24 +184,31 @@ impl Target {
             let quoted: Vec<&str> = cols.iter().map(|c| c.quoted.as_str()).collect();
             quoted.join(", ")
         };
-        let (table, columns) = match child {
+        let paths = self.cascade_paths();
+        let path = child.map(|n| &paths[n]);
+        let (table, columns) = match path {
             None => (&self.table, &self.columns),
-            Some(n) => (&self.cascade[n].table, &self.cascade[n].columns),
+            Some(p) => (&p[p.len() - 1].table, &p[p.len() - 1].columns),
         };
         let reads: Vec<&str> = columns.iter().map(|c| c.read.as_str()).collect();
         let mut q = Query::new(format!("SELECT {} FROM {table} WHERE ", reads.join(", ")));
-        if let Some(n) = child {
-            let fk = names(&self.cascade[n].foreign_key);
-            let key = names(&self.key);
+        // A child at depth n: its foreign key in the referenced columns of its parent's
+        // rows, and so on up to the policy's rows of the subject.
+        let path: &[&Child] = path.map_or(&[], |p| p.as_slice());
+        for (i, c) in path.iter().enumerate().rev() {
+            let parent = if i == 0 {
+                &self.table
+            } else {
+                &path[i - 1].table
+            };
             q.push(&format!(
-                "({fk}) IN (SELECT {key} FROM {} WHERE ",
-                self.table
+                "({}) IN (SELECT {} FROM {parent} WHERE ",
+                names(&c.foreign_key),
+                names(&c.references)
             ));
-            self.push_subject(&mut q, subject);
-            q.push(")");
-        } else {
-            self.push_subject(&mut q, subject);
         }
+        self.push_subject(&mut q, subject);
+        q.push(&")".repeat(path.len()));
         db.fetch_chunks(&q, chunk, each).await
     }
 }

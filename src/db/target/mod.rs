@@ -7,6 +7,7 @@
 //! yet done); `statements` the counts, batch reads and writes; `partitions` the
 //! whole-partition drops.
 
+mod cascades;
 mod counts;
 mod export;
 mod forms;
@@ -90,17 +91,6 @@ pub(super) struct Col {
     cast: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-struct Cascade {
-    table_name: String,
-    table: String,
-    foreign_key: Vec<Col>,
-    /// The foreign key's columns as the catalog spells them.
-    foreign_key_names: Vec<String>,
-    /// Every column of the child table, for an export.
-    columns: Vec<export::ExportColumn>,
-}
-
 /// A column to anonymise: where it is, its strategy, and how its values show
 /// whether they are done.
 #[derive(Debug, Clone)]
@@ -143,7 +133,8 @@ pub struct Target {
     marker: Option<Col>,
     /// Each column to anonymise, in config order.
     anonymize: Vec<Anonymized>,
-    cascade: Vec<Cascade>,
+    /// The cascade children, each with its own.
+    cascade: Vec<cascades::Child>,
     /// The partitioned table's exact schema and name, when whole expired partitions
     /// are dropped (`partitions = "drop"`, PostgreSQL).
     drop_partitions_of: Option<(String, String)>,
@@ -178,10 +169,6 @@ impl Target {
 
     pub fn has_marker(&self) -> bool {
         self.marker.is_some()
-    }
-
-    pub fn cascade_tables(&self) -> Vec<String> {
-        self.cascade.iter().map(|c| c.table_name.clone()).collect()
     }
 
     /// The value of `col` as the engine reads it: native on SQLite, text elsewhere,

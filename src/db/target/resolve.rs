@@ -3,7 +3,7 @@
 //! warning names the config line that caused it; a policy without problems becomes
 //! a [`Target`].
 
-use super::{Anonymized, Cascade, Col, ResolveReport, SchemaProblem, Target, TsEncoding, export};
+use super::{Anonymized, Col, ResolveReport, SchemaProblem, Target, TsEncoding, export};
 use crate::backend::Backend;
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
@@ -31,7 +31,16 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
     c.check_key_is_unique(&info);
     c.check_timestamp(&info);
     let drop_partitions_of = c.partitions(&info);
-    let cascade = c.cascades(db).await?;
+    let key: Vec<String> = policy
+        .key
+        .iter()
+        .filter_map(|k| info.column(&k.name).map(|c| c.name.clone()))
+        .collect();
+    let cascade = if key.len() == policy.key.len() {
+        c.cascades(db, &info, &key, &policy.cascade).await?
+    } else {
+        Vec::new()
+    };
     let (Some(ts), true) = (columns.ts, c.problems.is_empty()) else {
         return Ok(c.report(None));
     };
@@ -77,7 +86,7 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
 }
 
 /// The quoted table, `"schema"."table"` when the config named a schema.
-fn quoted_table(info: &TableInfo) -> String {
+pub(super) fn quoted_table(info: &TableInfo) -> String {
     match &info.schema {
         Some(schema) => format!("{}.{}", quote(schema), quote(&info.table)),
         None => quote(&info.table),
@@ -113,15 +122,15 @@ struct Columns {
 }
 
 /// Collects what is wrong with a policy while its names are looked up.
-struct Checker<'p> {
+pub(super) struct Checker<'p> {
     policy: &'p Policy,
-    backend: Backend,
+    pub(super) backend: Backend,
     problems: Vec<SchemaProblem>,
     warnings: Vec<SchemaProblem>,
 }
 
 impl Checker<'_> {
-    fn problem(&mut self, loc: Loc, message: String) {
+    pub(super) fn problem(&mut self, loc: Loc, message: String) {
         self.problems.push(SchemaProblem {
             loc,
             message: format!("policy `{}`: {message}", self.policy.name),
@@ -165,7 +174,7 @@ impl Checker<'_> {
 
     /// The column `ident` names in `info` as a [`Col`], or a problem that lists the
     /// table's columns.
-    fn column(&mut self, info: &TableInfo, ident: &Ident, role: &str) -> Option<Col> {
+    pub(super) fn column(&mut self, info: &TableInfo, ident: &Ident, role: &str) -> Option<Col> {
         let Some(c) = info.column(&ident.name) else {
             let names: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
             let hint = match did_you_mean(&ident.name, names.iter().copied()) {
@@ -368,40 +377,6 @@ impl Checker<'_> {
         };
         self.problem(p.loc, problem);
         None
-    }
-
-    async fn cascades(&mut self, db: &mut Db) -> Result<Vec<Cascade>, DbError> {
-        let mut cascade = Vec::new();
-        for c in &self.policy.cascade {
-            let Some(child) = catalog::table_info(db, &c.table).await? else {
-                self.problem(
-                    c.table.loc,
-                    format!(
-                        "cascade table `{}` does not exist in the database",
-                        c.table.name
-                    ),
-                );
-                continue;
-            };
-            let foreign_key = c
-                .foreign_key
-                .iter()
-                .filter_map(|fk| self.column(&child, fk, "foreign_key"))
-                .collect();
-            let foreign_key_names = c
-                .foreign_key
-                .iter()
-                .filter_map(|fk| child.column(&fk.name).map(|col| col.name.clone()))
-                .collect();
-            cascade.push(Cascade {
-                table_name: child.name.clone(),
-                table: quoted_table(&child),
-                foreign_key,
-                foreign_key_names,
-                columns: export::export_columns(self.backend, &child),
-            });
-        }
-        Ok(cascade)
     }
 
     /// Epoch values far in the future are milliseconds read as seconds: such rows

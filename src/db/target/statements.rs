@@ -131,23 +131,6 @@ impl Target {
         db.execute(&q).await
     }
 
-    /// Deletes the children of `keys` in cascade table `index`; returns the count.
-    pub async fn delete_children(
-        &self,
-        db: &mut Db,
-        index: usize,
-        keys: &[Vec<SqlValue>],
-    ) -> Result<u64, DbError> {
-        let c = &self.cascade[index];
-        let mut total = 0;
-        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-            let mut q = Query::new(format!("DELETE FROM {} WHERE ", c.table));
-            self.push_key_list(&mut q, &c.foreign_key, chunk);
-            total += db.execute(&q).await?;
-        }
-        Ok(total)
-    }
-
     /// Deletes the rows with `keys`; returns the count.
     pub async fn delete_rows(&self, db: &mut Db, keys: &[Vec<SqlValue>]) -> Result<u64, DbError> {
         let mut total = 0;
