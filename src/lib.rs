@@ -22,6 +22,7 @@ pub mod personal;
 pub mod policy;
 pub mod report;
 pub mod scheduler;
+pub mod schema;
 mod spelling;
 pub mod suggest;
 pub mod value;

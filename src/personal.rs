@@ -1,8 +1,10 @@
-//! Which columns look like personal data, by their name and by a sample of their
-//! values: e-mail addresses, phone numbers, IP addresses, names, postal addresses,
-//! birth dates, device data. Shared by `init` (which suggests a strategy for each)
-//! and the coverage warnings of `check` and the report. Pure; it says why, never
-//! what a value was.
+//! Which columns look like personal data, by their name and type and by a sample of
+//! their values: contact data, names, addresses, birth dates, national and tax ids,
+//! passwords, free text, device data and marketing consents. Shared by `init`
+//! (which suggests a strategy for each) and the coverage findings of `check` and the
+//! report. Pure; it says why, never what a value was.
+
+mod names;
 
 use std::sync::LazyLock;
 
@@ -10,6 +12,8 @@ use regex::Regex;
 
 use crate::policy::Strategy;
 use crate::value::SqlValue;
+
+pub use names::{by_name, speaks_for_itself};
 
 /// What a personal-looking column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -22,6 +26,11 @@ pub enum PersonalKind {
     PostalAddress,
     BirthDate,
     DeviceData,
+    NationalId,
+    TaxId,
+    Password,
+    FreeText,
+    Consent,
 }
 
 impl PersonalKind {
@@ -34,6 +43,11 @@ impl PersonalKind {
             PersonalKind::PostalAddress => "a postal address",
             PersonalKind::BirthDate => "a birth date",
             PersonalKind::DeviceData => "device data, a user agent",
+            PersonalKind::NationalId => "a national identity or passport number",
+            PersonalKind::TaxId => "a tax or VAT number",
+            PersonalKind::Password => "a password or its hash",
+            PersonalKind::FreeText => "free text written by or about a person",
+            PersonalKind::Consent => "a marketing consent (a flag or its date)",
         }
     }
 
@@ -43,12 +57,33 @@ impl PersonalKind {
             PersonalKind::Email => Strategy::EmailDomain,
             PersonalKind::IpAddress => Strategy::TruncateIp,
             PersonalKind::BirthDate => Strategy::Year,
-            PersonalKind::DeviceData => Strategy::Null,
-            PersonalKind::Phone | PersonalKind::Name | PersonalKind::PostalAddress => {
-                Strategy::Redact
-            }
+            PersonalKind::DeviceData | PersonalKind::Consent => Strategy::Null,
+            PersonalKind::Phone
+            | PersonalKind::Name
+            | PersonalKind::PostalAddress
+            | PersonalKind::NationalId
+            | PersonalKind::TaxId
+            | PersonalKind::Password
+            | PersonalKind::FreeText => Strategy::Redact,
         }
     }
+}
+
+/// What a column's type lets it hold, as far as recognising personal data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    Text,
+    /// Whole numbers, booleans among them (MySQL's tinyint(1)).
+    Integer,
+    /// Decimals and floating point.
+    Number,
+    /// Dates and timestamps.
+    Time,
+    /// An IP address type (PostgreSQL's inet).
+    Ip,
+    /// Whatever was stored (SQLite without a declared type).
+    Anything,
+    Other,
 }
 
 /// How a column was recognised.
@@ -67,7 +102,7 @@ pub struct Personal {
 }
 
 impl Personal {
-    /// "its name suggests an e-mail address", "its values are IP addresses".
+    /// "its name suggests an e-mail address", "its values look like IP addresses".
     pub fn reason(&self) -> String {
         match self.evidence {
             Evidence::Name => format!("its name suggests {}", self.kind.words()),
@@ -81,97 +116,9 @@ fn plural(kind: PersonalKind) -> &'static str {
         PersonalKind::Email => "e-mail addresses",
         PersonalKind::Phone => "phone numbers",
         PersonalKind::IpAddress => "IP addresses",
-        PersonalKind::Name => "names",
-        PersonalKind::PostalAddress => "postal addresses",
-        PersonalKind::BirthDate => "birth dates",
-        PersonalKind::DeviceData => "user agents",
+        PersonalKind::Name => "people's names",
+        _ => kind.words(),
     }
-}
-
-/// The words of a column name: `customerEmail`, `customer_email` and
-/// `CUSTOMER-EMAIL` all give `customer`, `email`.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            out.push(std::mem::take(&mut word));
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower {
-            out.push(std::mem::take(&mut word));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        word.extend(c.to_lowercase());
-    }
-    out.push(word);
-    out.retain(|w| !w.is_empty());
-    out
-}
-
-/// A column's kind by its name alone.
-pub fn by_name(name: &str) -> Option<PersonalKind> {
-    let w = words(name);
-    let has = |x: &str| w.iter().any(|v| v == x);
-    let joined = w.join("_");
-    // Counts, flags and ids about a thing are not the thing: `email_verified`,
-    // `phone_count`, `address_id`.
-    let about = [
-        "id",
-        "count",
-        "verified",
-        "type",
-        "status",
-        "format",
-        "confirmed",
-        "sent",
-    ];
-    if w.last().is_some_and(|l| about.contains(&l.as_str())) {
-        return None;
-    }
-    let kind = if has("email") || has("mail") || joined.contains("e_mail") {
-        PersonalKind::Email
-    } else if has("phone") || has("telephone") || has("mobile") || has("fax") || has("tel") {
-        PersonalKind::Phone
-    } else if has("ip") || joined.contains("remote_addr") || has("ipaddress") {
-        PersonalKind::IpAddress
-    } else if has("birthday") || has("dob") || has("birth") || has("birthdate") {
-        PersonalKind::BirthDate
-    } else if joined.contains("user_agent") || has("useragent") {
-        PersonalKind::DeviceData
-    } else if [
-        "firstname",
-        "lastname",
-        "surname",
-        "fullname",
-        "middlename",
-        "nickname",
-    ]
-    .iter()
-    .any(|n| has(n))
-        || joined.contains("first_name")
-        || joined.contains("last_name")
-        || joined.contains("display_name")
-        || joined.contains("full_name")
-        || joined == "name_on_card"
-        || joined == "user_login"
-        || joined == "username"
-    {
-        PersonalKind::Name
-    } else if [
-        "street", "city", "postcode", "zip", "zipcode", "address", "address1", "address2",
-    ]
-    .iter()
-    .any(|n| has(n))
-        || joined.contains("postal_code")
-    {
-        PersonalKind::PostalAddress
-    } else {
-        return None;
-    };
-    Some(kind)
 }
 
 static EMAIL: LazyLock<Regex> =
@@ -209,18 +156,24 @@ pub fn by_values(values: &[SqlValue]) -> Option<PersonalKind> {
             && (t.starts_with('+') || t.contains(' ') || t.contains('-'))
     }) {
         Some(PersonalKind::Phone)
+    } else if share(&names::is_a_persons_name) {
+        Some(PersonalKind::Name)
     } else {
         None
     }
 }
 
-/// A column's kind by name, else by its sampled values.
-pub fn classify(name: &str, values: &[SqlValue]) -> Option<Personal> {
-    if let Some(kind) = by_name(name) {
+/// A column's kind by its name and type, else by its sampled values (text only:
+/// numbers and dates say nothing by their values).
+pub fn classify(name: &str, holds: Holds, values: &[SqlValue]) -> Option<Personal> {
+    if let Some(kind) = by_name(name, holds) {
         return Some(Personal {
             kind,
             evidence: Evidence::Name,
         });
+    }
+    if !matches!(holds, Holds::Text | Holds::Anything) {
+        return None;
     }
     by_values(values).map(|kind| Personal {
         kind,
@@ -232,50 +185,35 @@ pub fn classify(name: &str, values: &[SqlValue]) -> Option<Personal> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_of_shop_platforms_are_recognised() {
-        use PersonalKind::*;
-        for (name, kind) in [
-            ("billing_email", Some(Email)),
-            ("customerEmail", Some(Email)),
-            ("user_email", Some(Email)),
-            ("email_verified", None),
-            ("remote_ip", Some(IpAddress)),
-            ("ip_registration_newsletter", Some(IpAddress)),
-            ("shipping_phone", Some(Phone)),
-            ("firstname", Some(Name)),
-            ("last_name", Some(Name)),
-            ("display_name", Some(Name)),
-            ("address_1", Some(PostalAddress)),
-            ("postcode", Some(PostalAddress)),
-            ("address_id", None),
-            ("dob", Some(BirthDate)),
-            ("birthday", Some(BirthDate)),
-            ("user_agent", Some(DeviceData)),
-            ("shipping_method", None),
-            ("description", None),
-            ("ship", None),
-        ] {
-            assert_eq!(by_name(name), kind, "{name}");
-        }
+    fn text(v: &[&str]) -> Vec<SqlValue> {
+        v.iter().map(|s| SqlValue::Text(s.to_string())).collect()
     }
 
     #[test]
     fn values_decide_when_the_name_does_not() {
-        let text = |v: &[&str]| {
-            v.iter()
-                .map(|s| SqlValue::Text(s.to_string()))
-                .collect::<Vec<_>>()
-        };
         let emails = text(&["a@example.com", "b@shop.example", "c.d@example.org", "x"]);
         assert_eq!(by_values(&emails), Some(PersonalKind::Email));
         let ips = text(&["203.0.113.7", "198.51.100.1", "2001:db8::1"]);
         assert_eq!(by_values(&ips), Some(PersonalKind::IpAddress));
         let phones = text(&["+41 44 123 45 67", "+49 30 1234567", "044-123-45-67"]);
         assert_eq!(by_values(&phones), Some(PersonalKind::Phone));
+        let names = text(&["Ann Smith", "maria garcía", "Jean-Luc Picard", "Bob B"]);
+        assert_eq!(by_values(&names), Some(PersonalKind::Name));
+        let products = text(&["Blue Mug", "Red Tee", "Green Cap", "Ann Arbor Map"]);
+        assert_eq!(by_values(&products), None);
         let skus = text(&["A-1", "B-2", "C-3"]);
         assert_eq!(by_values(&skus), None);
-        let c = classify("note", &emails).unwrap();
+        let c = classify("contact", Holds::Text, &emails).unwrap();
         assert_eq!(c.reason(), "its values look like e-mail addresses");
+    }
+
+    #[test]
+    fn numbers_and_dates_are_not_read_for_what_their_values_look_like() {
+        let digits = text(&["+41 44 123 45 67", "+49 30 1234567", "044-123-45-67"]);
+        assert_eq!(classify("amount", Holds::Number, &digits), None);
+        assert_eq!(
+            classify("amount", Holds::Anything, &digits).map(|p| p.kind),
+            Some(PersonalKind::Phone)
+        );
     }
 }

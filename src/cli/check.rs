@@ -23,6 +23,9 @@ pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) 
             "policies": report.policies,
             "problems": report.problems,
             "warnings": report.warnings,
+            "personal_data": report.coverage.findings,
+            "orphaned_by_deletes": report.coverage.orphans,
+            "not_sampled": report.coverage.not_sampled,
         })),
         Format::Text => print!("{}", text(config, &db, &report, fits)),
     }

@@ -3,7 +3,8 @@
 //! keys, and a small sample of its rows. Reads only.
 
 use super::catalog::{self, Kind, read_as_text, split_table};
-use super::{Db, DbError, Query, SqlValue, quote};
+use super::{Backend, Db, DbError, Query, SqlValue, quote};
+use crate::personal::Holds;
 
 pub use super::catalog::ForeignKey;
 
@@ -39,7 +40,33 @@ pub struct SurveyTable {
     /// Columns that lead an index (the primary key's first included).
     pub indexed: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
-    quoted: String,
+}
+
+impl SurveyColumn {
+    /// A column declared `declared` on `backend`, as the catalog would describe it.
+    pub fn declared(backend: Backend, name: &str, declared: &str, nullable: bool) -> SurveyColumn {
+        let kind = catalog::kind_of(backend, declared);
+        SurveyColumn {
+            name: name.to_string(),
+            declared: declared.to_string(),
+            class: class(kind),
+            nullable,
+            kind,
+        }
+    }
+
+    /// What the column can hold, for telling personal data by its name.
+    pub fn holds(&self) -> Holds {
+        match self.class {
+            ColumnClass::Text => Holds::Text,
+            ColumnClass::Integer => Holds::Integer,
+            ColumnClass::Number => Holds::Number,
+            ColumnClass::Timestamp | ColumnClass::Date => Holds::Time,
+            ColumnClass::Ip => Holds::Ip,
+            ColumnClass::Untyped => Holds::Anything,
+            ColumnClass::Other => Holds::Other,
+        }
+    }
 }
 
 impl SurveyTable {
@@ -90,7 +117,6 @@ impl Db {
                     .collect();
                 SurveyTable {
                     name: info.name.clone(),
-                    quoted: quote(split_table(&info.name).1),
                     columns: info
                         .columns
                         .iter()
@@ -110,8 +136,31 @@ impl Db {
             .collect())
     }
 
+    /// Up to `limit` rows of each table, every column as text, and the tables this
+    /// login may not read (no SELECT right), which get no rows: what they hold is
+    /// then judged by their columns' names and types alone.
+    pub async fn samples(
+        &mut self,
+        tables: &[SurveyTable],
+        limit: usize,
+    ) -> Result<(Vec<Vec<Vec<SqlValue>>>, Vec<String>), DbError> {
+        let mut samples = Vec::with_capacity(tables.len());
+        let mut unread = Vec::new();
+        for t in tables {
+            samples.push(match self.sample(t, limit).await {
+                Ok(rows) => rows,
+                Err(e) if !e.is_connection_lost() => {
+                    unread.push(t.name.clone());
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            });
+        }
+        Ok((samples, unread))
+    }
+
     /// Up to `limit` rows of `t`, every column as text (as stored on SQLite).
-    pub async fn sample(
+    async fn sample(
         &mut self,
         t: &SurveyTable,
         limit: usize,
@@ -124,7 +173,7 @@ impl Db {
         let q = Query::new(format!(
             "SELECT {} FROM {} LIMIT {limit}",
             reads.join(", "),
-            t.quoted
+            quote(split_table(&t.name).1)
         ));
         self.fetch(&q).await
     }

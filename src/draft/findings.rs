@@ -1,10 +1,11 @@
-//! What `init` finds in each table, from the catalog and a sample of rows: its role
-//! among the default policy's four promises, candidate timestamps, the subject link,
-//! personal-looking columns, and the tables that hang off it by a foreign key. Pure.
+//! What `init` finds in each table, from the catalog and a sample of rows:
+//! candidate timestamps, the column linking a row to a person, and the
+//! personal-looking columns. Roles among the promises are `roles`'. Pure.
 
 use crate::db::{ColumnClass, SqlValue, SurveyColumn, SurveyTable};
 use crate::period::parse_instant;
-use crate::personal::{self, Personal};
+use crate::personal::PersonalKind;
+use crate::schema::{self, PersonalColumn};
 
 /// Where a table fits the default policy: orders (10 years), their items, KYC or
 /// identity documents (7 years), marketing consents (until unsubscribe + 30 days),
@@ -38,17 +39,13 @@ impl Stored {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct PersonalColumn {
-    pub column: String,
-    pub personal: Personal,
-}
-
 /// What one table showed.
 #[derive(Debug, Clone)]
 pub struct Findings {
     pub table: String,
     pub role: Role,
+    /// Why the table has its role, one reason each, for the draft's comment.
+    pub evidence: Vec<String>,
     pub key: Vec<String>,
     pub timestamps: Vec<(String, Stored)>,
     /// The column linking rows to a person, and why it was taken.
@@ -56,103 +53,21 @@ pub struct Findings {
     pub personal: Vec<PersonalColumn>,
 }
 
-fn tokens(name: &str) -> Vec<String> {
+impl Findings {
+    /// The personal columns of `kind`.
+    pub fn personal_of(&self, kind: PersonalKind) -> impl Iterator<Item = &PersonalColumn> {
+        self.personal
+            .iter()
+            .filter(move |p| p.personal.kind == kind)
+    }
+}
+
+pub(super) fn tokens(name: &str) -> Vec<String> {
     name.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// The table's role by its name's words (`sales_order_item`, `ps_order_detail`).
-pub fn role_of(table: &str) -> Role {
-    let t = tokens(table);
-    let has = |words: &[&str]| t.iter().any(|w| words.contains(&w.as_str()));
-    let child = [
-        "item",
-        "items",
-        "detail",
-        "details",
-        "line",
-        "lines",
-        "address",
-        "addresses",
-    ];
-    if has(&["order", "orders"]) && has(&child) {
-        Role::OrderChild
-    } else if has(&["order", "orders"])
-        && !has(&["stats", "status", "history", "tax", "meta", "note", "notes"])
-    {
-        Role::Orders
-    } else if has(&[
-        "kyc",
-        "identity",
-        "passport",
-        "verification",
-        "verifications",
-    ]) || (has(&["id", "identity"]) && has(&["document", "documents"]))
-    {
-        Role::Kyc
-    } else if has(&[
-        "newsletter",
-        "consent",
-        "consents",
-        "subscriber",
-        "subscribers",
-        "subscription",
-        "subscriptions",
-        "emailsubscription",
-        "marketing",
-        "mailing",
-    ]) {
-        Role::Marketing
-    } else if has(&[
-        "analytics",
-        "event",
-        "events",
-        "session",
-        "sessions",
-        "visit",
-        "visits",
-        "visitor",
-        "connections",
-        "tracking",
-        "pageviews",
-    ]) {
-        Role::Analytics
-    } else if has(&[
-        "customer",
-        "customers",
-        "users",
-        "user",
-        "members",
-        "member",
-        "accounts",
-    ]) && !has(&[
-        "group", "groups", "role", "roles", "meta", "usermeta", "lookup",
-    ]) {
-        Role::People
-    } else {
-        Role::Other
-    }
-}
-
-/// A column named as a link to a person: `customer_id`, `user_id`, `id_customer`.
-pub fn names_a_person(column: &str) -> bool {
-    let t = tokens(column);
-    let person = [
-        "customer",
-        "user",
-        "member",
-        "account",
-        "client",
-        "subscriber",
-    ];
-    match t.as_slice() {
-        [p, id] | [id, p] if id == "id" && person.contains(&p.as_str()) => true,
-        [single] => ["customerid", "userid", "memberid"].contains(&single.as_str()),
-        _ => false,
-    }
 }
 
 fn epoch_range(v: &SqlValue) -> bool {
@@ -204,139 +119,32 @@ fn stored(c: &SurveyColumn, values: &[SqlValue]) -> Option<Stored> {
     }
 }
 
-/// The findings of `t`, given its sampled rows and the name of the people table.
-pub fn findings(t: &SurveyTable, sample: &[Vec<SqlValue>], people: Option<&str>) -> Findings {
-    let column_values =
-        |i: usize| -> Vec<SqlValue> { sample.iter().filter_map(|r| r.get(i).cloned()).collect() };
+/// The findings of `t` before its role is known, given its sampled rows, its
+/// personal-looking columns and the name of the people table.
+pub fn findings(
+    t: &SurveyTable,
+    sample: &[Vec<SqlValue>],
+    personal: &[PersonalColumn],
+    people: Option<&str>,
+) -> Findings {
     let mut timestamps = Vec::new();
-    let mut personal = Vec::new();
     for (i, c) in t.columns.iter().enumerate() {
-        let values = column_values(i);
+        let values: Vec<SqlValue> = sample.iter().filter_map(|r| r.get(i).cloned()).collect();
         // A birth date is a date, but no period counts from it.
-        let birth = personal::by_name(&c.name) == Some(personal::PersonalKind::BirthDate);
+        let birth = personal
+            .iter()
+            .any(|p| p.column == c.name && p.personal.kind == PersonalKind::BirthDate);
         if let Some(s) = stored(c, &values).filter(|_| !birth) {
             timestamps.push((c.name.clone(), s));
-            continue;
-        }
-        if t.primary_key.contains(&c.name) {
-            continue;
-        }
-        if let Some(p) = personal::classify(&c.name, &values) {
-            personal.push(PersonalColumn {
-                column: c.name.clone(),
-                personal: p,
-            });
         }
     }
-    let role = role_of(&t.name);
     Findings {
         table: t.name.clone(),
-        role,
+        role: Role::Other,
+        evidence: Vec::new(),
         key: t.primary_key.clone(),
         timestamps,
-        subject: subject(t, role, people),
-        personal,
-    }
-}
-
-fn subject(t: &SurveyTable, role: Role, people: Option<&str>) -> Option<(String, String)> {
-    if role == Role::People && t.primary_key.len() == 1 && Some(t.name.as_str()) == people {
-        return Some((t.primary_key[0].clone(), "the row is the person".into()));
-    }
-    if let Some(people) = people
-        && let Some(fk) = t
-            .foreign_keys
-            .iter()
-            .find(|k| k.columns.len() == 1 && k.table.eq_ignore_ascii_case(people))
-    {
-        return Some((
-            fk.columns[0].clone(),
-            format!("a foreign key to `{people}`"),
-        ));
-    }
-    t.columns
-        .iter()
-        .filter(|c| !t.primary_key.contains(&c.name))
-        .find(|c| names_a_person(&c.name))
-        .map(|c| (c.name.clone(), "named like a link to a person".into()))
-}
-
-/// The people table: the one named like it that holds an e-mail column, the one
-/// most foreign keys point to breaking ties.
-pub fn people_table(tables: &[SurveyTable]) -> Option<String> {
-    let mut candidates: Vec<(usize, &SurveyTable)> = tables
-        .iter()
-        .filter(|t| role_of(&t.name) == Role::People && t.primary_key.len() == 1)
-        .filter(|t| {
-            t.columns
-                .iter()
-                .any(|c| personal::by_name(&c.name) == Some(personal::PersonalKind::Email))
-        })
-        .map(|t| {
-            let pointing = tables
-                .iter()
-                .flat_map(|o| &o.foreign_keys)
-                .filter(|k| k.table.eq_ignore_ascii_case(&t.name))
-                .count();
-            (pointing, t)
-        })
-        .collect();
-    candidates.sort_by_key(|(n, t)| (std::cmp::Reverse(*n), t.name.len()));
-    candidates.first().map(|(_, t)| t.name.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shop_platform_tables_find_their_role() {
-        use Role::*;
-        for (table, role) in [
-            ("wp_wc_orders", Orders),
-            ("wp_woocommerce_order_items", OrderChild),
-            ("wp_wc_order_addresses", OrderChild),
-            ("wp_wc_order_stats", Other),
-            ("sales_order", Orders),
-            ("sales_order_item", OrderChild),
-            ("ps_orders", Orders),
-            ("ps_order_detail", OrderChild),
-            ("kyc_documents", Kyc),
-            ("newsletter_subscriber", Marketing),
-            ("ps_emailsubscription", Marketing),
-            ("wp_woocommerce_sessions", Analytics),
-            ("customer_visitor", Analytics),
-            ("ps_connections", Analytics),
-            ("customer_entity", People),
-            ("ps_customer", People),
-            ("wp_users", People),
-            ("wp_usermeta", Other),
-            ("wp_posts", Other),
-            ("quote", Other),
-        ] {
-            assert_eq!(role_of(table), role, "{table}");
-        }
-    }
-
-    #[test]
-    fn person_links_by_name() {
-        for yes in [
-            "customer_id",
-            "user_id",
-            "id_customer",
-            "customerId",
-            "member_id",
-        ] {
-            assert!(names_a_person(yes), "{yes}");
-        }
-        for no in [
-            "customer_email",
-            "id",
-            "order_id",
-            "user_agent",
-            "customer_group_id",
-        ] {
-            assert!(!names_a_person(no), "{no}");
-        }
+        subject: schema::person_link(t, people),
+        personal: personal.to_vec(),
     }
 }

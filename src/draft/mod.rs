@@ -1,12 +1,15 @@
 //! `retentiond init`: a first retention.toml drafted from the live catalog and a
-//! sample of each table's rows. `findings` says what each table holds, `policies`
-//! maps the default policy's four promises onto the tables that fit, `render`
-//! writes the commented file. The draft is parsed like any config and counted with
-//! `plan` before it is written; nothing is written to the database.
+//! sample of each table's rows. `findings` says what each table holds, `roles`
+//! which promise it stands for and why, `cascades` what goes with an order,
+//! `policies` maps the default policy's four promises onto the tables, `render`
+//! writes the commented file. The draft is parsed like any config, checked and
+//! counted with `plan` before it is written; nothing is written to the database.
 
+mod cascades;
 mod findings;
 mod policies;
 mod render;
+mod roles;
 
 use std::path::Path;
 
@@ -15,12 +18,14 @@ use chrono::Utc;
 use crate::config;
 use crate::db::{self, Db, DbError};
 use crate::engine::{self, Clock, EngineError};
+use crate::schema::{self, Relations};
 
-pub use findings::{Findings, PersonalColumn, Role, Stored, people_table, role_of};
+pub use cascades::DraftCascade;
+pub use findings::{Findings, Role, Stored};
 pub use policies::DraftPolicy;
 
 /// Rows sampled per table to recognise timestamps and personal data.
-pub const SAMPLE_ROWS: usize = 50;
+pub const SAMPLE_ROWS: usize = 200;
 
 /// A drafted config and what it was drafted from.
 #[derive(Debug, Clone)]
@@ -64,17 +69,18 @@ fn written_url(url: &str) -> (String, Option<&'static str>) {
 /// `config_path` (relative SQLite paths in `url` are read against its directory).
 pub async fn draft(db: &mut Db, url: &str, config_path: &Path) -> Result<Draft, DraftError> {
     let tables = db.survey().await?;
-    let mut samples = Vec::new();
-    for t in &tables {
-        samples.push(db.sample(t, SAMPLE_ROWS).await?);
-    }
-    let people = people_table(&tables);
-    let found: Vec<Findings> = tables
+    let (samples, _) = db.samples(&tables, SAMPLE_ROWS).await?;
+    let relations = Relations::of(&tables);
+    let people = schema::people_table(&tables);
+    let personal = schema::personal_columns(&tables, &samples, &relations, people.as_deref());
+    let mut found: Vec<Findings> = tables
         .iter()
         .zip(&samples)
-        .map(|(t, rows)| findings::findings(t, rows, people.as_deref()))
+        .zip(&personal)
+        .map(|((t, rows), cols)| findings::findings(t, rows, cols, people.as_deref()))
         .collect();
-    let mut drafted = policies::draft_policies(&found, &tables);
+    roles::assign(&mut found, &tables, &relations, people.as_deref());
+    let mut drafted = policies::draft_policies(&found, &tables, &relations);
     let (url, url_note) = written_url(url);
     let drafted_at = db::rfc3339(Utc::now());
     let database = db.label().to_string();

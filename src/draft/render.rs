@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::cascades::DraftCascade;
 use super::findings::{Findings, Role};
 use super::policies::DraftPolicy;
 
@@ -81,23 +82,14 @@ pub fn render(h: &Header<'_>, policies: &[DraftPolicy], findings: &[Findings]) -
         policy(&mut o, p, findings.iter().find(|f| f.table == p.table));
     }
     for (role, words) in PROMISES {
-        if !policies.iter().any(|p| {
-            findings
-                .iter()
-                .any(|f| f.table == p.table && f.role == role)
-        }) {
+        if !policies.iter().any(|p| p.promise == role) {
             let _ = writeln!(
                 o,
                 "# No table looked like {words}: add a policy if the shop keeps them."
             );
         }
     }
-    let covered: Vec<&str> = policies
-        .iter()
-        .flat_map(|p| {
-            std::iter::once(p.table.as_str()).chain(p.cascade.iter().map(|(c, _, _)| c.as_str()))
-        })
-        .collect();
+    let covered: Vec<&str> = policies.iter().flat_map(DraftPolicy::tables).collect();
     let others: Vec<&Findings> = findings
         .iter()
         .filter(|f| !covered.contains(&f.table.as_str()))
@@ -115,6 +107,9 @@ pub fn render(h: &Header<'_>, policies: &[DraftPolicy], findings: &[Findings]) -
 
 fn policy(o: &mut String, p: &DraftPolicy, f: Option<&Findings>) {
     let _ = writeln!(o, "# {}", p.description);
+    if !p.evidence.is_empty() {
+        let _ = writeln!(o, "# why this table: {}", p.evidence.join("; "));
+    }
     if let Some(f) = f {
         let _ = writeln!(o, "# found: {}", found(f));
     }
@@ -156,21 +151,13 @@ fn policy(o: &mut String, p: &DraftPolicy, f: Option<&Findings>) {
         let _ = writeln!(o, "subject = {}", s(subject));
     }
     let _ = writeln!(o, "action = {}", s(p.action.as_str()));
+    if let Some((column, value)) = &p.filter {
+        let _ = writeln!(o, "filter = {{ {} = {value} }}", s(column));
+    }
     if !p.cascade.is_empty() {
-        let items: Vec<String> = p
-            .cascade
-            .iter()
-            .map(|(t, fk, references)| match references {
-                Some(r) => format!(
-                    "{{ table = {}, foreign_key = {}, references = {} }}",
-                    s(t),
-                    s(fk),
-                    s(r)
-                ),
-                None => format!("{{ table = {}, foreign_key = {} }}", s(t), s(fk)),
-            })
-            .collect();
-        let _ = writeln!(o, "cascade = [{}]", items.join(", "));
+        o.push_str("cascade = [\n");
+        cascade(o, &p.cascade, 1);
+        o.push_str("]\n");
     }
     if !p.anonymize.is_empty() {
         o.push_str("[policy.anonymize]\n");
@@ -179,4 +166,38 @@ fn policy(o: &mut String, p: &DraftPolicy, f: Option<&Findings>) {
         }
     }
     o.push('\n');
+}
+
+/// One string or a list of strings, as TOML.
+fn columns(names: &[String]) -> String {
+    match names {
+        [one] => s(one),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|n| s(n)).collect();
+            format!("[{}]", quoted.join(", "))
+        }
+    }
+}
+
+/// Cascade entries, one a line, each saying what shows its link; an entry's own
+/// cascade on the lines after it, indented.
+fn cascade(o: &mut String, entries: &[DraftCascade], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for e in entries {
+        let mut entry = format!(
+            "{{ table = {}, foreign_key = {}",
+            s(&e.table),
+            columns(&e.foreign_key)
+        );
+        if let Some(r) = &e.references {
+            let _ = write!(entry, ", references = {}", columns(r));
+        }
+        if e.children.is_empty() {
+            let _ = writeln!(o, "{pad}{entry} }},  # {}", e.by.words());
+        } else {
+            let _ = writeln!(o, "{pad}{entry}, cascade = [  # {}", e.by.words());
+            cascade(o, &e.children, depth + 1);
+            let _ = writeln!(o, "{pad}] }},");
+        }
+    }
 }

@@ -32,6 +32,8 @@ pub struct CheckReport {
     pub problems: Vec<String>,
     /// `path:line:col: message`, each worth a look.
     pub warnings: Vec<String>,
+    /// Every personal-looking column and every table a delete would orphan.
+    pub coverage: super::coverage::Coverage,
 }
 
 impl CheckReport {
@@ -50,6 +52,7 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         policies: Vec::new(),
         problems: Vec::new(),
         warnings: Vec::new(),
+        coverage: Default::default(),
     };
     for p in &config.policies {
         let resolved = db::resolve(db, p).await?;
@@ -84,9 +87,14 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         report.policies.push(checked);
     }
     let path = config.path.display();
-    for u in super::coverage::uncovered(db, config).await? {
+    let coverage = super::coverage::coverage(db, config).await?;
+    for u in coverage.uncovered() {
         report.warnings.push(format!("{path}: {}", u.warning()));
     }
+    for o in &coverage.orphans {
+        report.warnings.push(format!("{path}: {}", o.warning()));
+    }
+    report.coverage = coverage;
     Ok(report)
 }
 

@@ -39,7 +39,7 @@ use targets::Targets;
 
 pub use crate::outcome::{Status, Trigger};
 pub use check::{CheckReport, CheckedPolicy, check};
-pub use coverage::{Uncovered, uncovered};
+pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
 pub use erasure::ErasureAnswer;
 pub use export::{
     ExportAnswer, ExportError, ExportHeader, Governing, PAGE_ROWS, Sink, TableSection,

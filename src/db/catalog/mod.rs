@@ -136,7 +136,7 @@ pub(super) fn sqlite_affinity(declared: &str) -> &'static str {
     }
 }
 
-fn kind_of(backend: Backend, declared: &str) -> Kind {
+pub(super) fn kind_of(backend: Backend, declared: &str) -> Kind {
     let d = declared.to_ascii_lowercase();
     match backend {
         Backend::Sqlite => match sqlite_affinity(declared) {

@@ -1,0 +1,173 @@
+//! How a schema's tables refer to each other, from the catalog alone: a foreign-key
+//! constraint; a column with the name of another table's primary key where that
+//! name is that table's alone (`id_order` in a shop without constraints); and, as
+//! a weaker hint that only `init` uses, a column named after a table whose key is a
+//! bare `id` (`order_id` for `wp_wc_orders.id`). Pure.
+
+use crate::db::{ColumnClass, SurveyTable};
+
+/// What shows that a child's columns hold a parent's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkBy {
+    /// A foreign-key constraint.
+    Constraint,
+    /// The parent's primary-key column name, which no other table's key has.
+    SameName,
+    /// A column named after the parent table (`order_id`, `id_order`) where the
+    /// parent's key is `id`: a hint, not a proof.
+    TableName,
+}
+
+impl LinkBy {
+    pub fn words(self) -> &'static str {
+        match self {
+            LinkBy::Constraint => "a foreign-key constraint",
+            LinkBy::SameName => "the parent key's column name",
+            LinkBy::TableName => "a column named after the parent table",
+        }
+    }
+}
+
+/// `columns` of table `child` hold `parent_columns` of table `parent` (indexes
+/// into the tables the relations were read from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub child: usize,
+    pub columns: Vec<String>,
+    pub parent: usize,
+    pub parent_columns: Vec<String>,
+    pub by: LinkBy,
+}
+
+/// Every link between `tables`.
+#[derive(Debug, Clone, Default)]
+pub struct Relations {
+    pub links: Vec<Link>,
+}
+
+impl Relations {
+    pub fn of(tables: &[SurveyTable]) -> Relations {
+        let mut links = Vec::new();
+        for (c, t) in tables.iter().enumerate() {
+            for k in &t.foreign_keys {
+                if let Some(p) = position(tables, &k.table) {
+                    links.push(Link {
+                        child: c,
+                        columns: k.columns.clone(),
+                        parent: p,
+                        parent_columns: k.references.clone(),
+                        by: LinkBy::Constraint,
+                    });
+                }
+            }
+        }
+        for (p, parent) in tables.iter().enumerate() {
+            let [key] = parent.primary_key.as_slice() else {
+                continue;
+            };
+            for (c, child) in tables.iter().enumerate() {
+                if c == p {
+                    continue;
+                }
+                let by = if distinctive(tables, key) {
+                    child.column(key).map(|col| (col, LinkBy::SameName))
+                } else if key.eq_ignore_ascii_case("id") && named_after(tables, p) {
+                    child
+                        .columns
+                        .iter()
+                        .find(|col| names_table(&col.name, &parent.name))
+                        .map(|col| (col, LinkBy::TableName))
+                } else {
+                    None
+                };
+                let Some((col, by)) = by else { continue };
+                let known = links.iter().any(|l: &Link| {
+                    l.child == c
+                        && l.columns.len() == 1
+                        && l.columns[0].eq_ignore_ascii_case(&col.name)
+                });
+                let key_col = parent.column(key).map(|k| k.class);
+                if known
+                    || child.primary_key == [col.name.clone()]
+                    || !key_col.is_some_and(|k| compatible(col.class, k))
+                {
+                    continue;
+                }
+                links.push(Link {
+                    child: c,
+                    columns: vec![col.name.clone()],
+                    parent: p,
+                    parent_columns: vec![key.clone()],
+                    by,
+                });
+            }
+        }
+        Relations { links }
+    }
+
+    /// The links into table `parent`.
+    pub fn children_of(&self, parent: usize) -> impl Iterator<Item = &Link> {
+        self.links.iter().filter(move |l| l.parent == parent)
+    }
+
+    /// The links out of table `child`.
+    pub fn parents_of(&self, child: usize) -> impl Iterator<Item = &Link> {
+        self.links.iter().filter(move |l| l.child == child)
+    }
+}
+
+fn position(tables: &[SurveyTable], name: &str) -> Option<usize> {
+    let bare = |n: &str| n.rsplit('.').next().unwrap_or(n).to_ascii_lowercase();
+    tables.iter().position(|t| bare(&t.name) == bare(name))
+}
+
+/// Whether `key` is one table's primary key and no other's: `id_order` is,
+/// `id` and Magento's `entity_id` are not.
+fn distinctive(tables: &[SurveyTable], key: &str) -> bool {
+    !key.eq_ignore_ascii_case("id")
+        && tables
+            .iter()
+            .filter(|t| t.primary_key.len() == 1 && t.primary_key[0].eq_ignore_ascii_case(key))
+            .count()
+            == 1
+}
+
+/// The singular of a table name's last word: `wp_wc_orders` gives `order`.
+fn entity(table: &str) -> String {
+    let last = table
+        .rsplit(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or(table)
+        .to_ascii_lowercase();
+    if let Some(stem) = last.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = last.strip_suffix("sses") {
+        format!("{stem}ss")
+    } else if last.ends_with("ss") {
+        last
+    } else if let Some(stem) = last.strip_suffix('s') {
+        stem.to_string()
+    } else {
+        last
+    }
+}
+
+/// Whether table `p` is the only one whose name ends with its entity: `orders`
+/// and `supply_orders` both end with `order`, so neither owns `order_id`.
+fn named_after(tables: &[SurveyTable], p: usize) -> bool {
+    let e = entity(&tables[p].name);
+    tables.iter().filter(|t| entity(&t.name) == e).count() == 1
+}
+
+/// Whether `column` is named after table `table`: `order_id`, `id_order`, `orderId`.
+fn names_table(column: &str, table: &str) -> bool {
+    let e = entity(table);
+    let c = column.to_ascii_lowercase();
+    c == format!("{e}_id") || c == format!("id_{e}") || c == format!("{e}id")
+}
+
+fn compatible(a: ColumnClass, b: ColumnClass) -> bool {
+    let number = |c: ColumnClass| matches!(c, ColumnClass::Integer | ColumnClass::Number);
+    a == b || (number(a) && number(b)) || a == ColumnClass::Untyped || b == ColumnClass::Untyped
+}
