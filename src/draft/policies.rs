@@ -65,7 +65,15 @@ fn promise(role: Role) -> Option<Promise> {
                 "legal_obligation",
                 Action::Delete,
                 "Orders and their items: 10 years (commercial and tax law)",
-                &["placed", "purchased", "ordered", "created", "add", "date"],
+                &[
+                    "placed",
+                    "purchased",
+                    "ordered",
+                    "checkout",
+                    "created",
+                    "add",
+                    "date",
+                ],
             ),
             Role::Kyc => (
                 "7 years",
@@ -187,10 +195,17 @@ pub fn draft_policies(
             plan: None,
         };
         if f.role == Role::Marketing && !d.timestamp.0.to_ascii_lowercase().contains("unsub") {
-            d.notes.push(format!(
-                "check: no unsubscribe date found; `{}` is used, so rows go 30 days after it whether or not the person unsubscribed",
-                d.timestamp.0
-            ));
+            d.filter = consent_flag(f, t).map(|c| (c, 0));
+            d.notes.push(match &d.filter {
+                Some((flag, _)) => format!(
+                    "check: no unsubscribe date found; rows go 30 days after `{}` once `{flag}` is 0, which may be sooner than 30 days after the person unsubscribed",
+                    d.timestamp.0
+                ),
+                None => format!(
+                    "check: no unsubscribe date found; `{}` is used, so rows go 30 days after it whether or not the person unsubscribed",
+                    d.timestamp.0
+                ),
+            });
         }
         if d.action == Action::Anonymize {
             anonymize_personal(&mut d, f, t);
@@ -242,11 +257,18 @@ fn anonymize_personal(d: &mut DraftPolicy, f: &Findings, t: &SurveyTable) {
 /// Marketing consent kept beside other data (`newsletter` and
 /// `newsletter_date_add` on the customer): once the flag is off, the consent's
 /// date and the IP it was given from are cleared 30 days after that date.
+/// A whole-number consent flag of the table (`newsletter`, `is_subscribed`).
+fn consent_flag(f: &Findings, t: &SurveyTable) -> Option<String> {
+    f.personal_of(PersonalKind::Consent)
+        .find(|p| {
+            t.column(&p.column)
+                .is_some_and(|c| c.class == ColumnClass::Integer)
+        })
+        .map(|p| p.column.clone())
+}
+
 fn consent_policy(f: &Findings, t: &SurveyTable, taken: &[DraftPolicy]) -> Option<DraftPolicy> {
-    let flag = f.personal_of(PersonalKind::Consent).find(|p| {
-        t.column(&p.column)
-            .is_some_and(|c| c.class == ColumnClass::Integer)
-    })?;
+    let flag = consent_flag(f, t)?;
     let date = f
         .personal_of(PersonalKind::Consent)
         .filter(|p| t.column(&p.column).is_some_and(|c| c.nullable))
@@ -285,15 +307,15 @@ fn consent_policy(f: &Findings, t: &SurveyTable, taken: &[DraftPolicy]) -> Optio
         subject: None,
         action: Action::Anonymize,
         cascade: Vec::new(),
-        filter: Some((flag.column.clone(), 0)),
+        filter: Some((flag.clone(), 0)),
         anonymize,
         evidence: vec![
-            format!("`{}` looks like a consent flag", flag.column),
+            format!("`{flag}` looks like a consent flag"),
             format!("`{}` like the date it was given", date.0),
         ],
         notes: vec![format!(
             "check: no unsubscribe date found; once `{}` is 0, the consent's date and IP are cleared 30 days after `{}`, which may be sooner than 30 days after the person unsubscribed",
-            flag.column, date.0
+            flag, date.0
         )],
         plan: None,
     })

@@ -85,8 +85,8 @@ fn named_role(table: &str) -> Option<Role> {
         "subscription",
         "subscriptions",
         "emailsubscription",
-        "marketing",
-        "mailing",
+        "optin",
+        "optins",
     ]) {
         Some(Role::Marketing)
     } else if has(&[
@@ -117,6 +117,12 @@ fn evidence_for(role: Role, f: &Findings) -> Option<Vec<String>> {
         format!("dated by {}", dates.join(", ")),
     ];
     let email = f.personal_of(PersonalKind::Email).next();
+    let tracked = f.personal.iter().find(|p| {
+        matches!(
+            p.personal.kind,
+            PersonalKind::IpAddress | PersonalKind::DeviceData
+        )
+    });
     match (role, email, &f.subject) {
         (Role::Marketing, Some(e), _) => {
             evidence.push(format!("an e-mail address in `{}`", e.column))
@@ -125,10 +131,36 @@ fn evidence_for(role: Role, f: &Findings) -> Option<Vec<String>> {
             evidence.push(format!("linked to a person by `{s}`"))
         }
         (Role::Marketing, None, None) => return None,
+        (Role::Analytics, _, Some((s, _))) => evidence.push(format!("linked to a person by `{s}`")),
+        (Role::Analytics, _, None) => match tracked {
+            Some(t) => evidence.push(format!("{} in `{}`", t.personal.kind.words(), t.column)),
+            // Sessions and visits are a visitor's by what they are; events
+            // without a person or a trace of one (an IP, a user agent) are about
+            // things: a product's event tickets.
+            None if only_events(&f.table) => return None,
+            None => {}
+        },
         (_, _, Some((s, _))) => evidence.push(format!("linked to a person by `{s}`")),
         _ => {}
     }
     Some(evidence)
+}
+
+/// Whether the only analytics word of a table's name is `event(s)`.
+fn only_events(table: &str) -> bool {
+    let t = tokens(table);
+    let visits = [
+        "analytics",
+        "session",
+        "sessions",
+        "visit",
+        "visits",
+        "visitor",
+        "connections",
+        "tracking",
+        "pageviews",
+    ];
+    !t.iter().any(|w| visits.contains(&w.as_str()))
 }
 
 fn words(role: Role) -> &'static str {

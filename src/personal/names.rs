@@ -127,20 +127,20 @@ pub fn by_name(name: &str, holds: Holds) -> Option<PersonalKind> {
     let first = w.first().map(String::as_str).unwrap_or("");
     let last = w.last().map(String::as_str).unwrap_or("");
     let joined = w.join("_");
+    let is_id = first == "id" || ABOUT.contains(&last);
+    if CONSENT.iter().any(|c| has(c)) || joined.contains("opt_in") {
+        // A consent is a flag (`is_subscribed`) or a date; its IP is an IP address.
+        if has("ip") {
+            return Some(PersonalKind::IpAddress);
+        }
+        return (!is_id).then_some(PersonalKind::Consent);
+    }
     let is_flag = FLAG.contains(&first) && matches!(holds, Holds::Integer | Holds::Other);
     if is_flag {
         return None;
     }
     if let Some(kind) = identity_document(&w, &joined, holds) {
         return Some(kind);
-    }
-    let is_id = first == "id" || ABOUT.contains(&last);
-    if CONSENT.iter().any(|c| has(c)) || joined.contains("opt_in") {
-        // A consent is a flag or a date; its IP is an IP address.
-        if has("ip") {
-            return Some(PersonalKind::IpAddress);
-        }
-        return (!is_id).then_some(PersonalKind::Consent);
     }
     if is_id {
         return None;
@@ -497,6 +497,7 @@ mod tests {
             ("optin", Integer, Some(Consent)),
             ("accepts_marketing", Integer, Some(Consent)),
             ("email_opt_in", Integer, Some(Consent)),
+            ("is_subscribed", Integer, Some(Consent)),
             ("id_newsletter", Integer, None),
             ("shipping_method", Text, None),
             ("description", Text, None),

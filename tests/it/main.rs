@@ -34,5 +34,6 @@ mod replicas;
 mod reports;
 mod restore;
 mod servers;
+mod shop_schemas;
 mod strategies;
 mod systemd;
