@@ -167,9 +167,17 @@ pub fn by_values(values: &[SqlValue]) -> Option<PersonalKind> {
 /// numbers and dates say nothing by their values).
 pub fn classify(name: &str, holds: Holds, values: &[SqlValue]) -> Option<Personal> {
     if let Some(kind) = by_name(name, holds) {
+        // Values that say the same are the stronger evidence: an `ip` column of
+        // IP addresses is personal wherever it is.
+        let text = matches!(holds, Holds::Text | Holds::Anything);
+        let confirmed = text && !speaks_for_itself(kind, name) && by_values(values) == Some(kind);
         return Some(Personal {
             kind,
-            evidence: Evidence::Name,
+            evidence: if confirmed {
+                Evidence::Values
+            } else {
+                Evidence::Name
+            },
         });
     }
     if !matches!(holds, Holds::Text | Holds::Anything) {

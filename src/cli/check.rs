@@ -25,6 +25,7 @@ pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) 
             "warnings": report.warnings,
             "personal_data": report.coverage.findings,
             "orphaned_by_deletes": report.coverage.orphans,
+            "deleted_by_the_database": report.coverage.uncounted,
             "not_sampled": report.coverage.not_sampled,
         })),
         Format::Text => print!("{}", text(config, &db, &report, fits)),

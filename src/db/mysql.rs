@@ -307,16 +307,19 @@ pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     q
 }
 
-/// (schema, table, constraint, column, referenced table, referenced column), in key
-/// order.
+/// (schema, table, constraint, column, referenced table, referenced column, ON
+/// DELETE CASCADE), in key order.
 pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
-        "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), CAST(constraint_name AS CHAR), \
-         CAST(column_name AS CHAR), CAST(referenced_table_name AS CHAR), CAST(referenced_column_name AS CHAR) \
-         FROM information_schema.key_column_usage WHERE referenced_table_name IS NOT NULL AND ",
+        "SELECT CAST(k.table_schema AS CHAR), CAST(k.table_name AS CHAR), CAST(k.constraint_name AS CHAR), \
+         CAST(k.column_name AS CHAR), CAST(k.referenced_table_name AS CHAR), CAST(k.referenced_column_name AS CHAR), \
+         r.delete_rule = 'CASCADE' FROM information_schema.key_column_usage k \
+         JOIN information_schema.referential_constraints r ON r.constraint_schema = k.table_schema \
+         AND r.table_name = k.table_name AND r.constraint_name = k.constraint_name \
+         WHERE k.referenced_table_name IS NOT NULL AND ",
     );
-    push_tables(&mut q, "", only);
-    q.push(" ORDER BY table_name, constraint_name, ordinal_position");
+    push_tables(&mut q, "k.", only);
+    q.push(" ORDER BY k.table_name, k.constraint_name, k.ordinal_position");
     q
 }
 

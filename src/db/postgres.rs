@@ -229,12 +229,12 @@ pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     q
 }
 
-/// (schema, table, constraint, column, referenced table, referenced column), in key
-/// order.
+/// (schema, table, constraint, column, referenced table, referenced column, ON
+/// DELETE CASCADE), in key order.
 pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(format!(
         "SELECT n.nspname::text, c.relname::text, con.conname::text, a.attname::text, cf.relname::text, \
-         af.attname::text FROM {TABLES} \
+         af.attname::text, con.confdeltype = 'c' FROM {TABLES} \
          JOIN pg_catalog.pg_constraint con ON con.conrelid = c.oid AND con.contype = 'f' \
          JOIN pg_catalog.pg_class cf ON cf.oid = con.confrelid \
          CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord) \

@@ -273,10 +273,10 @@ pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
 }
 
 /// (schema, table, constraint, column, referenced table, referenced column or NULL
-/// for the referenced table's primary key), in key order.
+/// for the referenced table's primary key, ON DELETE CASCADE), in key order.
 pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
-        "SELECT m.schema, m.name, f.id, f.\"from\", f.\"table\", f.\"to\" \
+        "SELECT m.schema, m.name, f.id, f.\"from\", f.\"table\", f.\"to\", f.on_delete = 'CASCADE' \
          FROM pragma_table_list AS m, pragma_foreign_key_list(m.name, m.schema) AS f WHERE ",
     );
     push_tables(&mut q, only);

@@ -94,6 +94,9 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
     for o in &coverage.orphans {
         report.warnings.push(format!("{path}: {}", o.warning()));
     }
+    for u in &coverage.uncounted {
+        report.warnings.push(format!("{path}: {}", u.warning()));
+    }
     report.coverage = coverage;
     Ok(report)
 }

@@ -87,11 +87,40 @@ impl Orphaned {
     }
 }
 
+/// A table whose rows the database deletes itself (ON DELETE CASCADE) when a policy
+/// deletes the rows they refer to, outside the policy's cascade: those rows would
+/// be gone and counted by no audit event.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Uncounted {
+    pub table: String,
+    pub foreign_key: Vec<String>,
+    pub parent: String,
+    pub policy: String,
+}
+
+impl Uncounted {
+    pub fn warning(&self) -> String {
+        format!(
+            "table `{}` refers to `{}` by {} with ON DELETE CASCADE: when policy `{}` deletes rows of `{}`, the database deletes the rows of `{}` that refer to them itself, and no audit event counts them; add {{ table = \"{}\", foreign_key = \"{}\" }} to the cascade of `{}`",
+            self.table,
+            self.parent,
+            self.foreign_key.join(", "),
+            self.policy,
+            self.parent,
+            self.table,
+            self.table,
+            self.foreign_key.join("\", \""),
+            self.parent
+        )
+    }
+}
+
 /// What coverage found in the whole schema.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Coverage {
     pub findings: Vec<Finding>,
     pub orphans: Vec<Orphaned>,
+    pub uncounted: Vec<Uncounted>,
     /// Tables whose rows could not be read (no SELECT right): their columns were
     /// judged by name and type only.
     pub not_sampled: Vec<String>,
@@ -140,9 +169,11 @@ pub async fn coverage(db: &mut Db, config: &Config) -> Result<Coverage, DbError>
         }
     }
     let orphans = orphans(config, &tables, &relations, &personal, &governing);
+    let uncounted = uncounted_deletes(config, &tables, &relations);
     Ok(Coverage {
         findings,
         orphans,
+        uncounted,
         not_sampled,
     })
 }
@@ -251,6 +282,55 @@ fn orphans(
                         .iter()
                         .map(|c| (c.column.clone(), c.personal.kind))
                         .collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The tables the database empties itself with a policy's rows (ON DELETE
+/// CASCADE) that the policy's cascade does not name.
+fn uncounted_deletes(
+    config: &Config,
+    tables: &[SurveyTable],
+    relations: &Relations,
+) -> Vec<Uncounted> {
+    let at = |name: &str| tables.iter().position(|t| bare(&t.name) == bare(name));
+    let mut out: Vec<Uncounted> = Vec::new();
+    for p in config
+        .policies
+        .iter()
+        .filter(|p| p.action == Action::Delete)
+    {
+        let purged: Vec<String> = std::iter::once(p.table.name.as_str())
+            .chain(
+                p.cascade_entries()
+                    .into_iter()
+                    .map(|c| c.table.name.as_str()),
+            )
+            .map(bare)
+            .collect();
+        for parent in purged.iter().filter_map(|t| at(t)) {
+            for link in relations
+                .children_of(parent)
+                .filter(|l| l.database_cascades)
+            {
+                let child = &tables[link.child];
+                if purged.contains(&bare(&child.name)) || link.child == parent {
+                    continue;
+                }
+                if out
+                    .iter()
+                    .any(|u| u.table == child.name && u.policy == p.name)
+                {
+                    continue;
+                }
+                out.push(Uncounted {
+                    table: child.name.clone(),
+                    foreign_key: link.columns.clone(),
+                    parent: tables[parent].name.clone(),
+                    policy: p.name.clone(),
                 });
             }
         }

@@ -75,6 +75,7 @@ const PASSWORD: &[&str] = &[
 ];
 const FREE_TEXT: &[&str] = &[
     "note", "notes", "message", "messages", "comment", "comments", "remark", "remarks", "question",
+    "body",
 ];
 const CONSENT: &[&str] = &[
     "newsletter",

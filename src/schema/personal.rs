@@ -54,8 +54,7 @@ pub fn personal_columns(
         })
         .collect();
     for (i, cols) in found.iter_mut().enumerate() {
-        let context =
-            about_a_person[i] || relations.parents_of(i).any(|l| about_a_person[l.parent]);
+        let context = hangs_off_a_person(i, relations, &about_a_person, 3);
         if !context {
             cols.retain(|c| on_its_own(c) || c.personal.kind == PersonalKind::Consent);
         }
@@ -84,4 +83,15 @@ fn names_a_visitor(column: &str) -> bool {
         "id_session",
     ]
     .contains(&c.as_str())
+}
+
+/// Whether table `i` is about a person, or refers (up to `depth` links up) to a
+/// table that is: a message of a support thread of a customer's order.
+fn hangs_off_a_person(i: usize, relations: &Relations, about: &[bool], depth: usize) -> bool {
+    about[i]
+        || (depth > 0
+            && relations
+                .parents_of(i)
+                .filter(|l| l.parent != i)
+                .any(|l| hangs_off_a_person(l.parent, relations, about, depth - 1)))
 }

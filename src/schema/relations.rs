@@ -38,6 +38,9 @@ pub struct Link {
     pub parent: usize,
     pub parent_columns: Vec<String>,
     pub by: LinkBy,
+    /// A constraint with ON DELETE CASCADE: the database deletes the child rows
+    /// itself when their parent row goes.
+    pub database_cascades: bool,
 }
 
 /// Every link between `tables`.
@@ -58,6 +61,7 @@ impl Relations {
                         parent: p,
                         parent_columns: k.references.clone(),
                         by: LinkBy::Constraint,
+                        database_cascades: k.cascades,
                     });
                 }
             }
@@ -100,6 +104,7 @@ impl Relations {
                     parent: p,
                     parent_columns: vec![key.clone()],
                     by,
+                    database_cascades: false,
                 });
             }
         }

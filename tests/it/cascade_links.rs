@@ -10,6 +10,7 @@ on_every_backend!(
     nested_cascades_go_deepest_first_and_count_each_table,
     an_erasure_reaches_the_grandchildren,
     a_link_nothing_shows_is_refused_with_the_fix,
+    check_names_rows_a_delete_would_leave_or_the_database_would_take,
 );
 
 /// Orders with lines (a foreign key), support threads (no constraint: `references`)
@@ -223,5 +224,57 @@ async fn a_link_nothing_shows_is_refused_with_the_fix(backend: Backend) {
     assert_eq!(
         shop.dump(&["orders", "unrelated", "payments"]).await,
         before
+    );
+}
+
+async fn check_names_rows_a_delete_would_leave_or_the_database_would_take(backend: Backend) {
+    let shop = filled(backend).await;
+    shop.exec(
+        "CREATE TABLE receipts (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders (id) ON DELETE CASCADE, total INTEGER);",
+    )
+    .await;
+    // Threads go with orders, but their messages (free text, an IP) are left.
+    shop.write_config(
+        "[[policy]]\nname = \"orders\"\ntable = \"orders\"\ntimestamp = \"placed_at\"\nkeep = \"10 years\"\naction = \"delete\"\n\
+         cascade = [{ table = \"order_lines\", foreign_key = \"order_id\" }, { table = \"threads\", foreign_key = \"order_id\", references = \"id\" }]\n",
+    );
+    let out = shop.cli(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orphans = report["orphaned_by_deletes"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{report:#}");
+    assert_eq!(orphans[0]["table"], "messages");
+    assert_eq!(orphans[0]["parent"], "threads");
+    assert_eq!(orphans[0]["linked_by"], "constraint");
+    let left: Vec<&str> = orphans[0]["personal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["body", "ip"]);
+    let by_db = report["deleted_by_the_database"].as_array().unwrap();
+    assert_eq!(by_db.len(), 1, "{report:#}");
+    assert_eq!(by_db[0]["table"], "receipts");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("add { table = \\\"messages\\\", foreign_key = \\\"id_thread\\\" } to the cascade of `threads`"),
+        "{warnings}"
+    );
+    // Every personal-looking column is listed with its reason and what covers it.
+    let found = report["personal_data"].as_array().unwrap();
+    let ip = found
+        .iter()
+        .find(|f| f["table"] == "messages" && f["column"] == "ip")
+        .unwrap();
+    assert_eq!(ip["covered_by"], Value::Null);
+    assert_eq!(ip["reason"], "its values look like IP addresses");
+    let body = found
+        .iter()
+        .find(|f| f["table"] == "messages" && f["column"] == "body")
+        .unwrap();
+    assert_eq!(
+        body["reason"],
+        "its name suggests free text written by or about a person"
     );
 }

@@ -48,6 +48,8 @@ pub struct ForeignKey {
     pub columns: Vec<String>,
     pub table: String,
     pub references: Vec<String>,
+    /// ON DELETE CASCADE: the database deletes the row with the row it refers to.
+    pub cascades: bool,
 }
 
 pub(super) struct TableInfo {

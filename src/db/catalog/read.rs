@@ -54,6 +54,7 @@ pub(super) async fn tables(
             columns: key.iter().map(|r| text(&r[3])).collect(),
             table: text(&key[0][4]),
             references: key.iter().map(|r| text(&r[5])).collect(),
+            cascades: int(&key[0][6]) != 0,
         });
     }
     if backend == Backend::Postgres {
