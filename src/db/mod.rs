@@ -135,6 +135,10 @@ pub struct Db {
     reopen: Option<(DatabaseSettings, Access)>,
     /// The audit chain's last event as this connection last saw or wrote it.
     chain: store::ChainHead,
+    /// The default schema's tables as last read in bulk, so that checking many
+    /// policies and their cascades costs four statements, not four per table.
+    /// Forgotten where the schema may have changed ([`Db::forget_catalog`]).
+    catalog: Option<Vec<catalog::TableInfo>>,
 }
 
 enum Conn {
@@ -185,6 +189,7 @@ impl Db {
             timeouts,
             reopen: Some((settings.clone(), access)),
             chain: store::ChainHead::default(),
+            catalog: None,
         })
     }
 
@@ -237,7 +242,14 @@ impl Db {
             timeouts: Timeouts::default(),
             reopen: None,
             chain: store::ChainHead::default(),
+            catalog: None,
         })
+    }
+
+    /// Reads the catalog afresh at its next use: a pass, `check` or `plan` starts
+    /// with the schema as it is now, and a partition dropped is gone from it.
+    pub fn forget_catalog(&mut self) {
+        self.catalog = None;
     }
 
     pub fn backend(&self) -> Backend {

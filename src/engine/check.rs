@@ -46,6 +46,7 @@ impl CheckReport {
 /// Checks every policy against the catalog, counts unreadable timestamps in whole
 /// tables, and warns about personal-looking columns no policy covers. Reads only.
 pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError> {
+    db.forget_catalog();
     let now = db.now().await?;
     let mut report = CheckReport {
         database_now: now,

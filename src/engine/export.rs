@@ -180,6 +180,7 @@ async fn open_export(db: &mut Db, id: i64) -> Result<PrivacyRequest, RequestErro
 /// cascade children. A table is read once, by the first policy that links it to a
 /// subject; a child that is itself such a table is read by its own subject column.
 async fn sources(db: &mut Db, config: &Config) -> Result<Vec<Source>, ExportError> {
+    db.forget_catalog();
     let governing = |table: &str| -> Vec<Governing> {
         config
             .policies

@@ -351,6 +351,7 @@ pub async fn plan(
     only: Option<&str>,
     clock: Clock,
 ) -> Result<PassReport, EngineError> {
+    db.forget_catalog();
     let policies = selected(config, only)?;
     let database_now = now(db, clock).await?;
     let mut targets = Targets::default();
@@ -378,6 +379,7 @@ pub async fn run_pass(
     config: &Config,
     opts: &PassOptions,
 ) -> Result<PassReport, EngineError> {
+    db.forget_catalog();
     let policies = selected(config, opts.only.as_deref())?;
     let Some(mut leader) = Leader::try_acquire(&config.database).await? else {
         let reason = "another retentiond instance holds the pass lock on this database";

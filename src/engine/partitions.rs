@@ -18,6 +18,8 @@ pub(super) async fn drop_expired(
     outcome: &mut PolicyOutcome,
 ) -> Result<(), DbError> {
     let (p, target) = (work.policy, work.target);
+    // Partitions dropped leave the catalog as it was read.
+    db.forget_catalog();
     for part in target.expired_partitions(db, cutoff).await? {
         if pass.opts.stop.is_requested() || !pass.leader.keep().await {
             break;

@@ -42,6 +42,7 @@ pub async fn gather(
     include_subjects: bool,
 ) -> Result<Report, DbError> {
     let (lo, hi) = (start_of(from), start_of(to.succ_opt().unwrap_or(to)));
+    db.forget_catalog();
     let now = db.now().await?;
     let own = db.has_own_tables().await?;
     let records = if own {

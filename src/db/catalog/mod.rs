@@ -25,6 +25,7 @@ pub(super) enum Kind {
     Other,
 }
 
+#[derive(Debug, Clone)]
 pub(super) struct Column {
     pub name: String,
     /// The type as the catalog spells it (`timestamp with time zone`, `varchar(64)`).
@@ -34,6 +35,7 @@ pub(super) struct Column {
     pub pk: i64,
 }
 
+#[derive(Debug, Clone)]
 pub(super) struct Index {
     pub unique: bool,
     pub partial: bool,
@@ -52,6 +54,7 @@ pub struct ForeignKey {
     pub cascades: bool,
 }
 
+#[derive(Debug, Clone)]
 pub(super) struct TableInfo {
     /// `schema.table` when the config named a schema, else the table, as the catalog spells them.
     pub name: String,
@@ -206,6 +209,22 @@ pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
 pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbError> {
     let backend = db.backend();
     let (schema, table) = split_table(&ident.name);
+    if schema.is_none() {
+        if db.catalog.is_none() {
+            db.catalog = Some(schema_tables(db).await?);
+        }
+        let known = db.catalog.as_deref().unwrap_or_default();
+        // An exact match wins, as in the per-table lookup below.
+        let found = known
+            .iter()
+            .find(|t| t.table == table)
+            .or_else(|| known.iter().find(|t| t.table.eq_ignore_ascii_case(table)));
+        if let Some(t) = found {
+            return Ok(Some(t.clone()));
+        }
+        // Not among the default schema's tables as they were read: a partition,
+        // or a table created since; looked up on its own.
+    }
     // Find the table's exact schema and spelling first; SQLite's pragmas match any case.
     let (found_schema, found_table) = match backend {
         Backend::Sqlite => (schema.unwrap_or("main").to_string(), table.to_string()),
