@@ -176,3 +176,106 @@ fn compatible(a: ColumnClass, b: ColumnClass) -> bool {
     let number = |c: ColumnClass| matches!(c, ColumnClass::Integer | ColumnClass::Number);
     a == b || (number(a) && number(b)) || a == ColumnClass::Untyped || b == ColumnClass::Untyped
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Backend, ForeignKey, SurveyColumn};
+
+    fn table(name: &str, key: &str, columns: &[&str]) -> SurveyTable {
+        let mut cols = vec![SurveyColumn::declared(
+            Backend::MySql,
+            key,
+            "int(10)",
+            false,
+        )];
+        cols.extend(
+            columns
+                .iter()
+                .map(|c| SurveyColumn::declared(Backend::MySql, c, "int(10)", true)),
+        );
+        SurveyTable {
+            name: name.into(),
+            columns: cols,
+            primary_key: vec![key.into()],
+            indexed: vec![key.into()],
+            foreign_keys: Vec::new(),
+        }
+    }
+
+    fn links(tables: &[SurveyTable]) -> Vec<(String, String, String, LinkBy)> {
+        Relations::of(tables)
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    tables[l.child].name.clone(),
+                    l.columns.join(","),
+                    tables[l.parent].name.clone(),
+                    l.by,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_name_links_only_where_one_table_owns_it() {
+        let tables = [
+            table("ps_orders", "id_order", &["id_customer"]),
+            table("ps_order_payment", "id_order_payment", &[]),
+            table("ps_order_detail", "id_order_detail", &["id_order"]),
+            table("ps_customer", "id_customer", &[]),
+            // Magento: entity_id is the key of both, so it links neither.
+            table("sales_order", "entity_id", &[]),
+            table("quote", "entity_id", &["customer_id"]),
+        ];
+        assert_eq!(
+            links(&tables),
+            [
+                (
+                    "ps_order_detail".into(),
+                    "id_order".into(),
+                    "ps_orders".into(),
+                    LinkBy::SameName
+                ),
+                (
+                    "ps_orders".into(),
+                    "id_customer".into(),
+                    "ps_customer".into(),
+                    LinkBy::SameName
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_named_after_a_table_is_a_hint_where_the_key_is_a_bare_id() {
+        let mut tables = [
+            table("wp_wc_orders", "id", &["customer_id"]),
+            table("wp_wc_order_addresses", "id", &["order_id"]),
+            table("supply_orders", "id", &[]),
+            table("wp_users", "ID", &[]),
+        ];
+        // Two tables end with `orders`: neither owns `order_id`.
+        assert!(links(&tables).is_empty(), "{:?}", links(&tables));
+        tables[2].name = "supplies".into();
+        assert_eq!(
+            links(&tables),
+            [(
+                "wp_wc_order_addresses".into(),
+                "order_id".into(),
+                "wp_wc_orders".into(),
+                LinkBy::TableName
+            )]
+        );
+        // A constraint says more than a name.
+        tables[1].foreign_keys.push(ForeignKey {
+            columns: vec!["order_id".into()],
+            table: "wp_wc_orders".into(),
+            references: vec!["id".into()],
+            cascades: false,
+        });
+        assert_eq!(links(&tables)[0].3, LinkBy::Constraint);
+        assert_eq!(links(&tables).len(), 1);
+    }
+}

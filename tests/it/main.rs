@@ -24,6 +24,7 @@ mod fuzz;
 mod guards;
 mod holds;
 mod init;
+mod init_traps;
 mod injection;
 mod lag;
 mod mail;
