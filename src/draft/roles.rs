@@ -89,19 +89,7 @@ fn named_role(table: &str) -> Option<Role> {
         "optins",
     ]) {
         Some(Role::Marketing)
-    } else if has(&[
-        "analytics",
-        "event",
-        "events",
-        "session",
-        "sessions",
-        "visit",
-        "visits",
-        "visitor",
-        "connections",
-        "tracking",
-        "pageviews",
-    ]) {
+    } else if has(VISITS) || has(&["event", "events"]) {
         Some(Role::Analytics)
     } else {
         None
@@ -148,20 +136,21 @@ fn evidence_for(role: Role, f: &Findings) -> Option<Vec<String>> {
 
 /// Whether the only analytics word of a table's name is `event(s)`.
 fn only_events(table: &str) -> bool {
-    let t = tokens(table);
-    let visits = [
-        "analytics",
-        "session",
-        "sessions",
-        "visit",
-        "visits",
-        "visitor",
-        "connections",
-        "tracking",
-        "pageviews",
-    ];
-    !t.iter().any(|w| visits.contains(&w.as_str()))
+    !tokens(table).iter().any(|w| VISITS.contains(&w.as_str()))
 }
+
+/// Words of a table of visits: a visitor's by what it is.
+const VISITS: &[&str] = &[
+    "analytics",
+    "session",
+    "sessions",
+    "visit",
+    "visits",
+    "visitor",
+    "connections",
+    "tracking",
+    "pageviews",
+];
 
 fn words(role: Role) -> &'static str {
     match role {
