@@ -40,7 +40,7 @@ spelled! {
         Failed = "failed", Refused = "refused", Interrupted = "interrupted",
         ErasureRegistered = "erasure_registered", HoldAdded = "hold_added",
         HoldReleased = "hold_released", ExportRegistered = "export_registered",
-        Exported = "exported",
+        Exported = "exported", FilesRemoved = "files_removed",
     }
 }
 

@@ -51,6 +51,7 @@ spelled! {
     pub enum Strategy {
         Null = "null", Hash = "hash", Redact = "redact", TruncateIp = "truncate_ip",
         EmailDomain = "email_domain", Year = "year", Month = "month",
+        RemoveFile = "remove_file",
     }
 }
 
@@ -92,6 +93,15 @@ pub struct Filter {
     pub values: Vec<FilterValue>,
 }
 
+/// A column holding the path (or object key) of a file in `store`: when the row
+/// goes, the file goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileColumn {
+    pub column: Ident,
+    /// The name of a `[stores.NAME]`.
+    pub store: String,
+}
+
 /// A child table whose rows go with their parent row: those whose `foreign_key`
 /// holds the parent's `references` columns (its key where none are named). Its own
 /// `cascade` children go with it, to any depth.
@@ -104,6 +114,8 @@ pub struct Cascade {
     /// policy's `key` at the top, the child table's primary key below).
     pub references: Vec<Ident>,
     pub cascade: Vec<Cascade>,
+    /// Columns of the child holding files that go with its rows.
+    pub files: Vec<FileColumn>,
 }
 
 impl Cascade {
@@ -139,6 +151,9 @@ pub struct Policy {
     pub subject: Option<Ident>,
     pub action: Action,
     pub cascade: Vec<Cascade>,
+    /// Columns holding files that go with the rows (or, with `remove_file`, with
+    /// the anonymised value).
+    pub files: Vec<FileColumn>,
     pub filter: Vec<Filter>,
     pub marker: Option<Ident>,
     pub anonymize: Vec<Anonymize>,
@@ -162,6 +177,11 @@ pub enum Partitions {
 }
 
 impl Policy {
+    /// Whether any row of the policy or of its cascade points to a file.
+    pub fn has_files(&self) -> bool {
+        !self.files.is_empty() || self.cascade_entries().iter().any(|c| !c.files.is_empty())
+    }
+
     /// Every cascade entry at any depth, parents before their children.
     pub fn cascade_entries(&self) -> Vec<&Cascade> {
         self.cascade.iter().flat_map(Cascade::walk).collect()

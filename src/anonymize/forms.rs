@@ -209,7 +209,8 @@ pub fn recognition(strategy: Strategy, form: Form) -> Recognition {
         }
     };
     let (done, readable) = match strategy {
-        Strategy::Null => (Test::Never, Test::Always),
+        // A removed file leaves NULL: a value present is a file still there.
+        Strategy::Null | Strategy::RemoveFile => (Test::Never, Test::Always),
         Strategy::Redact => (Test::Equals(REDACTED), Test::Always),
         Strategy::Hash => (Test::Matches(pattern!(HEX64)), Test::Always),
         // The same patterns as one each, split so that the common case costs little

@@ -85,7 +85,8 @@ pub fn apply(
     let text = || value.to_text();
     let redacted = || SqlValue::Text(REDACTED.into());
     match strategy {
-        Strategy::Null => SqlValue::Null,
+        // The file itself is removed after the batch commits (`engine::files`).
+        Strategy::Null | Strategy::RemoveFile => SqlValue::Null,
         Strategy::Redact => redacted(),
         Strategy::Hash => match (purpose, key) {
             (Purpose::Erasure, _) => SqlValue::Text(random_hex()),

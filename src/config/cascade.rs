@@ -8,12 +8,12 @@ use toml::de::DeValue;
 use super::walk::{Cx, Item, get};
 use crate::policy::{Cascade, Policy};
 
-const CASCADE_KEYS: &[&str] = &["table", "foreign_key", "references", "cascade"];
+const CASCADE_KEYS: &[&str] = &["table", "foreign_key", "references", "cascade", "files"];
 
 const EXAMPLE: &str = "cascade = [{ table = \"order_items\", foreign_key = \"order_id\" }]";
 
 /// The entries of one `cascade` array, with their own `cascade` arrays.
-pub(super) fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
+pub(super) fn cascade(cx: &mut Cx, v: &Item, stores: &[String]) -> Option<Vec<Cascade>> {
     let DeValue::Array(entries) = v.get_ref() else {
         cx.problem(
             v.span(),
@@ -25,7 +25,7 @@ pub(super) fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
     let mut out = Vec::new();
     let mut ok = true;
     for e in entries {
-        match entry(cx, e) {
+        match entry(cx, e, stores) {
             Some(c) => out.push(c),
             None => ok = false,
         }
@@ -33,7 +33,7 @@ pub(super) fn cascade(cx: &mut Cx, v: &Item) -> Option<Vec<Cascade>> {
     ok.then_some(out)
 }
 
-fn entry(cx: &mut Cx, e: &Item) -> Option<Cascade> {
+fn entry(cx: &mut Cx, e: &Item, stores: &[String]) -> Option<Cascade> {
     let t = cx.table(e, "a cascade entry")?;
     cx.check_keys(t, CASCADE_KEYS, "in a cascade entry");
     let table = match get(t, "table") {
@@ -66,7 +66,11 @@ fn entry(cx: &mut Cx, e: &Item) -> Option<Cascade> {
         None => Some(Vec::new()),
     };
     let children = match get(t, "cascade") {
-        Some(v) => cascade(cx, v),
+        Some(v) => cascade(cx, v, stores),
+        None => Some(Vec::new()),
+    };
+    let files = match get(t, "files") {
+        Some(v) => super::stores::files(cx, v, stores),
         None => Some(Vec::new()),
     };
     Some(Cascade {
@@ -74,6 +78,7 @@ fn entry(cx: &mut Cx, e: &Item) -> Option<Cascade> {
         foreign_key: foreign_key?,
         references: references?,
         cascade: children?,
+        files: files?,
     })
 }
 

@@ -1,13 +1,13 @@
 //! `[mail]`, and `[report] mail_to`: where the periodic reports are sent. The SMTP
 //! password is read from a file (a systemd credential), never written in the config.
 
-use std::fmt;
 use std::path::Path;
 
 use toml::de::DeTable;
 
 use super::sections::check_private;
 use super::walk::{Cx, get, resolve};
+pub use crate::secret::Secret;
 
 const MAIL_KEYS: &[&str] = &["host", "port", "security", "user", "password_file", "from"];
 
@@ -27,16 +27,6 @@ const SECURITY: [(&str, MailSecurity); 3] = [
     ("tls", MailSecurity::Tls),
     ("none", MailSecurity::None),
 ];
-
-/// A secret that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailSettings {

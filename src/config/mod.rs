@@ -12,6 +12,7 @@ mod mail;
 mod policy;
 mod replicas;
 mod sections;
+mod stores;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ const TOP_KEYS: &[&str] = &[
     "report",
     "erasure",
     "mail",
+    "stores",
     "policy",
 ];
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub erasure: ErasureSettings,
     /// `[mail]`: the SMTP server the periodic reports are sent through.
     pub mail: Option<MailSettings>,
+    /// `[stores.NAME]`: where the files rows point to live.
+    pub stores: Vec<crate::files::StoreSettings>,
 }
 
 /// `[erasure]`.
@@ -271,7 +275,9 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     let schedule = sections::schedule(&mut cx, root);
     let (key_file, hmac_key) = sections::anonymize(&mut cx, root, &base_dir);
     let limits = sections::limits(&mut cx, root);
-    let policies = policy::policies(&mut cx, root, key_file);
+    let stores = stores::stores(&mut cx, root, &base_dir);
+    let store_names: Vec<String> = stores.iter().map(|s| s.name.clone()).collect();
+    let policies = policy::policies(&mut cx, root, key_file, &store_names);
     let metrics_listen = sections::metrics_listen(&mut cx, root);
     let log_level = sections::log_level(&mut cx, root);
     let report = sections::report(&mut cx, root, &base_dir);
@@ -301,6 +307,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
             report,
             erasure,
             mail,
+            stores,
         }),
         _ => Err(cx.into_error(path)),
     }

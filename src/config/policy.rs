@@ -26,6 +26,7 @@ const POLICY_KEYS: &[&str] = &[
     "subject",
     "action",
     "cascade",
+    "files",
     "filter",
     "marker",
     "anonymize",
@@ -35,7 +36,12 @@ const POLICY_KEYS: &[&str] = &[
 ];
 
 /// Every `[[policy]]` of the file, in the order written, with the rules across them.
-pub(super) fn policies(cx: &mut Cx, root: &DeTable, key_file: Option<&Item>) -> Vec<Policy> {
+pub(super) fn policies(
+    cx: &mut Cx,
+    root: &DeTable,
+    key_file: Option<&Item>,
+    stores: &[String],
+) -> Vec<Policy> {
     let mut policies = Vec::new();
     let Some(item) = get(root, "policy") else {
         cx.problem(
@@ -56,7 +62,7 @@ pub(super) fn policies(cx: &mut Cx, root: &DeTable, key_file: Option<&Item>) -> 
     for (i, entry) in entries.iter().enumerate() {
         let what = format!("[[policy]] #{}", i + 1);
         if let Some(t) = cx.table(entry, &what)
-            && let Some(p) = policy(cx, t, entry.span(), i + 1)
+            && let Some(p) = policy(cx, t, entry.span(), i + 1, stores)
         {
             policies.push(p);
         }
@@ -114,6 +120,7 @@ struct Fields {
     subject: Option<Ident>,
     action: Option<Action>,
     cascade: Option<Vec<Cascade>>,
+    files: Option<Vec<crate::policy::FileColumn>>,
     filter: Option<Vec<Filter>>,
     marker: Option<Ident>,
     anonymize: Option<Vec<Anonymize>>,
@@ -122,14 +129,20 @@ struct Fields {
     max_table_fraction: Option<f64>,
 }
 
-fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<Policy> {
+fn policy(
+    cx: &mut Cx,
+    t: &DeTable,
+    span: Range<usize>,
+    index: usize,
+    stores: &[String],
+) -> Option<Policy> {
     let name = name(cx, t, &span, index);
     let what = match &name {
         Some((n, _)) => format!("in [[policy]] \"{n}\""),
         None => format!("in [[policy]] #{index}"),
     };
     cx.check_keys(t, POLICY_KEYS, &what);
-    let f = fields(cx, t, &span, &what);
+    let f = fields(cx, t, &span, &what, stores);
     let (name, loc) = name?;
     // An invalid `partitions` still lets the other rules be checked.
     let partitions_valid = f.partitions.is_some();
@@ -147,6 +160,7 @@ fn policy(cx: &mut Cx, t: &DeTable, span: Range<usize>, index: usize) -> Option<
         subject: f.subject,
         action: f.action?,
         cascade: f.cascade?,
+        files: f.files?,
         filter: f.filter?,
         marker: f.marker,
         anonymize: f.anonymize?,
@@ -181,7 +195,7 @@ fn name(cx: &mut Cx, t: &DeTable, span: &Range<usize>, index: usize) -> Option<(
     Some((n, cx.loc(v.span().start)))
 }
 
-fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
+fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str, stores: &[String]) -> Fields {
     let required = |cx: &mut Cx, key: &str, example: &str| {
         let v = get(t, key);
         if v.is_none() {
@@ -215,7 +229,8 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str) -> Fields {
         basis: get(t, "basis").and_then(|v| cx.choice(v, "basis", &Basis::choices())),
         subject: get(t, "subject").and_then(|v| cx.ident(v, "subject", false)),
         action,
-        cascade: get(t, "cascade").map_or(Some(Vec::new()), |v| cascade(cx, v)),
+        cascade: get(t, "cascade").map_or(Some(Vec::new()), |v| cascade(cx, v, stores)),
+        files: get(t, "files").map_or(Some(Vec::new()), |v| super::stores::files(cx, v, stores)),
         filter: get(t, "filter").map_or(Some(Vec::new()), |v| filter(cx, v)),
         marker: get(t, "marker").and_then(|v| cx.ident(v, "marker", false)),
         anonymize: get(t, "anonymize").map_or(Some(Vec::new()), |v| anonymize(cx, v)),
@@ -277,6 +292,30 @@ fn check_anonymize(cx: &mut Cx, t: &DeTable, p: &Policy, action_span: Range<usiz
     if let Some(c) = p.cascade.first() {
         let at = cx.offset_of(c.table.loc);
         cx.problem(at..at, format!("policy `{name}` anonymises rows, so `cascade` (which deletes child rows) does not apply"), Some("remove cascade, or give the child table its own anonymise policy".into()));
+    }
+    for a in p
+        .anonymize
+        .iter()
+        .filter(|a| a.strategy == Strategy::RemoveFile)
+    {
+        let listed = p
+            .files
+            .iter()
+            .any(|f| f.column.name.eq_ignore_ascii_case(&a.column.name));
+        if !listed {
+            let at = cx.offset_of(a.column.loc);
+            cx.problem(
+                at..at,
+                format!(
+                    "`remove_file` on column `{}` needs to know the store the file is in",
+                    a.column.name
+                ),
+                Some(format!(
+                    "add files = {{ {} = \"uploads\" }} (a [stores.uploads])",
+                    a.column.name
+                )),
+            );
+        }
     }
     for a in &p.anonymize {
         let is = |i: &Ident| i.name.eq_ignore_ascii_case(&a.column.name);

@@ -143,7 +143,7 @@ fn strategy_for(suggested: Strategy, class: ColumnClass, nullable: bool) -> Opti
                 | ColumnClass::Integer
                 | ColumnClass::Untyped
         ),
-        Strategy::Null => nullable,
+        Strategy::Null | Strategy::RemoveFile => nullable,
         Strategy::Redact | Strategy::EmailDomain | Strategy::Hash => text,
     };
     if fits {

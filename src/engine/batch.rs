@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+use super::files;
 use super::journal::{self, BatchDone};
 use super::rests::Rests;
 use super::sizer::BatchSizer;
 use super::steps::{BatchStep, Stopwatch};
 use super::{Pass, PolicyOutcome, Status, Stop, replicas};
 use crate::anonymize::{self, Progress, Purpose};
-use crate::db::{Cursor, Db, DbError, Scope, SqlValue, Target};
+use crate::db::{Cursor, Db, DbError, FileRef, Scope, SqlValue, Target};
 use crate::policy::{Action, Policy};
 
 /// What a run of batches purges: `scope`'s rows of `policy`'s table, for an
@@ -35,6 +36,8 @@ struct Committed {
     covered: u64,
     /// Rows deleted by cascade, per child table.
     children: BTreeMap<String, u64>,
+    /// Files of the purged rows, queued for removal once the batch has committed.
+    files: u64,
     /// Where the next batch starts; `None`: this was the last.
     next: Option<Cursor>,
 }
@@ -79,6 +82,15 @@ pub(super) async fn run_all(
                 outcome.batches += u64::from(done.rows > 0);
                 for (t, n) in done.children {
                     *outcome.children.entry(t).or_default() += n;
+                }
+                if done.files > 0 {
+                    outcome.files.queued += done.files;
+                    let removed = files::drain(db, &pass.stores, pass.run_id, Some(&p.name))
+                        .await
+                        .map_err(|e| {
+                            Stop::failed(format!("policy `{}`: removing files: {e}", p.name))
+                        })?;
+                    outcome.files.add(&removed);
                 }
                 tracing::debug!(
                     policy = %p.name, batch = outcome.batches, rows = done.rows, ms = t.ms,
@@ -208,6 +220,7 @@ async fn one(
         },
         rows: done.rows,
         children: &done.children,
+        files: done.files,
         erasure: work.erasure,
     });
     journal::append_in_tx(db, event).await?;
@@ -249,6 +262,7 @@ async fn by_range(
             rows
         },
         children: BTreeMap::new(),
+        files: 0,
         next: bound,
     }))
 }
@@ -273,13 +287,22 @@ async fn by_keys(
     let next: Cursor = last[..1 + key_len].to_vec();
     let keys: Vec<Vec<SqlValue>> = rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
     let mut children = BTreeMap::new();
+    let files;
     let purged = match work.policy.action {
         Action::Delete => {
-            children = target.delete_cascade(db, &keys).await?;
+            let mut of_rows = target.files_of(&rows, None);
+            let deleted = target.delete_cascade(db, &keys).await?;
+            children = deleted.counts;
+            of_rows.extend(deleted.files);
+            // Queued with the rows' delete: both commit, or neither does.
+            queue(db, pass, work, &of_rows).await?;
+            files = of_rows;
             target.delete_rows(db, &keys).await?
         }
         Action::Anonymize => {
             let values = replacements(pass, work, &rows, key_len);
+            files = target.files_of(&rows, Some(&values));
+            queue(db, pass, work, &files).await?;
             let marker = target.marker_value(Utc::now());
             target
                 .update_rows(db, &keys, &values, Some(&marker))
@@ -291,8 +314,24 @@ async fn by_keys(
         rows: purged,
         covered: rows.len() as u64,
         children,
+        files: files.len() as u64,
         next: Some(next),
     }))
+}
+
+/// Queues the files of a batch's rows, in the batch's transaction.
+async fn queue(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    files: &[FileRef],
+) -> Result<(), DbError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let at = crate::db::rfc3339(Utc::now());
+    db.queue_files(pass.run_id, &work.policy.name, files, &at)
+        .await
 }
 
 /// Each row's anonymised values, in the order of the policy's `anonymize` table. A

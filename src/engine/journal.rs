@@ -30,6 +30,8 @@ pub(super) struct BatchDone<'a> {
     pub cutoff: Option<DateTime<Utc>>,
     pub rows: u64,
     pub children: &'a BTreeMap<String, u64>,
+    /// Files of the purged rows queued for removal.
+    pub files: u64,
     pub erasure: Option<i64>,
 }
 
@@ -50,7 +52,17 @@ pub(super) fn batch(b: &BatchDone<'_>) -> NewEvent {
             .iter()
             .map(|(k, v)| (k.clone(), *v as i64))
             .collect(),
-        detail: b.erasure.map(|id| format!("erasure request #{id}")),
+        detail: batch_detail(b),
+    }
+}
+
+/// An erasure's request and the files queued, in words, when there are any.
+fn batch_detail(b: &BatchDone<'_>) -> Option<String> {
+    let request = b.erasure.map(|id| format!("erasure request #{id}"));
+    let files = (b.files > 0).then(|| format!("{} file(s) queued for removal", b.files));
+    match (request, files) {
+        (Some(r), Some(f)) => Some(format!("{r}; {f}")),
+        (r, f) => r.or(f),
     }
 }
 

@@ -13,6 +13,7 @@ mod coverage;
 mod erasure;
 mod expiry;
 mod export;
+mod files;
 mod holds;
 mod journal;
 mod partitions;
@@ -34,6 +35,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::db::{self, Db, DbError, Leader, NewRun, Replicas, RunEnd};
+use crate::files::Stores;
 use crate::policy::{self, Action, Policy};
 use targets::Targets;
 
@@ -45,6 +47,7 @@ pub use export::{
     ExportAnswer, ExportError, ExportHeader, Governing, PAGE_ROWS, Sink, TableSection,
     answer_export,
 };
+pub use files::FileCounts;
 pub use holds::{
     AddedHold, HoldError, HoldListing, HoldRequest, add_hold, list_holds, release_hold,
 };
@@ -125,6 +128,10 @@ pub struct PolicyOutcome {
     pub batches: u64,
     /// Rows removed by `cascade`, per child table (purge only).
     pub children: BTreeMap<String, u64>,
+    /// Files of the purged rows: queued and what became of them (in a plan, the
+    /// files that would go, as `queued`).
+    #[serde(skip_serializing_if = "FileCounts::is_empty")]
+    pub files: FileCounts,
     /// Whole partitions dropped (`partitions = "drop"`); their rows are in `rows`.
     pub partitions_dropped: u64,
     /// The longest batch transaction, from BEGIN to COMMIT: how long rows were locked.
@@ -163,6 +170,7 @@ impl PolicyOutcome {
             rows: 0,
             batches: 0,
             children: BTreeMap::new(),
+            files: FileCounts::default(),
             partitions_dropped: 0,
             longest_batch_ms: 0,
             longest_batch: None,
@@ -269,6 +277,8 @@ struct Pass<'a> {
     targets: Targets,
     /// The replicas `max_replica_lag` watches, connected once per pass.
     replicas: Option<Replicas>,
+    /// Where the files of purged rows live, opened once per pass.
+    stores: Stores,
 }
 
 impl<'a> Pass<'a> {
@@ -292,6 +302,7 @@ impl<'a> Pass<'a> {
                 .replicas
                 .as_ref()
                 .map(|watch| Replicas::new(&config.database, watch)),
+            stores: Stores::open(&config.stores),
         }
     }
 }

@@ -7,12 +7,14 @@
 
 mod events;
 mod holds;
+mod outbox;
 mod requests;
 mod runs;
 
 pub(super) use events::ChainHead;
 pub use events::PurgeEvent;
 pub use holds::{Hold, NewHold};
+pub use outbox::{FileRef, QueuedFile};
 pub use requests::{ErasureEntry, NewRequest, PrivacyRequest, TableCount};
 pub use runs::{LastPolicyRun, NewRun, PolicyRun, Run, RunEnd};
 

@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::resolve::{Checker, quoted_table};
-use super::{Col, KEYS_PER_STATEMENT, Target, export};
+use super::{Col, FileCol, KEYS_PER_STATEMENT, Target, export, files};
 use crate::db::catalog::{self, TableInfo, compatible};
-use crate::db::{Db, DbError, Query, SqlValue};
+use crate::db::{Db, DbError, FileRef, Query, SqlValue};
 use crate::policy::{Cascade, Ident};
 
 /// A cascade entry that fits the catalog: its rows are those whose `foreign_key`
@@ -28,6 +28,10 @@ pub(super) struct Child {
     /// Every column of the child table, for an export.
     pub columns: Vec<export::ExportColumn>,
     pub children: Vec<Child>,
+    /// Columns holding files that go with the child's rows.
+    pub files: Vec<FileCol>,
+    /// The child's primary key, naming a row whose file is refused.
+    pub key: Vec<Col>,
 }
 
 /// How a link between a parent and a child was shown.
@@ -80,6 +84,11 @@ impl Checker<'_> {
             }
             let key = info.primary_key_names();
             let children = Box::pin(self.cascades(db, &info, &key, &c.cascade)).await?;
+            let files = self.file_columns(&info, &c.files, &[]);
+            let own_key: Vec<Col> = key
+                .iter()
+                .filter_map(|k| self.column(&info, &ident(k, c.table.loc), "key"))
+                .collect();
             let referenced: Vec<Col> = references
                 .iter()
                 .filter_map(|r| self.column(parent, &ident(r, c.table.loc), "references"))
@@ -92,6 +101,8 @@ impl Checker<'_> {
                 references: referenced,
                 columns: export::export_columns(self.backend, &info),
                 children,
+                files,
+                key: own_key,
             });
         }
         Ok(out)
@@ -270,6 +281,15 @@ fn toml_list(columns: &[String]) -> String {
     }
 }
 
+/// What deleting a batch's cascade children did.
+#[derive(Debug, Default)]
+pub struct Deleted {
+    /// Rows deleted per child table.
+    pub counts: BTreeMap<String, u64>,
+    /// The files the deleted rows pointed to.
+    pub files: Vec<FileRef>,
+}
+
 impl Target {
     /// Every cascade table at any depth, parents before their children.
     pub fn cascade_tables(&self) -> Vec<String> {
@@ -285,16 +305,17 @@ impl Target {
     }
 
     /// Deletes the cascade children, at any depth, of the rows with `keys`, deepest
-    /// first; returns the count per child table. The rows themselves stay.
+    /// first; returns the count per child table and the files the deleted child
+    /// rows pointed to. The rows themselves stay.
     pub async fn delete_cascade(
         &self,
         db: &mut Db,
         keys: &[Vec<SqlValue>],
-    ) -> Result<BTreeMap<String, u64>, DbError> {
-        let mut counts = BTreeMap::new();
-        self.delete_below(db, &self.table, &self.key, keys, &self.cascade, &mut counts)
+    ) -> Result<Deleted, DbError> {
+        let mut done = Deleted::default();
+        self.delete_below(db, &self.table, &self.key, keys, &self.cascade, &mut done)
             .await?;
-        Ok(counts)
+        Ok(done)
     }
 
     /// Deletes `children` of the rows of `table` whose `selector` columns hold
@@ -306,7 +327,7 @@ impl Target {
         selector: &[Col],
         values: &[Vec<SqlValue>],
         children: &[Child],
-        counts: &mut BTreeMap<String, u64>,
+        done: &mut Deleted,
     ) -> Result<(), DbError> {
         for chunk in values.chunks(KEYS_PER_STATEMENT) {
             for child in children {
@@ -323,17 +344,34 @@ impl Target {
                         &child.foreign_key,
                         &referenced,
                         &child.children,
-                        counts,
+                        done,
                     ))
                     .await?;
                 }
                 let mut n = 0;
                 for part in referenced.chunks(KEYS_PER_STATEMENT) {
+                    if !child.files.is_empty() {
+                        let reads: Vec<String> = child
+                            .key
+                            .iter()
+                            .chain(child.files.iter().map(|f| f.col()))
+                            .map(|c| self.read(c))
+                            .collect();
+                        let mut q = Query::new(format!(
+                            "SELECT {} FROM {} WHERE ",
+                            reads.join(", "),
+                            child.table
+                        ));
+                        self.push_key_list(&mut q, &child.foreign_key, part);
+                        let rows = db.fetch(&q).await?;
+                        done.files
+                            .extend(files::child_files(child, rows, child.key.len()));
+                    }
                     let mut q = Query::new(format!("DELETE FROM {} WHERE ", child.table));
                     self.push_key_list(&mut q, &child.foreign_key, part);
                     n += db.execute(&q).await?;
                 }
-                *counts.entry(child.table_name.clone()).or_insert(0) += n;
+                *done.counts.entry(child.table_name.clone()).or_insert(0) += n;
             }
         }
         Ok(())

@@ -142,8 +142,37 @@ impl Target {
             .collect()
     }
 
+    /// The condition that a row of the last child of `path` is linked, through its
+    /// parents, to a row of the policy's table that `root` selects: its foreign key
+    /// in the referenced columns of its parent's rows, and so on up.
+    pub(super) fn push_linked(
+        &self,
+        q: &mut Query,
+        path: &[&Child],
+        root: impl FnOnce(&Target, &mut Query),
+    ) {
+        let names = |cols: &[super::Col]| -> String {
+            let quoted: Vec<&str> = cols.iter().map(|c| c.quoted.as_str()).collect();
+            quoted.join(", ")
+        };
+        for (i, c) in path.iter().enumerate().rev() {
+            let parent = if i == 0 {
+                &self.table
+            } else {
+                &path[i - 1].table
+            };
+            q.push(&format!(
+                "({}) IN (SELECT {} FROM {parent} WHERE ",
+                names(&c.foreign_key),
+                names(&c.references)
+            ));
+        }
+        root(self, q);
+        q.push(&")".repeat(path.len()));
+    }
+
     /// Each cascade child at any depth, as the path of children leading to it.
-    fn cascade_paths(&self) -> Vec<Vec<&Child>> {
+    pub(super) fn cascade_paths(&self) -> Vec<Vec<&Child>> {
         fn walk<'t>(children: &'t [Child], above: &[&'t Child], out: &mut Vec<Vec<&'t Child>>) {
             for c in children {
                 let mut path = above.to_vec();
@@ -180,10 +209,6 @@ impl Target {
         chunk: usize,
         each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let names = |cols: &[super::Col]| -> String {
-            let quoted: Vec<&str> = cols.iter().map(|c| c.quoted.as_str()).collect();
-            quoted.join(", ")
-        };
         let paths = self.cascade_paths();
         let path = child.map(|n| &paths[n]);
         let (table, columns) = match path {
@@ -192,23 +217,8 @@ impl Target {
         };
         let reads: Vec<&str> = columns.iter().map(|c| c.read.as_str()).collect();
         let mut q = Query::new(format!("SELECT {} FROM {table} WHERE ", reads.join(", ")));
-        // A child at depth n: its foreign key in the referenced columns of its parent's
-        // rows, and so on up to the policy's rows of the subject.
         let path: &[&Child] = path.map_or(&[], |p| p.as_slice());
-        for (i, c) in path.iter().enumerate().rev() {
-            let parent = if i == 0 {
-                &self.table
-            } else {
-                &path[i - 1].table
-            };
-            q.push(&format!(
-                "({}) IN (SELECT {} FROM {parent} WHERE ",
-                names(&c.foreign_key),
-                names(&c.references)
-            ));
-        }
-        self.push_subject(&mut q, subject);
-        q.push(&")".repeat(path.len()));
+        self.push_linked(&mut q, path, |t, q| t.push_subject(q, subject));
         db.fetch_chunks(&q, chunk, each).await
     }
 }

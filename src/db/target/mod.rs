@@ -10,6 +10,7 @@
 mod cascades;
 mod counts;
 mod export;
+mod files;
 mod forms;
 mod outputs;
 mod partitions;
@@ -91,6 +92,15 @@ pub(super) struct Col {
     cast: Option<String>,
 }
 
+/// A column holding the path of a file in a store.
+#[derive(Debug, Clone)]
+struct FileCol {
+    col: Col,
+    store: String,
+    /// Its place among the anonymised columns, where `remove_file` clears it.
+    anonymized: Option<usize>,
+}
+
 /// A column to anonymise: where it is, its strategy, and how its values show
 /// whether they are done.
 #[derive(Debug, Clone)]
@@ -135,6 +145,8 @@ pub struct Target {
     anonymize: Vec<Anonymized>,
     /// The cascade children, each with its own.
     cascade: Vec<cascades::Child>,
+    /// Columns holding files that go with the rows.
+    files: Vec<FileCol>,
     /// The partitioned table's exact schema and name, when whole expired partitions
     /// are dropped (`partitions = "drop"`, PostgreSQL).
     drop_partitions_of: Option<(String, String)>,
@@ -253,7 +265,8 @@ impl Target {
     /// database computes itself (every strategy but `hash`).
     pub fn purges_by_range(&self) -> bool {
         match self.action {
-            Action::Delete => self.cascade.is_empty(),
+            // A row's files are queued from the row itself, read before it goes.
+            Action::Delete => self.cascade.is_empty() && self.files.is_empty(),
             Action::Anonymize => self.anonymizes_in_sql(),
         }
     }

@@ -25,7 +25,10 @@ impl Target {
     /// Whether the database computes every anonymised column of this policy (all
     /// but `hash`), so that a batch needs one range `UPDATE` and reads no row.
     pub(super) fn anonymizes_in_sql(&self) -> bool {
-        self.anonymize.iter().all(|a| a.strategy != Strategy::Hash)
+        // `remove_file` reads the path it clears, to remove the file after the batch.
+        self.anonymize
+            .iter()
+            .all(|a| !matches!(a.strategy, Strategy::Hash | Strategy::RemoveFile))
     }
 
     /// `col = <its anonymised value>` for a range `UPDATE`. Without a marker only
@@ -62,7 +65,11 @@ impl Target {
             Strategy::TruncateIp | Strategy::EmailDomain | Strategy::Redact => {
                 self.push_constant(q, a, REDACTED);
             }
-            Strategy::Null | Strategy::Hash | Strategy::Year | Strategy::Month => {
+            Strategy::Null
+            | Strategy::Hash
+            | Strategy::Year
+            | Strategy::Month
+            | Strategy::RemoveFile => {
                 q.push("NULL");
             }
         }
@@ -159,7 +166,7 @@ impl Target {
                 ));
                 q.bind(text_value(ZONE)).push("), '') END");
             }
-            (Strategy::Null | Strategy::Redact | Strategy::Hash, _) => {
+            (Strategy::Null | Strategy::Redact | Strategy::Hash | Strategy::RemoveFile, _) => {
                 q.push("NULL");
             }
         }
@@ -205,7 +212,7 @@ impl Target {
                 ));
                 q.push(&literal(ZONE)).push("), '')) END)");
             }
-            (Strategy::Null | Strategy::Redact | Strategy::Hash, _) => {
+            (Strategy::Null | Strategy::Redact | Strategy::Hash | Strategy::RemoveFile, _) => {
                 q.push("NULL");
             }
         }

@@ -3,7 +3,7 @@
 //! warning names the config line that caused it; a policy without problems becomes
 //! a [`Target`].
 
-use super::{Anonymized, Col, ResolveReport, SchemaProblem, Target, TsEncoding, export};
+use super::{Anonymized, Col, FileCol, ResolveReport, SchemaProblem, Target, TsEncoding, export};
 use crate::backend::Backend;
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
@@ -56,6 +56,7 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         marker: columns.marker,
         anonymize: columns.anonymize,
         cascade,
+        files: columns.files,
         drop_partitions_of,
         subject: None,
         subject_name: policy
@@ -119,6 +120,7 @@ struct Columns {
     filter: Vec<(Col, Vec<SqlValue>)>,
     marker: Option<Col>,
     anonymize: Vec<Anonymized>,
+    files: Vec<FileCol>,
 }
 
 /// Collects what is wrong with a policy while its names are looked up.
@@ -253,6 +255,7 @@ impl Checker<'_> {
                 anonymize.push(Anonymized::new(self.backend, col, a.strategy));
             }
         }
+        let files = self.file_columns(info, &p.files, &p.anonymize);
         Columns {
             key,
             ts,
@@ -260,7 +263,46 @@ impl Checker<'_> {
             filter,
             marker,
             anonymize,
+            files,
         }
+    }
+
+    /// The columns of `info` holding files, each of text, with its place among the
+    /// anonymised columns.
+    pub(super) fn file_columns(
+        &mut self,
+        info: &TableInfo,
+        files: &[crate::policy::FileColumn],
+        anonymize: &[crate::policy::Anonymize],
+    ) -> Vec<FileCol> {
+        let mut out = Vec::new();
+        for f in files {
+            let Some(col) = self.column(info, &f.column, "files") else {
+                continue;
+            };
+            if !matches!(col.kind, Kind::Text | Kind::Any) {
+                let declared = info
+                    .column(&f.column.name)
+                    .map_or("", |c| c.declared.as_str());
+                self.problem(
+                    f.column.loc,
+                    format!(
+                        "files column `{}` is declared {declared}; a path or object key is text",
+                        f.column.name
+                    ),
+                );
+                continue;
+            }
+            let anonymized = anonymize
+                .iter()
+                .position(|a| a.column.name.eq_ignore_ascii_case(&f.column.name));
+            out.push(FileCol {
+                col,
+                store: f.store.clone(),
+                anonymized,
+            });
+        }
+        out
     }
 
     /// Whether the column can hold what `strategy` writes.

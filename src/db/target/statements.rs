@@ -24,7 +24,7 @@ impl Target {
         let mut values: Vec<&Col> = if self.action == Action::Anonymize {
             self.anonymize.iter().map(|a| &a.col).collect()
         } else {
-            Vec::new()
+            self.file_reads()
         };
         if self.reads_marker(scope) {
             values.extend(&self.marker);
