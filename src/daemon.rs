@@ -84,6 +84,16 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
     let mut db = Db::open(&config.database, Access::ReadWrite).await?;
     db.ensure_own_tables().await?;
     let last_success = db.last_success().await?;
+    // Files a pass queued before the process died are removed now, not at the
+    // next scheduled pass.
+    match engine::finish_queued_files(&mut db, &config).await {
+        Ok(c) if !c.is_empty() => tracing::info!(
+            removed = c.removed, already_gone = c.already_gone, refused = c.refused,
+            failed = c.failed, "files left queued by an earlier pass"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot remove the files an earlier pass left queued"),
+    }
     db.close().await?;
     let mut daemon = Daemon {
         path,

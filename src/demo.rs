@@ -270,6 +270,7 @@ const KYC_COLUMNS: &[&str] = &[
     "kind",
     "document_number",
     "verified_at",
+    "scan_path",
 ];
 const CONSENT_COLUMNS: &[&str] = &[
     "id",
@@ -418,9 +419,15 @@ fn kyc_documents(g: &mut Draw) -> Rows {
                 g.rng.random_range(0..10_000_000_000_000_000i64)
             )),
             SqlValue::Int(verified.timestamp()),
+            SqlValue::Text(scan_path(id)),
         ]);
     }
     kyc
+}
+
+/// Where the demo keeps a KYC document's scan, under its uploads folder.
+fn scan_path(id: i64) -> String {
+    format!("kyc/{:03}/{id:06}.pdf", id / 1000)
 }
 
 fn consents(g: &mut Draw) -> Rows {

@@ -39,7 +39,8 @@ CREATE TABLE kyc_documents (
     customer_id     INTEGER NOT NULL REFERENCES customers (id),
     kind            TEXT NOT NULL,
     document_number TEXT NOT NULL,
-    verified_at     INTEGER NOT NULL          -- Unix epoch seconds
+    verified_at     INTEGER NOT NULL,         -- Unix epoch seconds
+    scan_path       TEXT                      -- the scan, under the shop's uploads folder
 );
 CREATE INDEX kyc_documents_verified_at ON kyc_documents (verified_at);
 

@@ -34,12 +34,18 @@ struct PolicyLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileLabel {
+    policy: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
 }
 
 /// Each metric's name (after the `retentiond_` prefix) and help text.
-const HELP: [(&str, &str); 12] = [
+const HELP: [(&str, &str); 13] = [
     (
         "rows_purged",
         "Rows deleted or anonymised, per policy and action",
@@ -76,6 +82,10 @@ const HELP: [(&str, &str); 12] = [
         "requests_overdue",
         "Privacy requests not answered 30 days after they were received, by kind",
     ),
+    (
+        "files",
+        "Files of purged rows, per policy and outcome: removed, already_gone, refused (outside their store), failed (still queued)",
+    ),
 ];
 
 /// `metric`, registered under `name` with its help from [`HELP`].
@@ -102,6 +112,7 @@ pub struct Metrics {
     schedule_interval: Gauge<f64, AtomicU64>,
     requests_open: Family<KindLabel, Gauge>,
     requests_overdue: Family<KindLabel, Gauge>,
+    files: Family<FileLabel, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -137,6 +148,7 @@ impl Metrics {
             schedule_interval: registered(&mut r, "schedule_interval_seconds", Gauge::default()),
             requests_open: registered(&mut r, "requests_open", Family::default()),
             requests_overdue: registered(&mut r, "requests_overdue", Family::default()),
+            files: registered(&mut r, "files", Family::default()),
         };
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
@@ -207,6 +219,19 @@ impl Metrics {
                 policy: p.name.clone(),
             };
             self.rows_held.get_or_create(&policy).inc_by(p.held);
+            let f = &p.files;
+            for (outcome, n) in [
+                ("removed", f.removed),
+                ("already_gone", f.already_gone),
+                ("refused", f.refused),
+                ("failed", f.failed),
+            ] {
+                let labels = FileLabel {
+                    policy: p.name.clone(),
+                    outcome: outcome.into(),
+                };
+                self.files.get_or_create(&labels).inc_by(n);
+            }
             self.replica_wait
                 .get_or_create(&policy)
                 .inc_by(p.replica_wait_ms as f64 / 1000.0);

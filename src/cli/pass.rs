@@ -43,6 +43,22 @@ pub(super) fn policy_table(report: &PassReport) -> String {
                 "", "cascade", child, "", n
             );
         }
+        let f = &p.files;
+        if !f.is_empty() {
+            let _ = writeln!(
+                out,
+                "{:<w$} {:<9} {} queued, {} removed, {} already gone, {} refused, {} failed",
+                "", "files", f.queued, f.removed, f.already_gone, f.refused, f.failed
+            );
+        }
+    }
+    let left = &report.leftover_files;
+    if !left.is_empty() {
+        let _ = writeln!(
+            out,
+            "files an earlier pass left queued: {} removed, {} already gone, {} refused, {} failed",
+            left.removed, left.already_gone, left.refused, left.failed
+        );
     }
     for p in &report.policies {
         if let Some(e) = &p.error {

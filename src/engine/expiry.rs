@@ -55,6 +55,12 @@ async fn count_for_plan(
         .map_err(failed)?;
     outcome.rows = expired;
     outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size_on(db.backend())));
+    if target.has_files() {
+        outcome.files.queued = target
+            .count_files(db, Scope::Expired(cutoff), now)
+            .await
+            .map_err(failed)?;
+    }
     fraction_guard(db, config, p, target, expired).await
 }
 
@@ -290,7 +296,9 @@ fn log_outcome(o: &PolicyOutcome) {
             cannot_anonymize = o.cannot_anonymize, batch_size = o.batch_size,
             rows_per_second = o.rows_per_second.unwrap_or(0.0), longest_batch_ms = o.longest_batch_ms,
             longest_batch_step = o.longest_batch.and_then(|b| b.slowest_step).map_or("-", BatchStep::as_str),
-            replica_wait_ms = o.replica_wait_ms, duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
+            replica_wait_ms = o.replica_wait_ms, files_queued = o.files.queued, files_removed = o.files.removed,
+            files_already_gone = o.files.already_gone, files_refused = o.files.refused, files_failed = o.files.failed,
+            duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),
         Status::Refused => tracing::warn!(
             policy = %o.name, table = %o.table, action = o.action.as_str(), cutoff,

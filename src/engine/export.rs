@@ -13,6 +13,7 @@ use super::requests::RequestError;
 use super::targets::Targets;
 use crate::audit::EventAction;
 use crate::config::Config;
+use crate::files::{Stores, Unreadable};
 use crate::db::{
     self, Db, DbError, ExportColumn, Link, PrivacyRequest, SqlValue, TableCount, Target,
 };
@@ -57,14 +58,29 @@ pub struct TableSection<'a> {
     pub policies: &'a [Governing],
 }
 
+/// A file an exported row points to (a scan, an upload), with its bytes, or why it
+/// is not in the export.
+#[derive(Debug)]
+pub struct ExportedFile<'a> {
+    pub table: &'a str,
+    /// The row's place in its table's rows, from 1.
+    pub row: u64,
+    pub column: &'a str,
+    /// The path or key as the row holds it: the person's own data.
+    pub path: &'a str,
+    pub content: Result<Vec<u8>, String>,
+}
+
 /// Where an export's rows go: a JSON document, a directory of CSV files. Called in
-/// order: `begin`, then per table `table`, `rows` any number of times, `end_table`;
-/// `finish` once everything was read. A sink that fails leaves the request open.
+/// order: `begin`, then per table `table`, `rows` any number of times, `end_table`
+/// and `file` for each file its rows point to; `finish` once everything was read.
+/// A sink that fails leaves the request open.
 pub trait Sink {
     fn begin(&mut self, header: &ExportHeader) -> io::Result<()>;
     fn table(&mut self, section: &TableSection<'_>) -> io::Result<()>;
     fn rows(&mut self, columns: &[ExportColumn], rows: &[Vec<SqlValue>]) -> io::Result<()>;
     fn end_table(&mut self, rows: u64) -> io::Result<()>;
+    fn file(&mut self, file: &ExportedFile<'_>) -> io::Result<()>;
     fn finish(&mut self, counts: &[TableCount]) -> io::Result<()>;
 }
 
@@ -127,6 +143,7 @@ pub async fn answer_export(
         config_sha256: config.sha256.clone(),
     })?;
     let subject = request.received.subject.as_str();
+    let stores = Stores::open(&config.stores);
     let mut counts = Vec::new();
     // A table and its cascade children are read in one snapshot, so that every
     // child found belongs to a parent row exported.
@@ -141,7 +158,7 @@ pub async fn answer_export(
             db.read_snapshot(async |db: &mut Db| {
                 let mut counts = Vec::new();
                 for s in read {
-                    counts.push(read_source(db, s, subject, sink).await?);
+                    counts.push(read_source(db, s, subject, &stores, sink).await?);
                 }
                 Ok::<_, ExportError>(counts)
             })
@@ -264,6 +281,7 @@ async fn read_source(
     db: &mut Db,
     s: &Source,
     subject: &str,
+    stores: &Stores,
     sink: &mut impl Sink,
 ) -> Result<TableCount, ExportError> {
     sink.table(&TableSection {
@@ -273,13 +291,41 @@ async fn read_source(
         policies: &s.policies,
     })?;
     let mut rows = 0u64;
+    // (row, column, store, path) of each file a row points to, copied once the
+    // rows are written: the paths of one person's rows.
+    let file_columns = s.target.export_file_columns(s.child);
+    let mut files: Vec<(u64, &str, &str, String)> = Vec::new();
     s.target
         .export_rows(db, subject, s.child, PAGE_ROWS, &mut |chunk| {
+            for (n, row) in chunk.iter().enumerate() {
+                for (at, column, store) in &file_columns {
+                    if let Some(path) = row.get(*at).and_then(SqlValue::to_text) {
+                        files.push((rows + n as u64 + 1, column, store, path));
+                    }
+                }
+            }
             rows += chunk.len() as u64;
             sink.rows(&s.columns, &chunk).map_err(ExportError::Write)
         })
         .await?;
     sink.end_table(rows)?;
+    for (row, column, store, path) in &files {
+        let content = match stores.get(store) {
+            Ok(st) => st.read(path).await.map_err(|e| match e {
+                Unreadable::Missing => "not in its store".to_string(),
+                Unreadable::Refused(why) => format!("refused: {why}"),
+                Unreadable::Failed(why) => format!("the store did not answer: {why}"),
+            }),
+            Err(e) => Err(e.to_string()),
+        };
+        sink.file(&ExportedFile {
+            table: &s.table,
+            row: *row,
+            column,
+            path,
+            content,
+        })?;
+    }
     Ok(TableCount {
         table: s.table.clone(),
         rows,

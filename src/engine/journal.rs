@@ -14,7 +14,7 @@ use crate::policy::Action;
 
 /// The run id of events written outside a pass (holds, registered requests):
 /// `retention_events.run_id` is NOT NULL, and passes count from 1.
-const OUTSIDE_A_PASS: i64 = 0;
+pub(super) const OUTSIDE_A_PASS: i64 = 0;
 /// The policy of an event that concerns every policy (a hold without `--policy`).
 const EVERY_POLICY: &str = "*";
 /// The table of an event that concerns no one table.

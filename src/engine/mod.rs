@@ -44,7 +44,7 @@ pub use check::{CheckReport, CheckedPolicy, check};
 pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
 pub use erasure::ErasureAnswer;
 pub use export::{
-    ExportAnswer, ExportError, ExportHeader, Governing, PAGE_ROWS, Sink, TableSection,
+    ExportAnswer, ExportError, ExportHeader, ExportedFile, Governing, PAGE_ROWS, Sink, TableSection,
     answer_export,
 };
 pub use files::FileCounts;
@@ -220,6 +220,9 @@ pub struct PassReport {
     /// The ledger's erasures applied again before the pass, their rows being back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reapplied: Option<ReapplyRun>,
+    /// Files a cut-off pass had queued, removed at the start of this one.
+    #[serde(skip_serializing_if = "FileCounts::is_empty")]
+    pub leftover_files: FileCounts,
     pub dry_run: bool,
     pub database_now: String,
     pub status: Status,
@@ -247,6 +250,7 @@ impl PassReport {
             run_id,
             erasures: Vec::new(),
             reapplied: None,
+            leftover_files: FileCounts::default(),
             dry_run: false,
             database_now: db::rfc3339(database_now),
             status,
@@ -355,6 +359,21 @@ async fn now(db: &mut Db, clock: Clock) -> Result<DateTime<Utc>, DbError> {
     }
 }
 
+/// Removes the files a cut-off pass left queued, under the pass lock (none when
+/// another instance holds it: its passes do the same). For the daemon at start.
+pub async fn finish_queued_files(db: &mut Db, config: &Config) -> Result<FileCounts, EngineError> {
+    if !db.has_own_tables().await? {
+        return Ok(FileCounts::default());
+    }
+    let Some(leader) = Leader::try_acquire(&config.database).await? else {
+        return Ok(FileCounts::default());
+    };
+    let stores = Stores::open(&config.stores);
+    let counts = files::drain(db, &stores, journal::OUTSIDE_A_PASS, None).await;
+    leader.release().await;
+    Ok(counts?)
+}
+
 /// A dry run: what each policy would purge now. Reads only; creates nothing.
 pub async fn plan(
     db: &mut Db,
@@ -374,6 +393,7 @@ pub async fn plan(
     Ok(PassReport {
         erasures: Vec::new(),
         reapplied: None,
+        leftover_files: FileCounts::default(),
         run_id: None,
         dry_run: true,
         database_now: db::rfc3339(database_now),
@@ -455,6 +475,8 @@ async fn run_pass_as_leader(
         return refuse_for_clock_skew(db, run_id, database_now, host_now, skew).await;
     }
     let mut pass = Pass::new(config, opts, run_id, database_now, leader, targets);
+    // Files queued by a pass that was cut off before it removed them.
+    let leftover_files = files::drain(db, &pass.stores, run_id, None).await?;
     let erasures = erasure::answer_open(db, &mut pass).await;
     let policies = if opts.erasure_only.is_some() {
         Vec::new()
@@ -475,6 +497,7 @@ async fn run_pass_as_leader(
     let mut report = PassReport {
         erasures,
         reapplied,
+        leftover_files,
         run_id: Some(run_id),
         dry_run: false,
         database_now: db::rfc3339(database_now),

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::json::{FORMAT, table_description};
 use super::{encoding, private_file, values};
 use crate::db::{ExportColumn, SqlValue, TableCount};
-use crate::engine::{ExportHeader, Sink, TableSection};
+use super::files::FilesDir;
+use crate::engine::{ExportHeader, ExportedFile, Sink, TableSection};
 
 pub struct CsvSink {
     target: PathBuf,
@@ -21,6 +22,8 @@ pub struct CsvSink {
     header: Value,
     tables: Vec<Value>,
     file: Option<BufWriter<fs::File>>,
+    /// The person's files, once the first comes.
+    files: Option<FilesDir>,
 }
 
 impl CsvSink {
@@ -49,6 +52,7 @@ impl CsvSink {
             header: Value::Null,
             tables: Vec::new(),
             file: None,
+            files: None,
         })
     }
 
@@ -138,14 +142,24 @@ impl Sink for CsvSink {
         Ok(())
     }
 
+    fn file(&mut self, file: &ExportedFile<'_>) -> io::Result<()> {
+        if self.files.is_none() {
+            self.files = Some(FilesDir::new(self.dir().join("files"), "files"));
+        }
+        self.files.as_mut().expect("made above").add(file)
+    }
+
     fn finish(&mut self, counts: &[TableCount]) -> io::Result<()> {
-        let manifest = json!({
+        let mut manifest = json!({
             "format": FORMAT,
             "request": self.header,
             "encoding": encoding(true),
             "tables": self.tables,
             "row_count": counts.iter().map(|c| c.rows).sum::<u64>(),
         });
+        if let Some(files) = &self.files {
+            manifest["files"] = json!(files.entries);
+        }
         let mut out = private_file(&self.dir().join("manifest.json"))?;
         let text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
         out.write_all(text.as_bytes())?;

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
+use super::files::FilesDir;
 use super::{encoding, values};
 use crate::db::{ExportColumn, SqlValue, TableCount};
-use crate::engine::{ExportHeader, Sink, TableSection};
+use crate::engine::{ExportHeader, ExportedFile, Sink, TableSection};
 
 /// The export format's name and version, first in every document and manifest.
 pub const FORMAT: &str = "retentiond-export/1";
@@ -17,6 +18,8 @@ pub struct JsonSink<W: Write> {
     out: W,
     tables: u64,
     rows_in_table: u64,
+    /// Where the person's files go; none for standard output.
+    files: Option<FilesDir>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -25,11 +28,20 @@ impl<W: Write> JsonSink<W> {
             out,
             tables: 0,
             rows_in_table: 0,
+            files: None,
         }
     }
 
-    pub fn into_inner(self) -> W {
-        self.out
+    /// A document whose rows' files are copied into `files`.
+    pub fn with_files(out: W, files: FilesDir) -> JsonSink<W> {
+        JsonSink {
+            files: Some(files),
+            ..JsonSink::new(out)
+        }
+    }
+
+    pub fn into_parts(self) -> (W, Option<FilesDir>) {
+        (self.out, self.files)
     }
 }
 
@@ -98,10 +110,24 @@ impl<W: Write> Sink for JsonSink<W> {
         write!(self.out, "{indent}],\n      \"row_count\": {rows}\n    }}")
     }
 
+    fn file(&mut self, file: &ExportedFile<'_>) -> io::Result<()> {
+        match &mut self.files {
+            Some(files) => files.add(file),
+            None => Err(io::Error::other(
+                "the person's rows point to files, which standard output cannot carry: give -o PATH",
+            )),
+        }
+    }
+
     fn finish(&mut self, counts: &[TableCount]) -> io::Result<()> {
         let total: u64 = counts.iter().map(|c| c.rows).sum();
         let indent = if counts.is_empty() { "" } else { "\n  " };
-        writeln!(self.out, "{indent}],\n  \"row_count\": {total}\n}}")?;
+        write!(self.out, "{indent}],")?;
+        if let Some(files) = self.files.as_ref().filter(|f| !f.entries.is_empty()) {
+            let list = serde_json::to_string(&files.entries).map_err(io::Error::other)?;
+            write!(self.out, "\n  \"files\": {list},")?;
+        }
+        writeln!(self.out, "\n  \"row_count\": {total}\n}}")?;
         self.out.flush()
     }
 }

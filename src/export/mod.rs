@@ -4,12 +4,13 @@
 //! the engine ([`crate::engine::answer_export`]).
 
 mod csv;
+mod files;
 mod json;
 mod values;
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -45,6 +46,8 @@ fn private_file(path: &Path) -> io::Result<fs::File> {
 /// (mode 0600) and renamed into place once complete. Refuses an existing `path`.
 pub struct JsonFile {
     sink: JsonSink<io::BufWriter<tempfile::NamedTempFile>>,
+    /// Where the person's files are written until the export is complete.
+    files: tempfile::TempDir,
 }
 
 impl JsonFile {
@@ -62,12 +65,18 @@ impl JsonFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        // NamedTempFile is created 0600.
+        // NamedTempFile is created 0600; a TempDir 0700.
         let file = tempfile::Builder::new()
             .prefix(".retentiond-export-")
             .tempfile_in(dir)?;
+        let files = tempfile::Builder::new()
+            .prefix(".retentiond-export-files-")
+            .tempdir_in(dir)?;
+        let listed = format!("{}.files", path.file_name().unwrap_or_default().to_string_lossy());
+        let into = files::FilesDir::new(files.path().join("files"), &listed);
         Ok(JsonFile {
-            sink: JsonSink::new(io::BufWriter::new(file)),
+            sink: JsonSink::with_files(io::BufWriter::new(file), into),
+            files,
         })
     }
 
@@ -75,14 +84,22 @@ impl JsonFile {
         &mut self.sink
     }
 
-    /// Moves the complete export to `path`.
+    /// Moves the complete export to `path`, and its files (if any) to `path.files`.
     pub fn persist(self, path: &Path) -> io::Result<()> {
-        let file = self
-            .sink
-            .into_inner()
-            .into_inner()
-            .map_err(|e| e.into_error())?;
+        let (out, files) = self.sink.into_parts();
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.as_file().sync_all()?;
+        if let Some(files) = files.filter(|f| !f.entries.is_empty()) {
+            let target = PathBuf::from(format!("{}.files", path.display()));
+            if target.exists() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists; an export never overwrites a file", target.display()),
+                ));
+            }
+            fs::rename(files.path(), &target)?;
+        }
+        drop(self.files);
         file.persist_noclobber(path).map(drop).map_err(|e| e.error)
     }
 }

@@ -25,6 +25,8 @@ struct Records {
     runs: Vec<Run>,
     policy_runs: Vec<PolicyRun>,
     events: Vec<PurgeEvent>,
+    /// Each `files_removed` event: its policy and counts.
+    file_events: Vec<(String, BTreeMap<String, i64>)>,
     holds: Vec<Hold>,
     erasures: Vec<PrivacyRequest>,
 }
@@ -50,6 +52,7 @@ pub async fn gather(
             runs: db.runs_between(&lo, &hi).await?,
             policy_runs: db.policy_runs_between(&lo, &hi).await?,
             events: db.purge_events_between(&lo, &hi).await?,
+            file_events: db.file_events_between(&lo, &hi).await?,
             holds: db.holds().await?,
             erasures: db.privacy_requests().await?,
         }
@@ -59,7 +62,9 @@ pub async fn gather(
     let mut policies = Vec::new();
     for p in &config.policies {
         let enforcement = enforcement(db, p, now).await;
-        policies.push(policy_section(p, &records.policy_runs, enforcement));
+        let mut section = policy_section(p, &records.policy_runs, enforcement);
+        section.files = file_counts(&records.file_events, &p.name);
+        policies.push(section);
     }
     let (verifier, broken) = if own {
         db.verify_chain().await?
@@ -192,8 +197,22 @@ fn policy_section(p: &Policy, runs: &[PolicyRun], enforcement: Enforcement) -> P
         held: mine.iter().map(|r| r.held.max(0) as u64).sum(),
         passes: mine.len() as u64,
         outcomes,
+        files: Default::default(),
         enforcement,
     }
+}
+
+/// What became of the files of `policy`'s purged rows in the period.
+fn file_counts(events: &[(String, BTreeMap<String, i64>)], policy: &str) -> crate::engine::FileCounts {
+    let mut c = crate::engine::FileCounts::default();
+    for (_, counts) in events.iter().filter(|(p, _)| p == policy) {
+        let n = |k: &str| counts.get(k).copied().unwrap_or(0).max(0) as u64;
+        c.removed += n("removed");
+        c.already_gone += n("already_gone");
+        c.refused += n("refused");
+        c.failed += n("failed");
+    }
+    c
 }
 
 /// Whether the policy's promise holds now. A check that could not run says so and

@@ -113,6 +113,22 @@ fn purged(body: &mut String, r: &Report) {
         );
     }
     body.push_str("</table>");
+    if r.policies.iter().any(|p| !p.files.is_empty()) {
+        body.push_str("<p>Files the purged rows pointed to (scans, uploads, objects in a bucket):</p><table><tr><th>policy</th><th>files removed</th><th>already gone</th><th>refused (outside their store)</th><th>failed (still queued)</th></tr>");
+        for p in r.policies.iter().filter(|p| !p.files.is_empty()) {
+            let f = &p.files;
+            let _ = write!(
+                body,
+                "<tr>{}{}{}{}{}</tr>",
+                cell(&p.name),
+                num(f.removed),
+                num(f.already_gone),
+                num(f.refused),
+                num(f.failed)
+            );
+        }
+        body.push_str("</table>");
+    }
 }
 
 fn incidents(body: &mut String, r: &Report) {

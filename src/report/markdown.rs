@@ -89,6 +89,7 @@ fn purged(o: &mut String, r: &Report) {
             }
         );
     }
+    files(o, r);
     let total: u64 = r.passes.values().sum();
     let by_status: Vec<String> = r.passes.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let _ = writeln!(
@@ -96,6 +97,27 @@ fn purged(o: &mut String, r: &Report) {
         "\nPasses in the period: {total} ({}).",
         by_status.join(", ")
     );
+}
+
+/// The files of purged rows, when any policy removed any.
+fn files(o: &mut String, r: &Report) {
+    if r.policies.iter().all(|p| p.files.is_empty()) {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nFiles the purged rows pointed to (scans, uploads, objects in a bucket):\n\n\
+         | policy | files removed | already gone | refused (outside their store) | failed (still queued) |\n\
+         | --- | ---: | ---: | ---: | ---: |"
+    );
+    for p in r.policies.iter().filter(|p| !p.files.is_empty()) {
+        let f = &p.files;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            p.name, f.removed, f.already_gone, f.refused, f.failed
+        );
+    }
 }
 
 fn incidents(o: &mut String, r: &Report) {

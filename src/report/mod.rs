@@ -98,6 +98,8 @@ pub struct PolicySection {
     pub held: u64,
     pub passes: u64,
     pub outcomes: BTreeMap<Status, u64>,
+    /// The files of the purged rows, by what became of them.
+    pub files: crate::engine::FileCounts,
     pub enforcement: Enforcement,
 }
 

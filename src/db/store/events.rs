@@ -184,6 +184,36 @@ impl Db {
         })
     }
 
+    /// The counts of each `files_removed` event in [`from`, `to`): its policy, and
+    /// how many files were removed, already gone, refused or failed.
+    pub async fn file_events_between(
+        &mut self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, BTreeMap<String, i64>)>, DbError> {
+        let c = Columns::new("retention_events", "id, policy, children");
+        let mut q = Query::new(format!(
+            "SELECT {} FROM retention_events WHERE action = 'files_removed' AND created_at >= ",
+            c.list()
+        ));
+        q.bind(SqlValue::Text(from.into()))
+            .push(" AND created_at < ")
+            .bind(SqlValue::Text(to.into()))
+            .push(" ORDER BY id");
+        c.decode(self.fetch(&q).await?, |f| {
+            let id = f.int("id")?;
+            let counts = match f.opt_text("children")? {
+                Some(json) => serde_json::from_str(&json).map_err(|e| {
+                    DbError::Decode(format!(
+                        "retention_events.children of event {id} is not a JSON object of counts: {e}"
+                    ))
+                })?,
+                None => BTreeMap::new(),
+            };
+            Ok((f.text("policy")?, counts))
+        })
+    }
+
     /// Whether any batch of `policy` has done `action` (retentiond's tables must exist).
     pub async fn has_purged(&mut self, policy: &str, action: Action) -> Result<bool, DbError> {
         let mut q = Query::new(

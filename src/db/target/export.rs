@@ -186,6 +186,29 @@ impl Target {
         out
     }
 
+    /// Which exported columns hold files, of the policy's own rows or (with `child`,
+    /// an index into [`Target::export_children`]) of a cascade child's: each
+    /// column's place in the row, name and store.
+    pub fn export_file_columns(&self, child: Option<usize>) -> Vec<(usize, &str, &str)> {
+        let paths = self.cascade_paths();
+        let (files, columns) = match child {
+            None => (&self.files, &self.columns),
+            Some(n) => {
+                let c = paths[n][paths[n].len() - 1];
+                (&c.files, &c.columns)
+            }
+        };
+        files
+            .iter()
+            .filter_map(|f| {
+                let at = columns
+                    .iter()
+                    .position(|c| quote(&c.name) == f.col().quoted)?;
+                Some((at, columns[at].name.as_str(), f.store.as_str()))
+            })
+            .collect()
+    }
+
     /// The link of the policy's own rows, when it has a subject column.
     pub fn export_link(&self) -> Option<Link> {
         self.subject_name
