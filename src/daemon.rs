@@ -88,8 +88,11 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
     // next scheduled pass.
     match engine::finish_queued_files(&mut db, &config).await {
         Ok(c) if !c.is_empty() => tracing::info!(
-            removed = c.removed, already_gone = c.already_gone, refused = c.refused,
-            failed = c.failed, "files left queued by an earlier pass"
+            removed = c.removed,
+            already_gone = c.already_gone,
+            refused = c.refused,
+            failed = c.failed,
+            "files left queued by an earlier pass"
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot remove the files an earlier pass left queued"),

@@ -9,6 +9,10 @@ use rand::{RngExt, SeedableRng};
 
 use crate::db::{Db, DbError, SqlValue};
 
+mod uploads;
+
+pub use uploads::{UploadsError, folder_for};
+
 /// Written to SQLite's `application_id` header field, so that `demo` only ever
 /// replaces a database it created itself.
 pub const DEMO_APPLICATION_ID: i64 = 0x5254_4e44; // "RTND"
@@ -19,6 +23,8 @@ const SCHEMA: &str = include_str!("demo_shop.sql");
 #[derive(Debug, Clone, Default)]
 pub struct DemoData {
     pub tables: Vec<(&'static str, u64)>,
+    /// Where the KYC scans were written, and how many.
+    pub uploads: Option<(PathBuf, u64)>,
 }
 
 impl DemoData {
@@ -36,6 +42,8 @@ pub enum DemoError {
     Remove { path: String, error: std::io::Error },
     #[error("cannot create the demo HMAC key {path}: {error}")]
     Key { path: String, error: std::io::Error },
+    #[error(transparent)]
+    Uploads(#[from] UploadsError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -105,8 +113,13 @@ async fn is_demo(path: &Path) -> bool {
         ])) == DEMO_APPLICATION_ID
 }
 
-/// Creates the sample shop at `path`, replacing an earlier demo database there.
-pub async fn create(path: &Path, now: DateTime<Utc>) -> Result<DemoData, DemoError> {
+/// Creates the sample shop at `path`, replacing an earlier demo database there,
+/// and a stand-in scan per KYC document in `uploads` when the config keeps them.
+pub async fn create(
+    path: &Path,
+    uploads: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<DemoData, DemoError> {
     if path.exists() {
         if !is_demo(path).await {
             return Err(DemoError::NotADemo(path.display().to_string()));
@@ -121,13 +134,17 @@ pub async fn create(path: &Path, now: DateTime<Utc>) -> Result<DemoData, DemoErr
             }
         }
     }
+    if let Some(dir) = uploads {
+        uploads::fill(dir, (1..=KYC as i64).map(scan_path))?;
+    }
     let mut db = Db::create_sqlite(path).await?;
     db.execute_script(SCHEMA).await?;
-    let data = db
+    let mut data = db
         .write_tx(async |db: &mut Db| generate(db, now).await.map(Some))
         .await?
         .expect("generating always has data to commit");
     db.close().await?;
+    data.uploads = uploads.map(|dir| (dir.to_path_buf(), KYC as u64));
     Ok(data)
 }
 
@@ -241,6 +258,7 @@ async fn generate(db: &mut Db, now: DateTime<Utc>) -> Result<DemoData, DbError> 
             ("marketing_consents", CONSENTS as u64),
             ("analytics_events", ANALYTICS as u64),
         ],
+        uploads: None,
     })
 }
 

@@ -19,7 +19,9 @@ use crate::engine::{self, PassOptions, Trigger};
 impl From<DemoError> for Failure {
     fn from(e: DemoError) -> Failure {
         let code = match e {
-            DemoError::NotADemo(_) => EXIT_USAGE,
+            DemoError::NotADemo(_) | DemoError::Uploads(demo::UploadsError::NotADemo(_)) => {
+                EXIT_USAGE
+            }
             _ => EXIT_FAILURE,
         };
         Failure {
@@ -56,7 +58,9 @@ pub(super) async fn run_demo(
             db::sqlite_path(&config.database.url, &config.database.base_dir)?
         }
     };
-    let data = demo::create(&path, Utc::now()).await?;
+    let uploads = demo::folder_for(&config, "kyc_documents");
+    let uploads = uploads.map(|dir| std::path::absolute(&dir).unwrap_or(dir));
+    let data = demo::create(&path, uploads.as_deref(), Utc::now()).await?;
     let generated = started.elapsed();
     let absolute = std::path::absolute(&path).unwrap_or(path.clone());
     config.database.url = format!("sqlite://{}", absolute.display());
@@ -74,6 +78,7 @@ pub(super) async fn run_demo(
             "hmac_key_created": created_key.map(|p| p.display().to_string()),
             "tables": data.tables.iter().map(|(t, n)| json!({"table": t, "rows": n})).collect::<Vec<_>>(),
             "rows_created": data.total(),
+            "uploads": data.uploads.as_ref().map(|(dir, n)| json!({"directory": dir.display().to_string(), "files": n})),
             "pass": report,
             "audit": {"ok": broken.is_none(), "verified": verifier.verified, "head": verifier.head()},
             "generate_ms": generated.as_millis() as u64,
@@ -94,6 +99,9 @@ pub(super) async fn run_demo(
             );
             for (t, n) in &data.tables {
                 println!("  {t:<20} {n:>8} rows");
+            }
+            if let Some((dir, n)) = &data.uploads {
+                println!("  {n} KYC scans (stand-ins) in {}", dir.display());
             }
             println!();
             println!(

@@ -2,7 +2,7 @@
 //! (`file:///var/lib/shop/uploads`) or an S3-compatible bucket
 //! (`s3://bucket/prefix`, credentials from a file or the environment).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
@@ -46,15 +46,16 @@ fn store(cx: &mut Cx, name: &str, v: &Item, base_dir: &Path) -> Option<StoreSett
     };
     let url = cx.string(url_item, "url")?;
     let location = if let Some(dir) = url.strip_prefix("file://") {
-        let dir = PathBuf::from(dir);
-        if !dir.is_absolute() {
+        if dir.is_empty() {
             cx.problem(
                 url_item.span(),
-                format!("the directory of {what} must be absolute: {url}"),
+                format!("{what} names no directory: {url}"),
                 Some("file:///var/lib/shop/uploads (three slashes)".into()),
             );
             return None;
         }
+        // Like a SQLite path: relative to the config file's directory.
+        let dir = resolve(base_dir, dir);
         for key in ["endpoint", "region", "credentials_file"] {
             if let Some(k) = get(t, key) {
                 cx.problem(

@@ -13,10 +13,10 @@ use super::requests::RequestError;
 use super::targets::Targets;
 use crate::audit::EventAction;
 use crate::config::Config;
-use crate::files::{Stores, Unreadable};
 use crate::db::{
     self, Db, DbError, ExportColumn, Link, PrivacyRequest, SqlValue, TableCount, Target,
 };
+use crate::files::{Stores, Unreadable};
 use crate::outcome::{RequestKind, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 

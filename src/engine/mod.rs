@@ -44,8 +44,8 @@ pub use check::{CheckReport, CheckedPolicy, check};
 pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
 pub use erasure::ErasureAnswer;
 pub use export::{
-    ExportAnswer, ExportError, ExportHeader, ExportedFile, Governing, PAGE_ROWS, Sink, TableSection,
-    answer_export,
+    ExportAnswer, ExportError, ExportHeader, ExportedFile, Governing, PAGE_ROWS, Sink,
+    TableSection, answer_export,
 };
 pub use files::FileCounts;
 pub use holds::{

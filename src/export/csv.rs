@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::files::FilesDir;
 use super::json::{FORMAT, table_description};
 use super::{encoding, private_file, values};
 use crate::db::{ExportColumn, SqlValue, TableCount};
-use super::files::FilesDir;
 use crate::engine::{ExportHeader, ExportedFile, Sink, TableSection};
 
 pub struct CsvSink {

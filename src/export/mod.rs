@@ -72,7 +72,10 @@ impl JsonFile {
         let files = tempfile::Builder::new()
             .prefix(".retentiond-export-files-")
             .tempdir_in(dir)?;
-        let listed = format!("{}.files", path.file_name().unwrap_or_default().to_string_lossy());
+        let listed = format!(
+            "{}.files",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
         let into = files::FilesDir::new(files.path().join("files"), &listed);
         Ok(JsonFile {
             sink: JsonSink::with_files(io::BufWriter::new(file), into),
@@ -94,7 +97,10 @@ impl JsonFile {
             if target.exists() {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
-                    format!("{} exists; an export never overwrites a file", target.display()),
+                    format!(
+                        "{} exists; an export never overwrites a file",
+                        target.display()
+                    ),
                 ));
             }
             fs::rename(files.path(), &target)?;

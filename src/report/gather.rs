@@ -203,7 +203,10 @@ fn policy_section(p: &Policy, runs: &[PolicyRun], enforcement: Enforcement) -> P
 }
 
 /// What became of the files of `policy`'s purged rows in the period.
-fn file_counts(events: &[(String, BTreeMap<String, i64>)], policy: &str) -> crate::engine::FileCounts {
+fn file_counts(
+    events: &[(String, BTreeMap<String, i64>)],
+    policy: &str,
+) -> crate::engine::FileCounts {
     let mut c = crate::engine::FileCounts::default();
     for (_, counts) in events.iter().filter(|(p, _)| p == policy) {
         let n = |k: &str| counts.get(k).copied().unwrap_or(0).max(0) as u64;

@@ -50,6 +50,29 @@ async fn demo_purges_as_promised_and_a_second_purge_finds_nothing() {
     assert!(policies[0]["children"]["order_items"].as_u64().unwrap() > 0);
     assert_eq!(json["audit"]["ok"], true);
 
+    // Each purged KYC row's scan is gone from the uploads folder; the others stay.
+    let uploads = dir.path().join("demo-uploads");
+    assert_eq!(json["uploads"]["files"], 6000);
+    let kyc_rows = policies[1]["rows"].as_u64().unwrap();
+    assert_eq!(policies[1]["files"]["queued"], kyc_rows);
+    assert_eq!(policies[1]["files"]["removed"], kyc_rows);
+    let scans = walk_files(&uploads.join("kyc"));
+    assert_eq!(scans.len() as u64, 6000 - kyc_rows);
+    let left: Vec<String> = {
+        let db = scan_paths(&dir.path().join("demo.db")).await;
+        db.into_iter()
+            .map(|p| uploads.join(p).display().to_string())
+            .collect()
+    };
+    let mut on_disk: Vec<String> = scans.iter().map(|p| p.display().to_string()).collect();
+    on_disk.sort();
+    let mut expected = left;
+    expected.sort();
+    assert_eq!(
+        on_disk, expected,
+        "the files left are those of the rows left"
+    );
+
     let again = run_cli(&config, dir.path(), &["purge", "--format", "json"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -76,6 +99,42 @@ async fn demo_purges_as_promised_and_a_second_purge_finds_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is not a retentiond demo database"));
     assert_eq!(std::fs::read(&foreign).unwrap(), b"not yours");
+
+    // Nor does it empty an uploads folder it did not fill.
+    std::fs::remove_file(uploads.join(".retentiond-demo")).unwrap();
+    let out = run_cli(&config, dir.path(), &["demo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was not made by `retentiond demo`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(walk_files(&uploads.join("kyc")).len(), scans.len());
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The scan paths the demo database still holds.
+async fn scan_paths(db: &std::path::Path) -> Vec<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT scan_path FROM kyc_documents")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
 }
 
 const SHOP: &str = "
