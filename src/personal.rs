@@ -31,6 +31,8 @@ pub enum PersonalKind {
     Password,
     FreeText,
     Consent,
+    /// The path or key of an uploaded file: a scan, a photo, an attachment.
+    File,
 }
 
 impl PersonalKind {
@@ -48,12 +50,14 @@ impl PersonalKind {
             PersonalKind::Password => "a password or its hash",
             PersonalKind::FreeText => "free text written by or about a person",
             PersonalKind::Consent => "a marketing consent (a flag or its date)",
+            PersonalKind::File => "the path of an uploaded file",
         }
     }
 
     /// The strategy that keeps what statistics need and drops the person.
     pub fn strategy(self) -> Strategy {
         match self {
+            PersonalKind::File => Strategy::RemoveFile,
             PersonalKind::Email => Strategy::EmailDomain,
             PersonalKind::IpAddress => Strategy::TruncateIp,
             PersonalKind::BirthDate => Strategy::Year,
@@ -117,6 +121,7 @@ fn plural(kind: PersonalKind) -> &'static str {
         PersonalKind::Phone => "phone numbers",
         PersonalKind::IpAddress => "IP addresses",
         PersonalKind::Name => "people's names",
+        PersonalKind::File => "paths of uploaded files",
         _ => kind.words(),
     }
 }

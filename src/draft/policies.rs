@@ -224,7 +224,33 @@ pub fn draft_policies(
             out.push(d);
         }
     }
+    for d in &mut out {
+        note_files(d, found);
+    }
     out
+}
+
+/// A column holding an uploaded file's path outlives nothing by itself: the file
+/// stays when the row goes unless the policy names its store, which `init`
+/// cannot know. Said in a note, with the line to add.
+fn note_files(d: &mut DraftPolicy, found: &[Findings]) {
+    let tables: Vec<String> = d.tables().into_iter().map(str::to_string).collect();
+    for table in tables {
+        let Some(f) = found.iter().find(|f| f.table == table) else {
+            continue;
+        };
+        for c in f.personal_of(PersonalKind::File) {
+            let whose = if table == d.table {
+                "the policy"
+            } else {
+                "its cascade entry"
+            };
+            d.notes.push(format!(
+                "check: `{table}.{}` looks like the path of an uploaded file, which stays when the row goes unless {whose} names its store: files = {{ {} = \"uploads\" }}, with [stores.uploads] url = \"file:///where/the/files/are\" (docs/configuration.md, Files)",
+                c.column, c.column
+            ));
+        }
+    }
 }
 
 /// The personal columns of an anonymising policy, each with a strategy its type
@@ -237,6 +263,10 @@ fn anonymize_personal(d: &mut DraftPolicy, f: &Findings, t: &SurveyTable) {
         let Some(c) = t.column(&p.column) else {
             continue;
         };
+        // remove_file needs the file's store, which note_files asks for.
+        if p.personal.kind == PersonalKind::File {
+            continue;
+        }
         if let Some(s) = strategy_for(p.personal.kind.strategy(), c.class, c.nullable) {
             d.anonymize.push((p.column.clone(), s));
         }

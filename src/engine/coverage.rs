@@ -43,6 +43,12 @@ pub struct Uncovered {
 impl Uncovered {
     /// The `check` warning.
     pub fn warning(&self) -> String {
+        if self.kind == PersonalKind::File {
+            return format!(
+                "table `{}`, column `{}`: {}, and no policy removes the files when the rows go: name its store in the `files` of the policy or cascade entry that purges the table, files = {{ {} = \"uploads\" }}",
+                self.table, self.column, self.reason, self.column
+            );
+        }
         format!(
             "table `{}`, column `{}` looks like personal data ({}), and no policy covers it: add a policy or a cascade for the table, or anonymise the column",
             self.table, self.column, self.reason
@@ -164,7 +170,11 @@ pub async fn coverage(db: &mut Db, config: &Config) -> Result<Coverage, DbError>
                 kind: c.personal.kind,
                 evidence: c.personal.evidence,
                 reason: c.personal.reason(),
-                covered_by: governing.column(&t.name, &c.column),
+                covered_by: if c.personal.kind == PersonalKind::File {
+                    governing.file(&t.name, &c.column)
+                } else {
+                    governing.column(&t.name, &c.column)
+                },
             });
         }
     }
@@ -190,6 +200,8 @@ struct Governing {
     tables: HashMap<String, String>,
     /// (table, column), both bare and lower case -> the first anonymising policy.
     columns: HashMap<(String, String), String>,
+    /// (table, column) -> the first policy that removes the files it names.
+    files: HashMap<(String, String), String>,
 }
 
 impl Governing {
@@ -197,8 +209,19 @@ impl Governing {
         let mut g = Governing {
             tables: HashMap::new(),
             columns: HashMap::new(),
+            files: HashMap::new(),
         };
         for p in policies {
+            let cascades = p
+                .cascade_entries()
+                .into_iter()
+                .map(|c| (&c.table, &c.files));
+            for (table, files) in std::iter::once((&p.table, &p.files)).chain(cascades) {
+                for f in files {
+                    let at = (bare(&table.name), f.column.name.to_ascii_lowercase());
+                    g.files.entry(at).or_insert_with(|| p.name.clone());
+                }
+            }
             match p.action {
                 Action::Delete => {
                     let cascade = p.cascade_entries().into_iter().map(|c| &c.table);
@@ -233,6 +256,11 @@ impl Governing {
             .get(&t)
             .or_else(|| self.columns.get(&(t.clone(), column.to_ascii_lowercase())))
             .cloned()
+    }
+
+    fn file(&self, table: &str, column: &str) -> Option<String> {
+        let at = (bare(table), column.to_ascii_lowercase());
+        self.files.get(&at).cloned()
     }
 
     /// Whether any policy governs `table` or one of its columns.

@@ -77,6 +77,29 @@ const FREE_TEXT: &[&str] = &[
     "note", "notes", "message", "messages", "comment", "comments", "remark", "remarks", "question",
     "body",
 ];
+/// Words of a column holding an uploaded file's path or key: `scan_path`,
+/// `avatar`, `attachment`, `file_name`. `path` or `url` alone (a page visited)
+/// is not one.
+const UPLOAD: &[&str] = &[
+    "scan",
+    "scans",
+    "upload",
+    "uploaded",
+    "uploads",
+    "attachment",
+    "attachments",
+    "avatar",
+    "photo",
+    "picture",
+    "selfie",
+    "file",
+    "filename",
+    "filepath",
+];
+/// Words that make an UPLOAD-free name a file's place when paired with one of
+/// `DOCUMENT`: `document_path`, `image_url`, `proof_key`.
+const PLACE: &[&str] = &["path", "url", "uri", "key", "location", "blob"];
+const DOCUMENT: &[&str] = &["document", "image", "proof", "copy", "pdf"];
 const CONSENT: &[&str] = &[
     "newsletter",
     "optin",
@@ -139,6 +162,10 @@ pub fn by_name(name: &str, holds: Holds) -> Option<PersonalKind> {
     let is_flag = FLAG.contains(&first) && matches!(holds, Holds::Integer | Holds::Other);
     if is_flag {
         return None;
+    }
+    // Before identity documents: `passport_scan` is a file, not a number.
+    if !is_id && matches!(holds, Holds::Text | Holds::Anything) && is_upload(&w) {
+        return Some(PersonalKind::File);
     }
     if let Some(kind) = identity_document(&w, &joined, holds) {
         return Some(kind);
@@ -244,6 +271,27 @@ pub fn speaks_for_itself(kind: PersonalKind, name: &str) -> bool {
         }
         _ => true,
     }
+}
+
+/// `scan_path`, `avatar`, `attachment`, `document_url`; not `path`, `file_size`
+/// or `upload_count` (ABOUT words end those) or `mime_type`.
+fn is_upload(w: &[String]) -> bool {
+    let has = |list: &[&str]| w.iter().any(|v| list.contains(&v.as_str()));
+    let about = [
+        "size",
+        "bytes",
+        "mime",
+        "hash",
+        "checksum",
+        "extension",
+        "ext",
+        "date",
+        "at",
+    ];
+    if w.last().is_some_and(|l| about.contains(&l.as_str())) || w.iter().any(|v| v == "mime") {
+        return false;
+    }
+    has(UPLOAD) || (has(PLACE) && has(DOCUMENT))
 }
 
 /// `phone`, `phone_mobile`, `telephone`, `fax`, a `mobile` that is a number:
@@ -504,6 +552,20 @@ mod tests {
             ("description", Text, None),
             ("ship", Text, None),
             ("amount", Integer, None),
+            ("scan_path", Text, Some(File)),
+            ("passport_scan", Text, Some(File)),
+            ("avatar", Text, Some(File)),
+            ("file_name", Text, Some(File)),
+            ("attachment", Text, Some(File)),
+            ("document_url", Text, Some(File)),
+            ("path", Text, None),
+            ("url", Text, None),
+            ("file_size", Integer, None),
+            ("file_size", Text, None),
+            ("file_id", Text, None),
+            ("id_attachment", Integer, None),
+            ("photo_mime_type", Text, None),
+            ("uploaded_at", Time, None),
         ] {
             assert_eq!(by_name(name, holds), kind, "{name} as {holds:?}");
         }

@@ -29,7 +29,7 @@ CREATE TABLE ps_supply_order (id_supply_order INTEGER PRIMARY KEY, id_supplier I
 CREATE TABLE ps_supply_order_detail (id_supply_order_detail INTEGER PRIMARY KEY, id_supply_order INTEGER, name VARCHAR(128));
 CREATE TABLE ps_order_state (id_order_state INTEGER PRIMARY KEY, send_email INTEGER, template VARCHAR(64));
 CREATE TABLE ps_customer_thread (id_customer_thread INTEGER PRIMARY KEY, id_customer INTEGER, id_order INTEGER, email VARCHAR(128), date_add {ts});
-CREATE TABLE ps_customer_message (id_customer_message INTEGER PRIMARY KEY, id_customer_thread INTEGER, message {text}, ip_address VARCHAR(16), user_agent VARCHAR(128), date_add {ts});
+CREATE TABLE ps_customer_message (id_customer_message INTEGER PRIMARY KEY, id_customer_thread INTEGER, message {text}, ip_address VARCHAR(16), user_agent VARCHAR(128), file_name VARCHAR(18), date_add {ts});
 CREATE TABLE ps_mail (id_mail INTEGER PRIMARY KEY, recipient VARCHAR(126), template VARCHAR(62), subject VARCHAR(254), date_add {ts});
 INSERT INTO ps_customer VALUES (1, 'ann@example.com', 'x', 'likes tea', '1980-02-03', 0, '2014-01-01 00:00:00', '203.0.113.7', '2012-01-01 00:00:00'), (2, 'bob@example.com', 'y', NULL, NULL, 1, '2026-01-01 00:00:00', '198.51.100.1', '2020-01-01 00:00:00');
 INSERT INTO ps_address VALUES (1, 1, 'Ann', 'A', '12345678Z', 'CHE-123', '+41 79 123 45 67', '2012-01-01 00:00:00');
@@ -44,7 +44,7 @@ INSERT INTO ps_supply_order VALUES (3, 1, 'SUP-3', '2012-01-01 00:00:00'), (4, 1
 INSERT INTO ps_supply_order_detail VALUES (1, 3, 'Mugs');
 INSERT INTO ps_order_state VALUES (5, 1, 'shipped');
 INSERT INTO ps_customer_thread VALUES (1, 1, 1, 'ann@example.com', '2013-06-01 10:00:00'), (2, 2, 3, 'bob@example.com', '2024-06-01 10:00:00');
-INSERT INTO ps_customer_message VALUES (1, 1, 'Where is my mug?', '203.0.113.7', 'Mozilla/5.0', '2013-06-01 10:00:00'), (2, 1, 'Thanks!', '203.0.113.7', 'Mozilla/5.0', '2013-06-02 10:00:00'), (3, 2, 'Hat too small', '198.51.100.1', 'Mozilla/5.0', '2024-06-01 10:00:00');
+INSERT INTO ps_customer_message VALUES (1, 1, 'Where is my mug?', '203.0.113.7', 'Mozilla/5.0', '3f2a9c1b7d', '2013-06-01 10:00:00'), (2, 1, 'Thanks!', '203.0.113.7', 'Mozilla/5.0', NULL, '2013-06-02 10:00:00'), (3, 2, 'Hat too small', '198.51.100.1', 'Mozilla/5.0', '9e8d7c6b5a', '2024-06-01 10:00:00');
 INSERT INTO ps_mail VALUES (1, 'ann@example.com', 'order_conf', 'Your order', '2013-05-01 10:00:00');
 ")
 }
@@ -84,6 +84,11 @@ async fn a_schema_without_foreign_keys_and_its_traps(backend: Backend) {
         "the thread's messages go with it: {text}"
     );
     assert!(text.contains("filter = { \"newsletter\" = 0 }"), "{text}");
+    // A message's attachment is a file the draft cannot place: it says so.
+    assert!(
+        text.contains("# check: `ps_customer_message.file_name` looks like the path of an uploaded file, which stays when the row goes unless its cascade entry names its store: files = { file_name = \"uploads\" }"),
+        "{text}"
+    );
 
     let check = cli(&["check", "--format", "json"]);
     assert_eq!(
@@ -106,6 +111,25 @@ async fn a_schema_without_foreign_keys_and_its_traps(backend: Backend) {
         })
         .collect();
     let has = |t: &str, c: &str| found.iter().any(|(x, y)| x == t && y == c);
+    let attachment = report["personal_data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["column"] == "file_name")
+        .expect("the attachment is found");
+    assert_eq!(attachment["kind"], "file", "{attachment}");
+    assert!(
+        attachment["covered_by"].is_null(),
+        "deleting the row does not cover its file: {attachment}"
+    );
+    assert!(
+        report["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("column `file_name`: its name suggests the path of an uploaded file, and no policy removes the files")),
+        "{}",
+        report["warnings"]
+    );
     for (t, c) in [
         ("ps_customer", "passwd"),
         ("ps_customer", "note"),
