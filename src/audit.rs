@@ -41,6 +41,8 @@ spelled! {
         ErasureRegistered = "erasure_registered", HoldAdded = "hold_added",
         HoldReleased = "hold_released", ExportRegistered = "export_registered",
         Exported = "exported", FilesRemoved = "files_removed",
+        Forwarded = "forwarded", ForwardFailed = "forward_failed",
+        ForwardSkipped = "forward_skipped",
     }
 }
 

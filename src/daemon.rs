@@ -18,6 +18,7 @@ use crate::config::{self, Config, ConfigError, Schedule};
 use crate::db::{self, Access, Db, DbError};
 use crate::engine::{self, EngineError, PassOptions, PassReport, StopSignal, Trigger};
 use crate::metrics::{self, Metrics};
+use crate::processors::Sender;
 use crate::scheduler;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,10 @@ struct Daemon {
     metrics: Metrics,
     /// The last pass in a line, for systemd's STATUS.
     status_line: String,
+    /// The processors' HTTPS clients, built again on reload.
+    sender: Sender,
+    /// When the next delivery to a processor is due, if one is waiting.
+    next_delivery: Option<DateTime<Utc>>,
 }
 
 /// Runs until SIGTERM or SIGINT. `config` was loaded from `path`, which SIGHUP reads
@@ -107,7 +112,11 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
         leader: Arc::new(AtomicBool::new(false)),
         metrics: Metrics::new(),
         status_line: "no pass yet".to_string(),
+        sender: Sender::new(&[]),
+        next_delivery: None,
     };
+    daemon.sender = Sender::new(&daemon.config.processors);
+    daemon.deliver().await;
     daemon.start_services().await?;
     let now = Utc::now();
     let first = scheduler::next_after(&daemon.schedule, now);
@@ -190,13 +199,19 @@ impl Daemon {
             if now >= next {
                 return Some(Trigger::Schedule);
             }
-            let wait = (next - now).to_std().unwrap_or_default().min(MAX_SLEEP);
+            if self.next_delivery.is_some_and(|at| at <= now) {
+                self.deliver().await;
+                continue;
+            }
+            let wake = self.next_delivery.map_or(next, |at| at.min(next));
+            let wait = (wake - now).to_std().unwrap_or_default().min(MAX_SLEEP);
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.signals.term.recv() => { self.stopping.request(); return None; }
                 _ = self.signals.int.recv() => { self.stopping.request(); return None; }
                 _ = self.signals.hup.recv() => {
                     if reload(&self.path, &mut self.config, &mut self.schedule) {
+                        self.sender = Sender::new(&self.config.processors);
                         return None;
                     }
                 }
@@ -229,10 +244,12 @@ impl Daemon {
                 }
             }
         };
-        if reload_after_pass {
-            reload(&self.path, &mut self.config, &mut self.schedule);
+        if reload_after_pass && reload(&self.path, &mut self.config, &mut self.schedule) {
+            self.sender = Sender::new(&self.config.processors);
         }
         self.record(&result, started.elapsed().as_secs_f64());
+        // The pass sent what was due; this learns when the retries are.
+        self.deliver().await;
         write_reports(&self.config).await;
         self.refresh_gauges().await;
         let skipped = scheduler::ticks_between(&self.schedule, scheduled_at, Utc::now());
@@ -244,6 +261,37 @@ impl Daemon {
         }
     }
 
+    /// Passes on the answered requests due now to their processors, with a
+    /// connection of its own, and notes when the next is due.
+    async fn deliver(&mut self) {
+        if self.config.processors.is_empty() {
+            self.next_delivery = None;
+            return;
+        }
+        let sent = async {
+            let mut db = Db::open(&self.config.database, Access::ReadWrite).await?;
+            let sent = engine::deliver_due(&mut db, &self.config, &self.sender).await;
+            let _ = db.close().await;
+            sent
+        }
+        .await;
+        match sent {
+            Ok((counts, next)) => {
+                self.metrics.record_deliveries(&counts);
+                if !counts.is_empty() {
+                    self.refresh_gauges().await;
+                }
+                self.next_delivery = next
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot pass the answered requests on to the processors; trying again in a minute");
+                self.next_delivery = Some(Utc::now() + chrono::TimeDelta::minutes(1));
+            }
+        }
+    }
+
     /// The gauges that are read rather than counted: the config's periods and
     /// interval, and the open and overdue privacy requests.
     async fn refresh_gauges(&self) {
@@ -252,12 +300,16 @@ impl Daemon {
         let open = async {
             let mut db = Db::open(&self.config.database, Access::ReadOnly).await?;
             let open = db.open_requests().await;
+            let failing = engine::failing_deliveries(&mut db, now).await;
             let _ = db.close().await;
-            open
+            Ok::<_, DbError>((open?, failing?))
         }
         .await;
         match open {
-            Ok(open) => self.metrics.set_requests(&open, now),
+            Ok((open, failing)) => {
+                self.metrics.set_requests(&open, now);
+                self.metrics.set_failing(&self.config, &failing);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot count the open privacy requests for the metrics")
             }

@@ -18,8 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::db::PrivacyRequest;
-use crate::engine::{PassReport, Status};
+use crate::db::{Delivery, PrivacyRequest};
+use crate::engine::{DeliveryCounts, PassReport, Status};
 use crate::outcome::RequestKind;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -45,7 +45,7 @@ struct StatusLabel {
 }
 
 /// Each metric's name (after the `retentiond_` prefix) and help text.
-const HELP: [(&str, &str); 13] = [
+const HELP: [(&str, &str); 15] = [
     (
         "rows_purged",
         "Rows deleted or anonymised, per policy and action",
@@ -86,6 +86,14 @@ const HELP: [(&str, &str); 13] = [
         "files",
         "Files of purged rows, per policy and outcome: removed, already_gone, refused (outside their store), failed (still queued)",
     ),
+    (
+        "deliveries",
+        "Tries to pass an answered request on to a processor, by outcome: delivered, failed (tried again later), skipped (nothing to send)",
+    ),
+    (
+        "deliveries_failing",
+        "Answered requests a processor has not accepted for over a day, per processor",
+    ),
 ];
 
 /// `metric`, registered under `name` with its help from [`HELP`].
@@ -113,6 +121,18 @@ pub struct Metrics {
     requests_open: Family<KindLabel, Gauge>,
     requests_overdue: Family<KindLabel, Gauge>,
     files: Family<FileLabel, Counter>,
+    deliveries: Family<OutcomeLabel, Counter>,
+    deliveries_failing: Family<ProcessorLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProcessorLabel {
+    processor: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -149,6 +169,8 @@ impl Metrics {
             requests_open: registered(&mut r, "requests_open", Family::default()),
             requests_overdue: registered(&mut r, "requests_overdue", Family::default()),
             files: registered(&mut r, "files", Family::default()),
+            deliveries: registered(&mut r, "deliveries", Family::default()),
+            deliveries_failing: registered(&mut r, "deliveries_failing", Family::default()),
         };
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
@@ -194,6 +216,39 @@ impl Metrics {
         }
     }
 
+    /// The tries of one round of deliveries.
+    pub fn record_deliveries(&self, c: &DeliveryCounts) {
+        for (outcome, n) in [
+            ("delivered", c.delivered),
+            ("failed", c.failed),
+            ("skipped", c.skipped),
+        ] {
+            self.deliveries
+                .get_or_create(&OutcomeLabel {
+                    outcome: outcome.into(),
+                })
+                .inc_by(n);
+        }
+    }
+
+    /// Per processor of the config (zeros included) and of `failing`, how many
+    /// deliveries have failed for over a day.
+    pub fn set_failing(&self, config: &Config, failing: &[Delivery]) {
+        let names = config
+            .processors
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(failing.iter().map(|d| d.processor.as_str()));
+        for name in names {
+            let n = failing.iter().filter(|d| d.processor == name).count();
+            self.deliveries_failing
+                .get_or_create(&ProcessorLabel {
+                    processor: name.into(),
+                })
+                .set(n as i64);
+        }
+    }
+
     pub fn set_leader(&self, held: bool) {
         self.leader.set(i64::from(held));
     }
@@ -209,6 +264,7 @@ impl Metrics {
             return;
         }
         self.pass_duration.observe(seconds);
+        self.record_deliveries(&report.deliveries);
         for p in &report.policies {
             let labels = PolicyAction {
                 policy: p.name.clone(),

@@ -78,6 +78,21 @@ spelled! {
 }
 
 spelled! {
+    /// Where the passing on of an answered request to one processor stands.
+    pub enum DeliveryState {
+        /// Queued before the erasure ran, with what identifies the person read
+        /// while the rows were there; sent once the answer is recorded.
+        Held = "held",
+        /// To be sent, or sent and refused: tried again at its next attempt.
+        Due = "due",
+        /// The processor accepted it (a 2xx status).
+        Delivered = "delivered",
+        /// Nothing to send: the person had no value in any field of `send`.
+        Skipped = "skipped",
+    }
+}
+
+spelled! {
     /// What answering an erasure did in one policy.
     pub enum ErasureOutcome {
         Deleted = "deleted", Anonymized = "anonymized" ("anonymised"), Kept = "kept",

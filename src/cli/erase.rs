@@ -27,27 +27,35 @@ pub(super) async fn erase(config: &Config, request: Request, format: Format) -> 
         reference: request.reference,
     };
     let registered = engine::register_request(&mut db, config, args).await?;
-    let answer = if registered.answer_now(request.now) {
+    let (answer, deliveries) = if registered.answer_now(request.now) {
         let mut opts = PassOptions::new(Trigger::Manual);
         opts.erasure_only = Some(registered.id);
         let report = engine::run_pass(&mut db, config, &opts).await?;
-        report.erasures.into_iter().next()
+        (report.erasures.into_iter().next(), Some(report.deliveries))
     } else {
-        None
+        (None, None)
     };
     db.close().await?;
     let (id, due) = (registered.id, db::rfc3339(registered.due));
     match format {
-        Format::Json => {
-            print_json(&json!({"id": id, "due": due, "minor": registered.minor, "answer": answer}))
-        }
+        Format::Json => print_json(
+            &json!({"id": id, "due": due, "minor": registered.minor, "answer": answer, "deliveries": deliveries}),
+        ),
         Format::Text => match &answer {
             None => {
                 println!(
                     "erasure request #{id} registered, due {due}; it is answered at the next pass"
                 )
             }
-            Some(a) => print_answer(a),
+            Some(a) => {
+                print_answer(a);
+                if let Some(d) = deliveries.filter(|d| !d.is_empty()) {
+                    println!(
+                        "  passed on to processors: {} accepted, {} failed (tried again later), {} with nothing to send",
+                        d.delivered, d.failed, d.skipped
+                    );
+                }
+            }
         },
     }
     Ok(match &answer {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
-use crate::db::{self, Access, Db, LastPolicyRun, Leader, PrivacyRequest, Run};
+use crate::db::{self, Access, Db, Delivery, LastPolicyRun, Leader, PrivacyRequest, Run};
 use crate::engine;
 use crate::outcome::{RequestKind, RunStatus};
 use crate::report::written_reports;
@@ -21,6 +21,10 @@ struct Recorded {
     /// Whether an instance holds the pass lock, and its pass when recorded.
     lock_held: bool,
     holder: Option<Run>,
+    /// Files of purged rows still waiting for their store.
+    files_queued: i64,
+    /// Deliveries to processors failing for over a day.
+    failing: Vec<Delivery>,
 }
 
 pub(super) async fn status(config: &Config, format: Format) -> Outcome {
@@ -37,6 +41,8 @@ pub(super) async fn status(config: &Config, format: Format) -> Outcome {
             } else {
                 None
             },
+            files_queued: db.count_queued_files().await?,
+            failing: engine::failing_deliveries(&mut db, Utc::now()).await?,
         }
     } else {
         Recorded {
@@ -98,6 +104,8 @@ fn status_json(
         "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
         "open_erasure_requests": recorded.open_requests.iter().filter(|r| r.received.kind == RequestKind::Erasure).map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
         "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.overdue(&now_text)})).collect::<Vec<_>>(),
+        "files_queued": recorded.files_queued,
+        "deliveries_failing": recorded.failing.iter().map(|d| json!({"request": d.request_id, "processor": d.processor, "attempts": d.attempts, "first_failed_at": d.first_failed_at, "next_attempt_at": d.next_attempt_at, "last_error": d.last_error})).collect::<Vec<_>>(),
         "policies": policies,
     })
 }
@@ -156,6 +164,23 @@ fn print_text(
             r.received.due_at,
             if r.received.minor { " (minor)" } else { "" },
             if r.overdue(&now) { " OVERDUE" } else { "" }
+        );
+    }
+    if recorded.files_queued > 0 {
+        println!(
+            "files      {} of purged rows still queued for removal (their store did not answer; every pass tries again)",
+            recorded.files_queued
+        );
+    }
+    for d in &recorded.failing {
+        println!(
+            "processor  `{}` has not accepted request #{} since {} ({} tries, last: {}); next try {}",
+            d.processor,
+            d.request_id,
+            d.first_failed_at.as_deref().unwrap_or("-"),
+            d.attempts,
+            d.last_error.as_deref().unwrap_or("-"),
+            d.next_attempt_at.as_deref().unwrap_or("-")
         );
     }
     if let Some(r) = &config.report {

@@ -10,6 +10,7 @@
 mod cascade;
 mod mail;
 mod policy;
+mod processors;
 mod replicas;
 mod sections;
 mod stores;
@@ -53,6 +54,7 @@ const TOP_KEYS: &[&str] = &[
     "mail",
     "stores",
     "policy",
+    "processor",
 ];
 
 #[derive(Debug, Clone)]
@@ -78,6 +80,8 @@ pub struct Config {
     pub mail: Option<MailSettings>,
     /// `[stores.NAME]`: where the files rows point to live.
     pub stores: Vec<crate::files::StoreSettings>,
+    /// `[[processor]]`: who is told of an answered request.
+    pub processors: Vec<crate::processors::ProcessorSettings>,
 }
 
 /// `[erasure]`.
@@ -278,6 +282,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     let stores = stores::stores(&mut cx, root, &base_dir);
     let store_names: Vec<String> = stores.iter().map(|s| s.name.clone()).collect();
     let policies = policy::policies(&mut cx, root, key_file, &store_names);
+    let processors = processors::processors(&mut cx, root, &base_dir, &policies);
     let metrics_listen = sections::metrics_listen(&mut cx, root);
     let log_level = sections::log_level(&mut cx, root);
     let report = sections::report(&mut cx, root, &base_dir);
@@ -308,6 +313,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
             erasure,
             mail,
             stores,
+            processors,
         }),
         _ => Err(cx.into_error(path)),
     }

@@ -31,8 +31,8 @@ pub use leader::Leader;
 pub use replica::{Lag, ReplicaLag, Replicas};
 pub use sqlite::RebuildRoom;
 pub use store::{
-    ErasureEntry, FileRef, Hold, LastPolicyRun, NewHold, NewRequest, NewRun, PolicyRun,
-    PrivacyRequest, PurgeEvent, QueuedFile, Run, RunEnd, TableCount,
+    Delivery, ErasureEntry, FileRef, Hold, LastPolicyRun, NewDelivery, NewHold, NewRequest, NewRun,
+    PolicyRun, PrivacyRequest, PurgeEvent, QueuedFile, Run, RunEnd, TableCount,
 };
 pub use survey::{ColumnClass, ForeignKey, SurveyColumn, SurveyTable};
 pub use target::{

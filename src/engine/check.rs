@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::db::{self, Db, DbError, Target};
 use crate::policy::{Action, Policy, Strategy};
+use crate::processors::SendFrom;
 
 /// One policy as `check` found it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +56,7 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         warnings: Vec::new(),
         coverage: Default::default(),
     };
+    let mut targets: Vec<(&str, db::Target)> = Vec::new();
     for p in &config.policies {
         let resolved = db::resolve(db, p).await?;
         let mut checked = CheckedPolicy {
@@ -86,7 +88,11 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
         report.problems.extend(resolved.problems.iter().map(at));
         report.warnings.extend(resolved.warnings.iter().map(at));
         report.policies.push(checked);
+        if let Some(t) = resolved.target {
+            targets.push((p.name.as_str(), t));
+        }
     }
+    report.problems.extend(check_sends(config, &targets));
     let path = config.path.display();
     let coverage = super::coverage::coverage(db, config).await?;
     for u in coverage.uncovered() {
@@ -100,6 +106,37 @@ pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError>
     }
     report.coverage = coverage;
     Ok(report)
+}
+
+/// Each processor's `send` columns against the tables of the policies that find
+/// the person's rows there.
+fn check_sends(config: &Config, targets: &[(&str, db::Target)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for p in &config.processors {
+        for f in &p.send {
+            let SendFrom::Column { table, column } = &f.from else {
+                continue;
+            };
+            let policy = config
+                .policies
+                .iter()
+                .find(|q| q.subject.is_some() && q.table.name.eq_ignore_ascii_case(&table.name));
+            let target = policy.and_then(|q| targets.iter().find(|(n, _)| *n == q.name));
+            // A policy that does not fit the schema has its own problem already.
+            if let Some((_, t)) = target
+                && !t.has_column(&column.name)
+            {
+                problems.push(format!(
+                    "{}: processor `{}`: table `{}` has no column `{}`",
+                    config.at(column.loc),
+                    p.name,
+                    t.table_name,
+                    column.name
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// How many values already in output form `check` looks for before it warns.

@@ -8,10 +8,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use super::batch::{self, Work};
+use super::deliveries;
 use super::{Pass, PolicyOutcome};
 use crate::db::{self, Db, ErasureEntry, PrivacyRequest, Scope, Target};
 use crate::ledger::{Ledger, LedgerError, LedgerEvent, LedgerPolicy, NewLine};
-use crate::outcome::{ErasureOutcome, RequestStatus};
+use crate::outcome::{DeliveryState, ErasureOutcome, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 
 /// Requests due within this many days are logged as a warning at every pass.
@@ -53,6 +54,25 @@ fn warn_if_due(req: &PrivacyRequest, now: DateTime<Utc>) {
 }
 
 async fn answer(db: &mut Db, pass: &mut Pass<'_>, req: &PrivacyRequest) -> ErasureAnswer {
+    // What identifies the person to each processor is read before the rows go.
+    let held = deliveries::queue(
+        db,
+        pass.config,
+        &mut pass.targets,
+        req,
+        DeliveryState::Held,
+        pass.now,
+    )
+    .await;
+    if let Err(error) = held {
+        tracing::error!(request = req.id, %error, "cannot queue the deliveries to processors; the request stays open, nothing erased");
+        return ErasureAnswer {
+            id: req.id,
+            status: RequestStatus::Open,
+            minor: req.received.minor,
+            policies: Vec::new(),
+        };
+    }
     let mut entries = Vec::new();
     for p in pass.config.policies.iter().filter(|p| p.subject.is_some()) {
         entries.extend(erase_in_policy(db, pass, p, &req.received.subject, req.id).await);

@@ -8,6 +8,7 @@ use std::io;
 
 use serde::Serialize;
 
+use super::deliveries;
 use super::journal;
 use super::requests::RequestError;
 use super::targets::Targets;
@@ -17,7 +18,7 @@ use crate::db::{
     self, Db, DbError, ExportColumn, Link, PrivacyRequest, SqlValue, TableCount, Target,
 };
 use crate::files::{Stores, Unreadable};
-use crate::outcome::{RequestKind, RequestStatus};
+use crate::outcome::{DeliveryState, RequestKind, RequestStatus};
 use crate::policy::{Action, Basis, Policy};
 
 /// Rows handed to the sink at a time, as the database sends them.
@@ -94,6 +95,8 @@ pub enum ExportError {
     Schema(String),
     #[error("cannot write the export: {0}")]
     Write(#[from] io::Error),
+    #[error("cannot queue the request for the processors: {0}")]
+    Forward(String),
 }
 
 /// How a request was answered: the rows per table.
@@ -167,6 +170,19 @@ pub async fn answer_export(
         i += group;
     }
     sink.finish(&counts)?;
+    // Queued before the answer is recorded: a crash in between leaves the request
+    // open, and answering it again queues nothing twice.
+    let now = db.now().await?;
+    deliveries::queue(
+        db,
+        config,
+        &mut Targets::default(),
+        &request,
+        DeliveryState::Due,
+        now,
+    )
+    .await
+    .map_err(ExportError::Forward)?;
     record_answer(db, &request, &counts).await?;
     Ok(ExportAnswer {
         id,

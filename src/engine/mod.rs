@@ -10,6 +10,7 @@
 mod batch;
 mod check;
 mod coverage;
+mod deliveries;
 mod erasure;
 mod expiry;
 mod export;
@@ -37,11 +38,13 @@ use crate::config::Config;
 use crate::db::{self, Db, DbError, Leader, NewRun, Replicas, RunEnd};
 use crate::files::Stores;
 use crate::policy::{self, Action, Policy};
+use crate::processors::Sender;
 use targets::Targets;
 
 pub use crate::outcome::{Status, Trigger};
 pub use check::{CheckReport, CheckedPolicy, check};
 pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
+pub use deliveries::{DeliveryCounts, FAILING_AFTER, failing as failing_deliveries};
 pub use erasure::ErasureAnswer;
 pub use export::{
     ExportAnswer, ExportError, ExportHeader, ExportedFile, Governing, PAGE_ROWS, Sink,
@@ -223,6 +226,9 @@ pub struct PassReport {
     /// Files a cut-off pass had queued, removed at the start of this one.
     #[serde(skip_serializing_if = "FileCounts::is_empty")]
     pub leftover_files: FileCounts,
+    /// Answered requests passed on to processors after the erasures.
+    #[serde(skip_serializing_if = "DeliveryCounts::is_empty")]
+    pub deliveries: DeliveryCounts,
     pub dry_run: bool,
     pub database_now: String,
     pub status: Status,
@@ -251,6 +257,7 @@ impl PassReport {
             erasures: Vec::new(),
             reapplied: None,
             leftover_files: FileCounts::default(),
+            deliveries: DeliveryCounts::default(),
             dry_run: false,
             database_now: db::rfc3339(database_now),
             status,
@@ -374,6 +381,22 @@ pub async fn finish_queued_files(db: &mut Db, config: &Config) -> Result<FileCou
     Ok(counts?)
 }
 
+/// Passes on the answered requests due now to their processors (outside a pass:
+/// the daemon between passes), and says when the next is due.
+pub async fn deliver_due(
+    db: &mut Db,
+    config: &Config,
+    sender: &Sender,
+) -> Result<(DeliveryCounts, Option<String>), EngineError> {
+    let counts = deliveries::send_due(db, config, sender, journal::OUTSIDE_A_PASS).await?;
+    let next = if config.processors.is_empty() || !db.has_own_tables().await? {
+        None
+    } else {
+        db.next_delivery_at().await?
+    };
+    Ok((counts, next))
+}
+
 /// A dry run: what each policy would purge now. Reads only; creates nothing.
 pub async fn plan(
     db: &mut Db,
@@ -394,6 +417,7 @@ pub async fn plan(
         erasures: Vec::new(),
         reapplied: None,
         leftover_files: FileCounts::default(),
+        deliveries: DeliveryCounts::default(),
         run_id: None,
         dry_run: true,
         database_now: db::rfc3339(database_now),
@@ -478,6 +502,14 @@ async fn run_pass_as_leader(
     // Files queued by a pass that was cut off before it removed them.
     let leftover_files = files::drain(db, &pass.stores, run_id, None).await?;
     let erasures = erasure::answer_open(db, &mut pass).await;
+    let sender = Sender::new(&config.processors);
+    let deliveries = match deliveries::send_due(db, config, &sender, run_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot pass the answered requests on to the processors");
+            DeliveryCounts::default()
+        }
+    };
     let policies = if opts.erasure_only.is_some() {
         Vec::new()
     } else {
@@ -498,6 +530,7 @@ async fn run_pass_as_leader(
         erasures,
         reapplied,
         leftover_files,
+        deliveries,
         run_id: Some(run_id),
         dry_run: false,
         database_now: db::rfc3339(database_now),

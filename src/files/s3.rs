@@ -28,6 +28,7 @@ fn loopback(endpoint: &str) -> bool {
 
 impl Bucket {
     pub fn open(b: &BucketSettings) -> Result<Bucket, StoreError> {
+        crate::tls::ensure_provider();
         let mut builder = match &b.credentials {
             Some(c) => AmazonS3Builder::new()
                 .with_access_key_id(&c.access_key_id)

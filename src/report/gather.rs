@@ -13,7 +13,7 @@ use super::{
 use crate::audit::Verifier;
 use crate::config::Config;
 use crate::db::{
-    self, Db, DbError, ErasureEntry, Hold, PolicyRun, PrivacyRequest, PurgeEvent, Run,
+    self, Db, DbError, Delivery, ErasureEntry, Hold, PolicyRun, PrivacyRequest, PurgeEvent, Run,
 };
 use crate::ledger::Ledger;
 use crate::outcome::{ErasureOutcome, RequestKind};
@@ -29,6 +29,7 @@ struct Records {
     file_events: Vec<(String, BTreeMap<String, i64>)>,
     holds: Vec<Hold>,
     erasures: Vec<PrivacyRequest>,
+    deliveries: Vec<Delivery>,
 }
 
 fn start_of(d: NaiveDate) -> String {
@@ -55,6 +56,7 @@ pub async fn gather(
             file_events: db.file_events_between(&lo, &hi).await?,
             holds: db.holds().await?,
             erasures: db.privacy_requests().await?,
+            deliveries: db.deliveries(None).await?,
         }
     } else {
         Records::default()
@@ -99,7 +101,14 @@ pub async fn gather(
         holds: hold_lines(records.holds, &lo, &hi, include_subjects),
         privacy_requests: requests::tallies(&records.erasures, &lo, &hi, now),
         exports: requests::export_lines(&records.erasures, &lo, &hi, now),
-        erasures: erasure_lines(records.erasures, &lo, &hi, now, include_subjects),
+        erasures: erasure_lines(
+            records.erasures,
+            &records.deliveries,
+            &lo,
+            &hi,
+            now,
+            include_subjects,
+        ),
         audit: AuditSection {
             intact: broken.is_none(),
             verified: verifier.verified,
@@ -300,6 +309,7 @@ fn hold_lines(holds: Vec<Hold>, lo: &str, hi: &str, include_subjects: bool) -> V
 /// The requests received before `hi` and not answered before `lo`.
 fn erasure_lines(
     requests: Vec<PrivacyRequest>,
+    deliveries: &[Delivery],
     lo: &str,
     hi: &str,
     now: DateTime<Utc>,
@@ -333,6 +343,7 @@ fn erasure_lines(
                 overdue,
                 kept,
                 erased,
+                forwarded: requests::Forwarding::of(e.id, deliveries),
                 subject: include_subjects.then_some(e.received.subject),
             }
         })

@@ -285,6 +285,9 @@ fn erasures(body: &mut String, r: &Report) {
         for line in &e.kept {
             let _ = write!(body, "<br>kept: {}", html_escape(line));
         }
+        if let Some(f) = &e.forwarded {
+            let _ = write!(body, "<br>{}", html_escape(&f.words()));
+        }
         body.push_str("</li>");
     }
     body.push_str("</ul>");

@@ -251,6 +251,9 @@ fn erasures(o: &mut String, r: &Report) {
         for line in &e.kept {
             let _ = writeln!(o, "  - kept: {}", md_escape(line));
         }
+        if let Some(f) = &e.forwarded {
+            let _ = writeln!(o, "  - {}", md_escape(&f.words()));
+        }
     }
 }
 

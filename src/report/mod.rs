@@ -182,6 +182,9 @@ pub struct ErasureLine {
     pub kept: Vec<String>,
     /// What was deleted or anonymised, per policy, in words.
     pub erased: Vec<String>,
+    /// How the erasure was passed on to the processors, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<requests::Forwarding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }

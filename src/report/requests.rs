@@ -168,3 +168,78 @@ pub fn reapplied(ledger: &Ledger, lo: &str, hi: &str) -> (Vec<ReappliedLine>, Op
         Err(e) => (Vec::new(), Some(e.to_string())),
     }
 }
+
+/// An answered request passed on to its processors, as of the report.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Processors it was queued for.
+    pub processors: u64,
+    /// Accepted by the processor.
+    pub confirmed: u64,
+    /// Not sent: nothing in `send` identified the person.
+    pub skipped: u64,
+    /// Queued and not accepted yet (held until the answer is recorded, or due).
+    pub pending: u64,
+    /// Tried and refused or unreachable so far: processor, since when, last error.
+    pub failing: Vec<FailingDelivery>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FailingDelivery {
+    pub processor: String,
+    pub since: String,
+    pub attempts: i64,
+    pub last_error: String,
+}
+
+impl Forwarding {
+    /// The deliveries of request `id` among `all`; none when it has none.
+    pub fn of(id: i64, all: &[crate::db::Delivery]) -> Option<Forwarding> {
+        use crate::outcome::DeliveryState;
+        let mine: Vec<&crate::db::Delivery> = all.iter().filter(|d| d.request_id == id).collect();
+        if mine.is_empty() {
+            return None;
+        }
+        let count = |s: DeliveryState| mine.iter().filter(|d| d.state == s).count() as u64;
+        Some(Forwarding {
+            processors: mine.len() as u64,
+            confirmed: count(DeliveryState::Delivered),
+            skipped: count(DeliveryState::Skipped),
+            pending: count(DeliveryState::Held) + count(DeliveryState::Due),
+            failing: mine
+                .iter()
+                .filter(|d| d.state == DeliveryState::Due && d.first_failed_at.is_some())
+                .map(|d| FailingDelivery {
+                    processor: d.processor.clone(),
+                    since: d.first_failed_at.clone().unwrap_or_default(),
+                    attempts: d.attempts,
+                    last_error: d.last_error.clone().unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    /// "passed on to 3 processor(s): 1 confirmed, 1 waiting, 1 failing (mailer
+    /// since ..., 4 tries: HTTP 500)".
+    pub fn words(&self) -> String {
+        let mut parts = vec![format!("{} confirmed", self.confirmed)];
+        let waiting = self.pending - self.failing.len() as u64;
+        if waiting > 0 {
+            parts.push(format!("{waiting} waiting"));
+        }
+        if self.skipped > 0 {
+            parts.push(format!("{} with nothing to send", self.skipped));
+        }
+        for f in &self.failing {
+            parts.push(format!(
+                "failing: {} since {}, {} tries, last {}",
+                f.processor, f.since, f.attempts, f.last_error
+            ));
+        }
+        format!(
+            "passed on to {} processor(s): {}",
+            self.processors,
+            parts.join("; ")
+        )
+    }
+}

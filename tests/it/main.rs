@@ -31,6 +31,8 @@ mod mail;
 mod migrations;
 mod partitions;
 mod print;
+mod processors;
+mod receiver;
 mod replicas;
 mod reports;
 mod restore;

@@ -5,12 +5,14 @@
 //!
 //! Only the shapes of records live here; which record to write when is the engine's.
 
+mod deliveries;
 mod events;
 mod holds;
 mod outbox;
 mod requests;
 mod runs;
 
+pub use deliveries::{Delivery, NewDelivery};
 pub(super) use events::ChainHead;
 pub use events::PurgeEvent;
 pub use holds::{Hold, NewHold};

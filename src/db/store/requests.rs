@@ -210,6 +210,9 @@ impl Db {
         Ok(open)
     }
 
+    /// Records an erasure's answer and makes its held deliveries to processors due,
+    /// in one transaction: a processor is told of an erasure once it is recorded,
+    /// and always then.
     pub async fn finish_erasure(
         &mut self,
         id: i64,
@@ -217,7 +220,12 @@ impl Db {
         processed_at: &str,
         outcome: &[ErasureEntry],
     ) -> Result<(), DbError> {
-        self.finish_request(id, status, processed_at, outcome).await
+        self.write_tx(async |db: &mut Db| {
+            db.finish_request(id, status, processed_at, outcome).await?;
+            db.release_deliveries(id, processed_at).await.map(Some)
+        })
+        .await
+        .map(drop)
     }
 
     /// Records an export's answer: the rows per table.

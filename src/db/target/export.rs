@@ -209,6 +209,45 @@ impl Target {
             .collect()
     }
 
+    /// Whether the policy's table has `column` (any case).
+    pub fn has_column(&self, column: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(column))
+    }
+
+    /// The distinct values of `column` in `subject`'s rows, as text, NULLs left
+    /// out: what identifies the person to a processor.
+    pub async fn subject_values(
+        &self,
+        db: &mut Db,
+        subject: &str,
+        column: &str,
+    ) -> Result<Vec<String>, DbError> {
+        let c = self
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .ok_or_else(|| {
+                DbError::Unsupported(format!("table {} has no column {column}", self.table_name))
+            })?;
+        let mut q = Query::new(format!(
+            "SELECT DISTINCT {} AS retentiond_value FROM {} WHERE ",
+            c.read, self.table
+        ));
+        self.push_subject(&mut q, subject);
+        q.push(" ORDER BY 1");
+        let rows = db.fetch(&q).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .filter_map(|v| match v {
+                SqlValue::Int(n) => Some(n.to_string()),
+                other => other.to_text(),
+            })
+            .collect())
+    }
+
     /// The link of the policy's own rows, when it has a subject column.
     pub fn export_link(&self) -> Option<Link> {
         self.subject_name
