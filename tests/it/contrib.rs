@@ -61,7 +61,12 @@ async fn every_metric_the_rules_and_the_dashboard_use_is_scraped() {
     );
     assert_eq!(registered.status.code(), Some(0));
     let port = free_port();
-    let metrics = format!("[metrics]\nlisten = \"127.0.0.1:{port}\"");
+    // A processor, so that its gauge carries a name (nothing is sent: the demo's
+    // pass answers no erasure).
+    crate::support::write_key(&dir.path().join("mailer.secret"), b"whsec_0123456789abcdef");
+    let metrics = format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[[processor]]\nname = \"mailer\"\nurl = \"https://mailer.example/hooks\"\nsecret_file = \"mailer.secret\"\nsend = {{ email = \"customers.email\" }}"
+    );
     std::fs::write(&config, every_second(&base, &metrics)).unwrap();
     let log = dir.path().join("daemon.log");
     let _guard = spawn_daemon(&config, &log);
