@@ -12,11 +12,15 @@ use serde::Serialize;
 
 use super::journal;
 use crate::audit::{EventAction, NewEvent};
+use futures_util::{StreamExt, stream};
+
 use crate::db::{self, Db, DbError, QueuedFile};
 use crate::files::{FileOutcome, Removal, Stores};
 
 /// Files read from the outbox at a time.
 const PAGE: i64 = 200;
+/// Removals in flight at once (for a bucket; a directory's take no time to wait).
+const IN_FLIGHT: usize = 16;
 
 /// How many files went how, for a policy or a pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -75,14 +79,21 @@ pub(super) async fn drain(
         let page: Vec<QueuedFile> = db.queued_files(policy, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        let mut handled = Vec::with_capacity(page.len());
-        for file in page {
-            let removal = match stores.get(&file.store) {
-                Ok(store) => store.remove(&file.path).await,
-                Err(e) => Removal::Failed(e.to_string()),
-            };
-            counts.count(removal.outcome());
-            handled.push(Handled { file, removal });
+        // A bucket answers each request over the network: several at once. A
+        // directory's removals are quick and finish as they are polled.
+        let handled: Vec<Handled> = stream::iter(page)
+            .map(|file| async move {
+                let removal = match stores.get(&file.store) {
+                    Ok(store) => store.remove(&file.path).await,
+                    Err(e) => Removal::Failed(e.to_string()),
+                };
+                Handled { file, removal }
+            })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        for h in &handled {
+            counts.count(h.removal.outcome());
         }
         record(db, run_id, &handled).await?;
     }
