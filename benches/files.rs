@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
+#[path = "../tests/it/s3.rs"]
+#[allow(dead_code)]
+mod s3;
 
-const ACCESS: &str = "AKIDBENCH";
-const SECRET: &str = "bench-secret-key";
+use s3::S3;
 
 fn rows_arg() -> i64 {
     let mut it = std::env::args().skip(1);
@@ -21,32 +21,6 @@ fn rows_arg() -> i64 {
         }
     }
     20_000
-}
-
-/// An s3s-fs server on loopback over `root`; its port.
-fn s3_server(root: &Path) -> u16 {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut b = s3s::service::S3ServiceBuilder::new(fs);
-    b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS, SECRET));
-    let service = b.build();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().port()).unwrap();
-            loop {
-                let (socket, _) = listener.accept().await.unwrap();
-                let conn = ConnBuilder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-        });
-    });
-    rx.recv().unwrap()
 }
 
 fn sqlite(db: &Path, sql: &str) {
@@ -81,15 +55,20 @@ fn shop(dir: &Path, rows: i64, files: &Path) {
         std::fs::create_dir_all(files.join(format!("kyc/{d:03}"))).unwrap();
     }
     for i in 1..=rows {
-        std::fs::write(files.join(format!("kyc/{:03}/{i:06}.pdf", i / 1000)), b"%PDF-1.4 scan").unwrap();
+        std::fs::write(
+            files.join(format!("kyc/{:03}/{i:06}.pdf", i / 1000)),
+            b"%PDF-1.4 scan",
+        )
+        .unwrap();
     }
 }
 
-/// `purge` with `store` (a `[stores.NAME]` section, or none); seconds taken.
+/// `purge` with a store (its name and `[stores.NAME]` section, or none); seconds
+/// taken.
 fn purge(dir: &Path, store: Option<(&str, String)>) -> f64 {
     let (section, files) = match &store {
         Some((name, section)) => (
-            format!("[stores.{name}]\n{section}\n"),
+            section.clone(),
             format!("files = {{ scan_key = \"{name}\" }}\n"),
         ),
         None => (String::new(), String::new()),
@@ -107,7 +86,11 @@ fn purge(dir: &Path, store: Option<(&str, String)>) -> f64 {
         .output()
         .unwrap();
     let took = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     took
 }
 
@@ -117,20 +100,31 @@ fn main() {
         let per = rows as f64 / secs;
         println!(
             "{what:<34} {secs:>7.2} s {per:>10.0} rows/s {:>12}",
-            if files { format!("{per:.0} files/s") } else { "-".into() }
+            if files {
+                format!("{per:.0} files/s")
+            } else {
+                "-".into()
+            }
         );
     };
     println!("purge of {rows} expired rows on SQLite, each pointing to a file");
 
     let base = tempfile::tempdir().unwrap();
     shop(base.path(), rows, &base.path().join("uploads"));
-    line("baseline: rows only (no `files`)", purge(base.path(), None), false);
+    line(
+        "baseline: rows only (no `files`)",
+        purge(base.path(), None),
+        false,
+    );
 
     let local = tempfile::tempdir().unwrap();
     shop(local.path(), rows, &local.path().join("uploads"));
     let took = purge(
         local.path(),
-        Some(("uploads", "url = \"file://uploads\"".into())),
+        Some((
+            "uploads",
+            "[stores.uploads]\nurl = \"file://uploads\"\n".into(),
+        )),
     );
     let left = std::fs::read_dir(local.path().join("uploads/kyc"))
         .unwrap()
@@ -139,26 +133,13 @@ fn main() {
     assert_eq!(left, 0, "every file removed");
     line("rows and files, local directory", took, true);
 
-    let s3_root = tempfile::tempdir().unwrap();
-    let port = s3_server(s3_root.path());
-    let bucket = s3_root.path().join("shop");
+    let server = S3::start();
+    let bucket = server.bucket("shop");
     let s3 = tempfile::tempdir().unwrap();
     shop(s3.path(), rows, &bucket);
-    let creds = s3.path().join("s3.credentials");
-    std::fs::write(
-        &creds,
-        format!("access_key_id = \"{ACCESS}\"\nsecret_access_key = \"{SECRET}\"\n"),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let took = purge(
-        s3.path(),
-        Some((
-            "bucket",
-            format!("url = \"s3://shop\"\nendpoint = \"http://127.0.0.1:{port}\"\ncredentials_file = \"s3.credentials\""),
-        )),
-    );
+    S3::write_credentials(&s3.path().join("s3.credentials"));
+    let store = S3::store("bucket", server.port, "shop");
+    let took = purge(s3.path(), Some(("bucket", store)));
     let left = std::fs::read_dir(bucket.join("kyc"))
         .unwrap()
         .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 
 use crate::support::{Backend, Shop, run_cli, stderr};
 
@@ -47,17 +47,7 @@ async fn sigkill_at_random_moments_then_a_complete_pass(backend: Backend) {
         .rows("SELECT id, at, payload FROM events WHERE id > 160000 ORDER BY id")
         .await;
 
-    let seed: u64 = std::env::var("RETENTIOND_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("crash test seed {seed} (set RETENTIOND_TEST_SEED to replay)");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = crate::support::seeded_rng("crash test");
     // Twenty moments spread over the purge: a share of the work done (rows deleted
     // plus rows anonymised), drawn at random and sorted. A moment of 0 kills the
     // process at a random time before its first batch commits.

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 
 use crate::support::{Backend, Shop, run_cli, stderr};
 
@@ -61,17 +61,7 @@ async fn sigkill_while_files_are_removed(backend: Backend) {
          [[policy]]\nname = \"kyc\"\ntable = \"documents\"\ntimestamp = \"verified_at\"\nkeep = \"7 years\"\naction = \"delete\"\nfiles = { scan_path = \"uploads\" }\n",
     );
 
-    let seed: u64 = std::env::var("RETENTIOND_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("crash test seed {seed} (set RETENTIOND_TEST_SEED to replay)");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = crate::support::seeded_rng("crash test");
     let mut moments: Vec<f64> = (0..KILLS).map(|_| rng.random_range(0.05..0.9)).collect();
     moments.sort_by(f64::total_cmp);
     let mut kills = 0;

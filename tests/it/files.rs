@@ -11,7 +11,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::s3::S3;
 use crate::support::{Backend, Shop, file_digest, stderr, stdout};
+
+/// A directory store beside the database, and no guard on the share purged.
+const UPLOADS: &str =
+    "[stores.uploads]\nurl = \"file://uploads\"\n\n[limits]\nmax_table_fraction = 1.0\n";
+
+/// The KYC policy on `documents`, its scans in the bucket of the server on `port`.
+fn bucket_config(port: u16) -> String {
+    format!(
+        "{}\n[limits]\nmax_table_fraction = 1.0\n\n[[policy]]\nname = \"kyc\"\ntable = \"documents\"\ntimestamp = \"verified_at\"\nkeep = \"7 years\"\naction = \"delete\"\nfiles = {{ scan_key = \"bucket\" }}\n",
+        S3::store("bucket", port, "shop/kyc")
+    )
+}
 
 const SCHEMA: &str = "
 CREATE TABLE documents (id INTEGER PRIMARY KEY, customer_id INTEGER, verified_at VARCHAR(30), scan_path VARCHAR(250), back_path VARCHAR(250));
@@ -86,13 +99,9 @@ async fn the_files_of_purged_rows_go_and_nothing_else(backend: Backend) {
          INSERT INTO document_pages VALUES (1, 1, 'pages/1-1.jpg'), (2, 1, 'pages/1-2.jpg'), (3, 10, 'pages/10-1.jpg');"
     ))
     .await;
-    shop.write_config(
-        "[stores.uploads]
-url = \"file://uploads\"
-
-[limits]
-max_table_fraction = 1.0
-
+    shop.write_config(&[
+        UPLOADS,
+        "
 [[policy]]
 name = \"kyc\"
 table = \"documents\"
@@ -102,8 +111,8 @@ subject = \"customer_id\"
 action = \"delete\"
 files = { scan_path = \"uploads\", back_path = \"uploads\" }
 cascade = [{ table = \"document_pages\", foreign_key = \"document_id\", references = \"id\", files = { image = \"uploads\" } }]
-",
-    );
+"]
+    .concat());
     let snapshot = || {
         let mut t = tree(&uploads);
         t.extend(tree(&outside));
@@ -189,12 +198,9 @@ async fn remove_file_an_erasure_and_an_export() {
         put(&uploads, rel);
     }
     shop.write_config(
-        "[stores.uploads]
-url = \"file://uploads\"
-
-[limits]
-max_table_fraction = 1.0
-
+        &[
+            UPLOADS,
+            "
 [[policy]]
 name = \"dormant\"
 table = \"customers\"
@@ -216,6 +222,8 @@ subject = \"customer_id\"
 action = \"delete\"
 files = { scan_path = \"uploads\" }
 ",
+        ]
+        .concat(),
     );
     let out = shop.cli(&["purge"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -269,61 +277,10 @@ files = { scan_path = \"uploads\" }
     }
 }
 
-/// A real S3-compatible server (s3s-fs) on loopback, with a bucket of objects.
-struct S3 {
-    port: u16,
-    root: tempfile::TempDir,
-}
-
-impl S3 {
-    fn start(access: &str, secret: &str) -> S3 {
-        use hyper_util::rt::{TokioExecutor, TokioIo};
-        use hyper_util::server::conn::auto::Builder as ConnBuilder;
-        use s3s::auth::SimpleAuth;
-        use s3s::service::S3ServiceBuilder;
-        let root = tempfile::tempdir().unwrap();
-        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
-        let mut b = S3ServiceBuilder::new(fs);
-        b.set_auth(SimpleAuth::from_single(access, secret));
-        let service = b.build();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap().port()).unwrap();
-                loop {
-                    let (socket, _) = listener.accept().await.unwrap();
-                    let conn = ConnBuilder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(socket), service.clone())
-                        .into_owned();
-                    tokio::spawn(async move {
-                        let _ = conn.await;
-                    });
-                }
-            });
-        });
-        let port = rx.recv().unwrap();
-        S3 { port, root }
-    }
-
-    /// An object, written where s3s-fs keeps it: `root/bucket/key`.
-    fn put(&self, bucket: &str, key: &str) {
-        put(&self.root.path().join(bucket), key);
-    }
-
-    fn has(&self, bucket: &str, key: &str) -> bool {
-        self.root.path().join(bucket).join(key).exists()
-    }
-}
-
 #[tokio::test]
 async fn objects_in_an_s3_bucket() {
-    let s3 = S3::start("AKIDRETENTIOND", "retentiond-secret-key");
-    std::fs::create_dir_all(s3.root.path().join("shop")).unwrap();
+    let s3 = S3::start();
+    std::fs::create_dir_all(s3.bucket("shop")).unwrap();
     for key in [
         "kyc/1.pdf",
         "kyc/2.pdf",
@@ -339,29 +296,8 @@ async fn objects_in_an_s3_bucket() {
            (3, '2015-01-01T00:00:00Z', '../outside.pdf'), (4, '2026-01-01T00:00:00Z', '3.pdf');",
     )
     .await;
-    crate::support::write_key(
-        &shop.path("s3.credentials"),
-        b"access_key_id = \"AKIDRETENTIOND\"\nsecret_access_key = \"retentiond-secret-key\"\n",
-    );
-    shop.write_config(&format!(
-        "[stores.bucket]
-url = \"s3://shop/kyc\"
-endpoint = \"http://127.0.0.1:{}\"
-credentials_file = \"s3.credentials\"
-
-[limits]
-max_table_fraction = 1.0
-
-[[policy]]
-name = \"kyc\"
-table = \"documents\"
-timestamp = \"verified_at\"
-keep = \"7 years\"
-action = \"delete\"
-files = {{ scan_key = \"bucket\" }}
-",
-        s3.port
-    ));
+    S3::write_credentials(&shop.path("s3.credentials"));
+    shop.write_config(&bucket_config(s3.port));
     let out = shop.cli(&["purge", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let pass: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -388,30 +324,9 @@ async fn a_store_that_does_not_answer_keeps_its_files_queued() {
          INSERT INTO documents VALUES (1, '2015-01-01T00:00:00Z', '1.pdf'), (2, '2015-01-01T00:00:00Z', '2.pdf');",
     )
     .await;
-    crate::support::write_key(
-        &shop.path("s3.credentials"),
-        b"access_key_id = \"AKIDRETENTIOND\"\nsecret_access_key = \"retentiond-secret-key\"\n",
-    );
+    S3::write_credentials(&shop.path("s3.credentials"));
     let port = crate::daemon::free_port();
-    let config = format!(
-        "[stores.bucket]
-url = \"s3://shop/kyc\"
-endpoint = \"http://127.0.0.1:{port}\"
-credentials_file = \"s3.credentials\"
-
-[limits]
-max_table_fraction = 1.0
-
-[[policy]]
-name = \"kyc\"
-table = \"documents\"
-timestamp = \"verified_at\"
-keep = \"7 years\"
-action = \"delete\"
-files = {{ scan_key = \"bucket\" }}
-"
-    );
-    shop.write_config(&config);
+    shop.write_config(&bucket_config(port));
     let out = shop.cli(&["purge", "--format", "json"]);
     let pass: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(pass["policies"][0]["files"]["failed"], 2, "{pass}");
@@ -427,11 +342,11 @@ files = {{ scan_key = \"bucket\" }}
     );
 
     // The store is back: the next pass finishes the queue first.
-    let s3 = S3::start("AKIDRETENTIOND", "retentiond-secret-key");
+    let s3 = S3::start();
     for key in ["kyc/1.pdf", "kyc/2.pdf"] {
         s3.put("shop", key);
     }
-    shop.write_config(&config.replace(&format!(":{port}"), &format!(":{}", s3.port)));
+    shop.write_config(&bucket_config(s3.port));
     let out = shop.cli(&["purge", "--format", "json"]);
     let pass: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(pass["leftover_files"]["removed"], 2, "{pass}");

@@ -38,6 +38,7 @@ mod receiver;
 mod replicas;
 mod reports;
 mod restore;
+mod s3;
 mod servers;
 mod shop_schemas;
 mod strategies;

@@ -367,3 +367,20 @@ pub fn write_key(path: &Path, bytes: &[u8]) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .expect("make the secret private");
 }
+
+/// A random generator for a test that draws its moments, seeded from
+/// `$RETENTIOND_TEST_SEED` or the clock, its seed printed so a failure replays.
+pub fn seeded_rng(what: &str) -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    let seed: u64 = std::env::var("RETENTIOND_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("{what} seed {seed} (set RETENTIOND_TEST_SEED to replay)");
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
