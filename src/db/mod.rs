@@ -15,7 +15,7 @@ mod sqlite;
 mod sqlite_functions;
 mod store;
 mod survey;
-mod target;
+mod table;
 mod value;
 mod wire;
 
@@ -35,7 +35,7 @@ pub use store::{
     PolicyRun, PrivacyRequest, PurgeEvent, QueuedFile, Run, RunEnd, TableCount,
 };
 pub use survey::{ColumnClass, ForeignKey, SurveyColumn, SurveyTable};
-pub use target::{
+pub use table::{
     Cursor, ExportColumn, ExportKind, Leftover, Link, Partition, ResolveReport, SchemaProblem,
     Scope, Target, TsEncoding, resolve, rfc3339,
 };

@@ -1,4 +1,4 @@
-//! The SQL each backend writes to recognise anonymised values (`db/target/forms.rs`)
+//! The SQL each backend writes to recognise anonymised values (`db/table/forms.rs`)
 //! agrees with the Rust rules (`anonymize::state`) value by value, on a corpus of
 //! awkward values, in text, epoch and native date columns.
 
