@@ -38,6 +38,44 @@ impl Backend {
             Backend::MySql => "mysql",
         }
     }
+
+    /// Whether the whole database has one write lock (SQLite), so that the
+    /// application's writers queue behind each batch; PostgreSQL and MySQL lock
+    /// rows.
+    pub fn one_write_lock(self) -> bool {
+        self == Backend::Sqlite
+    }
+
+    /// The first batch's size, and every batch's with a fixed size. InnoDB deletes
+    /// or updates a row through a secondary index at about twice PostgreSQL's
+    /// cost, so MySQL starts at half (docs/performance.md).
+    pub fn default_batch_size(self) -> u32 {
+        match self {
+            Backend::MySql => 2500,
+            Backend::Sqlite | Backend::Postgres => 5000,
+        }
+    }
+
+    /// The time an adaptive batch aims at (measured in docs/performance.md):
+    /// short where the one write lock makes the application's writers wait.
+    pub fn default_batch_time(self) -> Duration {
+        if self.one_write_lock() {
+            Duration::from_millis(25)
+        } else {
+            Duration::from_millis(50)
+        }
+    }
+
+    /// The rest between batches. A writer waiting for SQLite's one lock polls for
+    /// it with growing sleeps: without a rest the next batch takes the lock before
+    /// it wakes; the engine rests there only while another connection writes.
+    pub fn default_pause(self) -> Duration {
+        if self.one_write_lock() {
+            Duration::from_millis(20)
+        } else {
+            Duration::ZERO
+        }
+    }
 }
 
 /// How to reach the shop's database, from `[database]`.

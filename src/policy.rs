@@ -220,36 +220,19 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The rest between batches on `backend`. SQLite has one write lock, and a
-    /// waiting writer polls for it with growing sleeps: without a rest, the next
-    /// batch takes the lock before the writer wakes up; the engine rests there only
-    /// while another connection writes. PostgreSQL and MySQL lock rows, so their
-    /// writers do not queue behind a batch.
+    /// The rest between batches on `backend` ([`Backend::default_pause`]).
     pub fn pause_on(&self, backend: Backend) -> Duration {
-        self.pause.unwrap_or(match backend {
-            Backend::Sqlite => DEFAULT_SQLITE_PAUSE,
-            Backend::Postgres | Backend::MySql => Duration::ZERO,
-        })
+        self.pause.unwrap_or(backend.default_pause())
     }
 
     /// The first batch's size on `backend`, and every batch's with `batch_size`.
-    /// InnoDB deletes or updates a row through a secondary index at about twice
-    /// PostgreSQL's cost, so MySQL starts at half the size (docs/performance.md).
     pub fn batch_size_on(&self, backend: Backend) -> u32 {
-        self.batch_size.unwrap_or(match backend {
-            Backend::Sqlite | Backend::Postgres => DEFAULT_BATCH_SIZE,
-            Backend::MySql => DEFAULT_MYSQL_BATCH_SIZE,
-        })
+        self.batch_size.unwrap_or(backend.default_batch_size())
     }
 
-    /// The time an adaptive batch aims at on `backend` (measured in
-    /// docs/performance.md): short on SQLite, whose one write lock makes the
-    /// application's writers wait for it.
+    /// The time an adaptive batch aims at on `backend`.
     pub fn batch_time_on(&self, backend: Backend) -> Duration {
-        self.batch_time.unwrap_or(match backend {
-            Backend::Sqlite => DEFAULT_SQLITE_BATCH_TIME,
-            Backend::Postgres | Backend::MySql => DEFAULT_BATCH_TIME,
-        })
+        self.batch_time.unwrap_or(backend.default_batch_time())
     }
 
     pub fn max_batch_size(&self) -> u32 {
@@ -257,11 +240,6 @@ impl Limits {
     }
 }
 
-pub const DEFAULT_SQLITE_PAUSE: Duration = Duration::from_millis(20);
-pub const DEFAULT_BATCH_SIZE: u32 = 5000;
-pub const DEFAULT_MYSQL_BATCH_SIZE: u32 = 2500;
-pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(50);
-pub const DEFAULT_SQLITE_BATCH_TIME: Duration = Duration::from_millis(25);
 pub const DEFAULT_MAX_BATCH_SIZE: u32 = 100_000;
 
 impl Default for Limits {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
-use super::sections::check_private;
+use super::private::check_private;
 use super::walk::{Cx, get, resolve};
 pub use crate::secret::Secret;
 

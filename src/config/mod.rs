@@ -10,6 +10,7 @@
 mod cascade;
 mod mail;
 mod policy;
+mod private;
 mod processors;
 mod replicas;
 mod sections;
@@ -246,7 +247,7 @@ fn credential_url() -> Result<Option<String>, ConfigError> {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    if let Some(mode) = sections::shared_mode(&path) {
+    if let Some(mode) = private::shared_mode(&path) {
         return Err(ConfigError::SharedCredential { path, mode });
     }
     let url = text.trim().to_string();
@@ -452,7 +453,7 @@ action = "delete"
         let default = parse_str(&format!("{base}{policy}")).expect("no pause");
         assert_eq!(
             default.limits.pause_on(Backend::Sqlite),
-            crate::policy::DEFAULT_SQLITE_PAUSE
+            Backend::Sqlite.default_pause()
         );
         assert_eq!(default.limits.pause_on(Backend::Postgres), Duration::ZERO);
         assert_eq!(default.limits.pause_on(Backend::MySql), Duration::ZERO);

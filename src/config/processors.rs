@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
-use super::sections::check_private;
+use super::private::check_private;
 use super::walk::{Cx, Item, get, resolve};
 use crate::outcome::RequestKind;
 use crate::policy::Policy;

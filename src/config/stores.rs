@@ -6,7 +6,7 @@ use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
-use super::sections::check_private;
+use super::private::check_private;
 use super::walk::{Cx, Item, get, resolve};
 use crate::files::{BucketSettings, S3Credentials, StoreLocation, StoreSettings};
 use crate::secret::Secret;

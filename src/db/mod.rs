@@ -7,6 +7,7 @@
 //! checking them against the live catalog and quoting the catalog's own spelling.
 
 mod catalog;
+mod dialect;
 mod leader;
 mod mysql;
 mod postgres;
@@ -67,10 +68,29 @@ impl From<sqlx::migrate::MigrateError> for DbError {
 }
 
 impl DbError {
+    /// What the server's error means, by its code; `None` for errors that are not
+    /// the server's (a decoding problem, the chain moved).
+    fn fault(&self) -> Option<dialect::Fault> {
+        let DbError::Sql(sqlx::Error::Database(e)) = self else {
+            return None;
+        };
+        let backend = if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+            Backend::Sqlite
+        } else if e
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+        {
+            Backend::Postgres
+        } else {
+            Backend::MySql
+        };
+        Some(dialect::of(backend).fault(e.as_ref()))
+    }
+
     /// Whether the error means the database refused us for lack of room (SQLite's
-    /// SQLITE_FULL, a disk that filled up).
+    /// SQLITE_FULL, PostgreSQL's disk_full, MySQL's disk or table full).
     pub fn is_disk_full(&self) -> bool {
-        self.to_string().contains("database or disk is full")
+        self.fault() == Some(dialect::Fault::DiskFull)
     }
 
     /// Whether the transaction is worth trying again: it timed out, lost its
@@ -80,40 +100,23 @@ impl DbError {
     }
 
     /// Whether the statement gave up waiting (a lock or statement timeout, SQLite's
-    /// busy timeout): worth retrying after a pause, unlike other errors.
+    /// busy timeout, a deadlock): worth retrying after a pause, unlike other errors.
     pub fn is_timeout(&self) -> bool {
-        let DbError::Sql(sqlx::Error::Database(e)) = self else {
-            return false;
-        };
-        // MySQL reports most errors as SQLSTATE HY000; its error number tells them apart.
-        let code = match e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-            Some(m) => m.number().to_string(),
-            None => e.code().map(|c| c.into_owned()).unwrap_or_default(),
-        };
-        matches!(
-            code.as_str(),
-            // PostgreSQL: lock_not_available, query_canceled (statement_timeout)
-            "55P03" | "57014"
-            // MySQL/MariaDB: lock wait timeout, deadlock, max_statement_time exceeded
-            | "1205" | "1213" | "1969" | "3024"
-            // SQLite: SQLITE_BUSY, SQLITE_LOCKED
-            | "5" | "6" | "517" | "261"
-        ) || e.message().contains("database is locked")
+        self.fault() == Some(dialect::Fault::Timeout)
     }
 
-    /// Whether the connection itself is gone (server restarted, network cut).
+    /// Whether the connection itself is gone (server restarted, network cut): the
+    /// driver's IO and protocol errors, and the servers' codes for it.
     pub fn is_connection_lost(&self) -> bool {
         matches!(
             self,
-            DbError::Sql(sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Protocol(_))
-        ) || {
-            let text = self.to_string();
-            text.contains("terminating connection")
-                || text.contains("server closed the connection")
-                || text.contains("Connection refused")
-                || text.contains("broken pipe")
-                || text.contains("connection reset")
-        }
+            DbError::Sql(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::Tls(_)
+            )
+        ) || self.fault() == Some(dialect::Fault::ConnectionLost)
     }
 }
 
@@ -256,6 +259,11 @@ impl Db {
         self.backend
     }
 
+    /// The backend's SQL and ways.
+    fn dialect(&self) -> &'static dyn dialect::Dialect {
+        dialect::of(self.backend)
+    }
+
     /// The database, for messages: a file path or a URL without its password.
     pub fn label(&self) -> &str {
         &self.label
@@ -263,12 +271,7 @@ impl Db {
 
     /// The database's clock, which every cutoff is computed from.
     pub async fn now(&mut self) -> Result<DateTime<Utc>, DbError> {
-        let sql = match self.backend {
-            Backend::Sqlite => "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            Backend::Postgres => postgres::NOW,
-            Backend::MySql => mysql::NOW,
-        };
-        let rows = self.fetch(&Query::new(sql)).await?;
+        let rows = self.fetch(&Query::new(self.dialect().now())).await?;
         let text = rows
             .first()
             .and_then(|r| r.first())
@@ -443,11 +446,7 @@ impl Db {
         if !self.has_own_tables().await? {
             return self.migrate().await;
         }
-        let newest = match self.backend {
-            Backend::Sqlite => sqlite::newest_migration(),
-            Backend::Postgres => postgres::newest_migration(),
-            Backend::MySql => mysql::newest_migration(),
-        };
+        let newest = self.dialect().newest_migration();
         let q = Query::new(format!(
             "SELECT max(version) FROM {OWN_MIGRATIONS_TABLE} WHERE success = TRUE"
         ));
@@ -459,26 +458,17 @@ impl Db {
 
     /// Whether retentiond's own tables exist, without creating them.
     pub async fn has_own_tables(&mut self) -> Result<bool, DbError> {
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'"
-            }
-            Backend::Postgres => postgres::HAS_OWN_TABLES,
-            Backend::MySql => mysql::HAS_OWN_TABLES,
-        };
+        let sql = self.dialect().has_own_tables();
         Ok(self.fetch_one_int(&Query::new(sql)).await? > 0)
     }
 
     /// SQLite's `PRAGMA data_version`: it changes when another connection commits.
     /// `None` on the other backends.
     pub async fn data_version(&mut self) -> Result<Option<i64>, DbError> {
-        if self.backend != Backend::Sqlite {
+        let Some(sql) = self.dialect().data_version() else {
             return Ok(None);
-        }
-        let v = self
-            .fetch_one_int(&Query::new("PRAGMA data_version"))
-            .await?;
-        Ok(Some(v))
+        };
+        Ok(Some(self.fetch_one_int(&Query::new(sql)).await?))
     }
 
     /// Makes sure nothing purged can be read back from the file or its WAL once the

@@ -11,8 +11,16 @@ use sqlx::migrate::Migrate;
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, MySql, MySqlConnection, Row};
 
-use super::{Access, DbError, Query, SqlValue, wire};
+use chrono::{DateTime, Utc};
+
+use super::catalog::Kind;
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn};
+use super::table::outputs::{LOWER, UPPER, ZONE, date_start};
+use super::table::{Col, ISO_REGEX_NO_ZONE, ISO_REGEX_OFFSET, ISO_REGEX_Z};
+use super::{Access, Backend, DbError, Query, SqlValue, wire};
+use crate::anonymize::Form;
 use crate::backend::redact_url;
+use crate::policy::Strategy;
 
 pub(super) async fn connect(
     url: &str,
@@ -238,12 +246,12 @@ pub(super) async fn close(c: MySqlConnection) -> Result<(), DbError> {
     Ok(())
 }
 
-pub(super) const NOW: &str = "SELECT DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%fZ')";
+const NOW: &str = "SELECT DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%fZ')";
 
-pub(super) const HAS_OWN_TABLES: &str = "SELECT count(*) FROM information_schema.tables \
+const HAS_OWN_TABLES: &str = "SELECT count(*) FROM information_schema.tables \
      WHERE table_schema = database() AND table_name = 'retention_events'";
 
-pub(super) fn find_table(schema: Option<&str>, table: &str) -> Query {
+fn find_table(schema: Option<&str>, table: &str) -> Query {
     let mut q = Query::new(
         "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), 'r' FROM information_schema.tables \
          WHERE table_type = 'BASE TABLE' AND lower(table_name) = lower(",
@@ -281,7 +289,7 @@ fn push_tables(q: &mut Query, alias: &str, only: Option<(&str, &str)>) {
 }
 
 /// (schema, table, column, type, NOT NULL, position in the primary key or 0).
-pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
+fn catalog_columns(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT CAST(c.table_schema AS CHAR), CAST(c.table_name AS CHAR), CAST(c.column_name AS CHAR), \
          CAST(c.column_type AS CHAR), c.is_nullable = 'NO', CAST(coalesce(s.seq_in_index, 0) AS SIGNED) \
@@ -297,7 +305,7 @@ pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
 }
 
 /// (schema, table, index, unique, partial, column), in column order.
-pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
+fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR), CAST(index_name AS CHAR), \
          non_unique = 0, 0, CAST(column_name AS CHAR) FROM information_schema.statistics WHERE ",
@@ -309,7 +317,7 @@ pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
 
 /// (schema, table, constraint, column, referenced table, referenced column, ON
 /// DELETE CASCADE), in key order.
-pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
+fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT CAST(k.table_schema AS CHAR), CAST(k.table_name AS CHAR), CAST(k.constraint_name AS CHAR), \
          CAST(k.column_name AS CHAR), CAST(k.referenced_table_name AS CHAR), CAST(k.referenced_column_name AS CHAR), \
@@ -323,7 +331,7 @@ pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     q
 }
 
-pub(super) fn table_names(schema: Option<&str>) -> Query {
+fn table_names(schema: Option<&str>) -> Query {
     let mut q = Query::new(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = ",
     );
@@ -337,4 +345,279 @@ pub(super) fn table_names(schema: Option<&str>) -> Query {
     }
     q.push(" ORDER BY 1");
     q
+}
+
+/// MySQL's and MariaDB's [`Dialect`].
+#[derive(Debug)]
+pub(super) struct MySqlDialect;
+pub(super) static MYSQL: MySqlDialect = MySqlDialect;
+
+impl Dialect for MySqlDialect {
+    fn backend(&self) -> Backend {
+        Backend::MySql
+    }
+
+    fn fault(&self, e: &dyn sqlx::error::DatabaseError) -> Fault {
+        // Most errors share SQLSTATE HY000: the error number tells them apart.
+        let Some(m) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() else {
+            return Fault::Other;
+        };
+        match m.number() {
+            // lock wait timeout, deadlock (a Galera certification conflict too),
+            // max_statement_time (MariaDB), max execution time (MySQL)
+            1205 | 1213 | 1969 | 3024 => Fault::Timeout,
+            // server shutdown, connection killed (MariaDB), aborted, gone away and
+            // lost (client side), disconnected for inactivity (MySQL 8)
+            1053 | 1927 | 1152 | 2006 | 2013 | 4031 => Fault::ConnectionLost,
+            // disk full, table full, error writing a file
+            1021 | 1114 | 3 => Fault::DiskFull,
+            _ => Fault::Other,
+        }
+    }
+
+    fn now(&self) -> &'static str {
+        NOW
+    }
+
+    fn has_own_tables(&self) -> &'static str {
+        HAS_OWN_TABLES
+    }
+
+    fn newest_migration(&self) -> i64 {
+        newest_migration()
+    }
+
+    fn table_for_constants(&self) -> &'static str {
+        " FROM DUAL"
+    }
+
+    fn kind_of(&self, declared: &str) -> Kind {
+        let d = declared.to_ascii_lowercase();
+        match d.split(['(', ' ']).next().unwrap_or("") {
+            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" => Kind::Integer,
+            "decimal" | "numeric" | "float" | "double" | "real" => Kind::Real,
+            "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => Kind::Text,
+            "datetime" | "timestamp" => Kind::Timestamp { tz: false },
+            "date" => Kind::Date,
+            _ => Kind::Other,
+        }
+    }
+
+    fn read_as_text(&self, _kind: Kind, source: &str) -> String {
+        format!("CAST({source} AS CHAR)")
+    }
+
+    /// MySQL hands integers over as text; bound back as text, a key compared with
+    /// a joined list's column could not use the primary key.
+    fn push_value(&self, q: &mut Query, col: &Col, v: SqlValue) {
+        q.bind(match v {
+            SqlValue::Text(t) if col.kind == Kind::Integer => {
+                t.parse().map(SqlValue::Int).unwrap_or(SqlValue::Text(t))
+            }
+            other => other,
+        });
+    }
+
+    fn row_list_open(&self) -> &'static str {
+        // Plain row constructors: MySQL has no VALUES list here.
+        ") IN ("
+    }
+
+    fn instant(&self, at: DateTime<Utc>) -> String {
+        super::table::naive(at)
+    }
+
+    fn cast_to_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS CHAR)")
+    }
+
+    fn push_text_before(&self, q: &mut Query, ts: &str, cutoff: DateTime<Utc>) {
+        q.push(" AND ");
+        push_iso(q, ts);
+        q.push(" < CAST(")
+            .bind(SqlValue::Text(super::table::naive(cutoff)))
+            .push(" AS DATETIME(6))");
+    }
+
+    fn push_unreadable_text(&self, q: &mut Query, ts: &str) {
+        q.push(ts).push(" IS NOT NULL AND ");
+        push_iso(q, ts);
+        q.push(" IS NULL");
+    }
+
+    /// Byte for byte: MySQL's collations ignore case and trailing spaces.
+    fn push_equals_exactly(&self, q: &mut Query, text: &str, s: &str) {
+        q.push(&format!("CAST({text} AS BINARY) = CAST("));
+        q.bind(SqlValue::Text(s.to_string())).push(" AS BINARY)");
+    }
+
+    fn trim(&self, text: &str) -> String {
+        format!("TRIM({text})")
+    }
+
+    /// A binary collation makes MariaDB's and MySQL's REGEXP case-sensitive.
+    fn push_regex(&self, q: &mut Query, text: &str, pattern: &str) {
+        q.push(&format!(
+            "CONVERT({text} USING utf8mb4) COLLATE utf8mb4_bin REGEXP "
+        ))
+        .bind(SqlValue::Text(pattern.to_string()));
+    }
+
+    fn push_position_open(&self, q: &mut Query, text: &str, needle: &str) {
+        q.push(&format!("LOCATE({}, {text}", literal(needle)));
+    }
+
+    fn epoch_start(&self, raw: &str, month: bool) -> String {
+        let first = if month { "%Y-%m-01" } else { "%Y-01-01" };
+        format!(
+            "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', DATE_FORMAT(DATE_ADD('1970-01-01 00:00:00', INTERVAL {raw} SECOND), '{first}'))"
+        )
+    }
+
+    /// MariaDB takes a bound string for the connection's character set and will not
+    /// mix it with a latin1 column; an ASCII literal it converts.
+    fn push_constant(&self, q: &mut Query, _col: &Col, s: &str) {
+        q.push(&literal(s));
+    }
+
+    fn push_output(&self, q: &mut Query, c: &OutputColumn<'_>) {
+        push_output(q, c);
+    }
+
+    /// A UNION of one-row SELECTs, the first naming the columns: MySQL has no
+    /// VALUES list to join.
+    fn push_list_row(&self, list: &mut Query, i: usize, cols: &[Col], row: Vec<SqlValue>) {
+        list.push(if i == 0 {
+            "SELECT "
+        } else {
+            " UNION ALL SELECT "
+        });
+        for (j, (c, v)) in cols.iter().zip(row).enumerate() {
+            if j > 0 {
+                list.push(", ");
+            }
+            self.push_value(list, c, v);
+            if i == 0 {
+                list.push(&format!(" AS column{}", j + 1));
+            }
+        }
+    }
+
+    fn update_joined(&self, table: &str, list: Query, join: &str, set: Query) -> Query {
+        let mut q = Query::new(format!("UPDATE {table}"));
+        q.push(" JOIN (").append(list);
+        q.push(") AS retentiond_v ON ").push(join).append(set);
+        q
+    }
+
+    /// The multi-table UPDATE names the table in each assignment.
+    fn set_target(&self, table: &str, column: &str) -> String {
+        format!("{table}.{column}")
+    }
+
+    fn vacuum(&self, table: &str) -> Option<String> {
+        Some(format!("OPTIMIZE TABLE {table}"))
+    }
+
+    fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {
+        CatalogReads {
+            columns: catalog_columns(only),
+            indexes: catalog_indexes(only),
+            foreign_keys: catalog_foreign_keys(only),
+            partition_keys: None,
+        }
+    }
+
+    fn find_table(&self, schema: Option<&str>, table: &str) -> Option<Query> {
+        Some(find_table(schema, table))
+    }
+
+    fn table_names(&self, schema: Option<&str>) -> Query {
+        table_names(schema)
+    }
+}
+
+/// A SQL string literal of one of retentiond's own constants (never a user's
+/// value): MariaDB takes a bound string in the connection's character set, which
+/// it will not compare with a latin1 column.
+pub(super) fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// MySQL has no parser for ISO 8601 with offsets: the instant in `ts` read from
+/// the three forms (no zone, `Z`, `+07:00`) as a UTC DATETIME, NULL for anything
+/// else.
+fn push_iso(q: &mut Query, ts: &str) {
+    let forms = [
+        (
+            ISO_REGEX_NO_ZONE,
+            format!("CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"),
+        ),
+        (
+            ISO_REGEX_Z,
+            format!("CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"),
+        ),
+        (
+            ISO_REGEX_OFFSET,
+            format!(
+                "CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00')"
+            ),
+        ),
+    ];
+    q.push("(CASE");
+    for (pattern, to_utc) in forms {
+        q.push(" WHEN ")
+            .push(ts)
+            .push(" REGEXP ")
+            .bind(SqlValue::Text(pattern.into()));
+        q.push(" THEN ").push(&to_utc);
+    }
+    q.push(" END)");
+}
+
+/// The anonymised value of `c`. The column itself, not its text: CAST(... AS CHAR)
+/// is the connection's character set, which MariaDB will not mix with a latin1
+/// column.
+fn push_output(q: &mut Query, c: &OutputColumn<'_>) {
+    let raw = c.raw;
+    match (c.strategy, c.form) {
+        (Strategy::TruncateIp, _) => {
+            let b = format!("INET6_ATON(TRIM({raw}))");
+            q.push(&format!(
+                "CONVERT(INET6_NTOA(CASE WHEN LENGTH({b}) = 4 THEN CONCAT(LEFT({b}, 3), UNHEX('00')) \
+                 WHEN LEFT({b}, 12) = UNHEX('00000000000000000000FFFF') THEN CONCAT(LEFT({b}, 15), UNHEX('00')) \
+                 ELSE CONCAT(LEFT({b}, 6), UNHEX('00000000000000000000')) END) USING ascii)"
+            ));
+        }
+        (Strategy::EmailDomain, _) => {
+            // LOWER() folds non-ASCII letters too; Rust folds ASCII only. REPLACE
+            // matches case-sensitively whatever the collation.
+            let mut e = format!("SUBSTRING_INDEX(TRIM({raw}), '@', -1)");
+            for (up, low) in UPPER.chars().zip(LOWER.chars()) {
+                e = format!("REPLACE({e}, '{up}', '{low}')");
+            }
+            q.push(&e);
+        }
+        (Strategy::Year | Strategy::Month, Form::Number) => {
+            let first = if c.strategy == Strategy::Month {
+                "%Y-%m-01"
+            } else {
+                "%Y-01-01"
+            };
+            q.push(&format!(
+                "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', DATE_FORMAT(DATE_ADD('1970-01-01 00:00:00', INTERVAL {raw} SECOND), '{first}'))"
+            ));
+        }
+        (Strategy::Year | Strategy::Month, _) => {
+            q.push("CONCAT(");
+            q.push(&date_start(raw, c.strategy, "SUBSTRING", ","));
+            q.push(&format!(
+                ", CASE WHEN CHAR_LENGTH({raw}) = 10 THEN '' ELSE CONCAT(SUBSTRING({raw}, 11, 1), '00:00:00', COALESCE(REGEXP_SUBSTR(SUBSTRING({raw}, 12), "
+            ));
+            q.push(&literal(ZONE)).push("), '')) END)");
+        }
+        (Strategy::Null | Strategy::Redact | Strategy::Hash | Strategy::RemoveFile, _) => {
+            q.push("NULL");
+        }
+    }
 }

@@ -7,7 +7,12 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 
-use super::{Access, DbError, Query, SqlValue, wire};
+use chrono::{DateTime, Utc};
+
+use super::catalog::Kind;
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, epoch_seconds};
+use super::table::{Col, ISO_DATE_GLOB};
+use super::{Access, Backend, DbError, Query, SqlValue, wire};
 
 pub(super) fn path_of(url: &str, base_dir: &Path) -> Result<PathBuf, DbError> {
     let rest = url
@@ -249,7 +254,7 @@ fn push_tables(q: &mut Query, only: Option<(&str, &str)>) {
 }
 
 /// (schema, table, column, type, NOT NULL, position in the primary key or 0).
-pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
+fn catalog_columns(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT m.schema, m.name, p.name, p.type, p.\"notnull\", p.pk \
          FROM pragma_table_list AS m, pragma_table_info(m.name, m.schema) AS p WHERE ",
@@ -261,7 +266,7 @@ pub(super) fn catalog_columns(only: Option<(&str, &str)>) -> Query {
 
 /// (schema, table, index, unique, partial, column or NULL for an expression), in
 /// column order.
-pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
+fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT m.schema, m.name, il.name, il.\"unique\", il.partial, ii.name \
          FROM pragma_table_list AS m, pragma_index_list(m.name, m.schema) AS il, \
@@ -274,7 +279,7 @@ pub(super) fn catalog_indexes(only: Option<(&str, &str)>) -> Query {
 
 /// (schema, table, constraint, column, referenced table, referenced column or NULL
 /// for the referenced table's primary key, ON DELETE CASCADE), in key order.
-pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
+fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     let mut q = Query::new(
         "SELECT m.schema, m.name, f.id, f.\"from\", f.\"table\", f.\"to\", f.on_delete = 'CASCADE' \
          FROM pragma_table_list AS m, pragma_foreign_key_list(m.name, m.schema) AS f WHERE ",
@@ -284,9 +289,150 @@ pub(super) fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
     q
 }
 
-pub(super) fn table_names(schema: &str) -> Query {
-    let mut q = Query::new("SELECT name FROM pragma_table_list WHERE schema = ");
-    q.bind(SqlValue::Text(schema.into()))
-        .push(" AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-    q
+/// SQLite's [`Dialect`].
+#[derive(Debug)]
+pub(super) struct SqliteDialect;
+pub(super) static SQLITE: SqliteDialect = SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn fault(&self, e: &dyn sqlx::error::DatabaseError) -> Fault {
+        // Extended result codes: the primary code is the low byte.
+        let code: i64 = e.code().and_then(|c| c.parse().ok()).unwrap_or(0);
+        match code & 0xff {
+            // SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+            5 | 6 => Fault::Timeout,
+            // SQLITE_FULL
+            13 => Fault::DiskFull,
+            _ => Fault::Other,
+        }
+    }
+
+    fn now(&self) -> &'static str {
+        "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    }
+
+    fn has_own_tables(&self) -> &'static str {
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'"
+    }
+
+    fn newest_migration(&self) -> i64 {
+        newest_migration()
+    }
+
+    fn data_version(&self) -> Option<&'static str> {
+        Some("PRAGMA data_version")
+    }
+
+    fn kind_of(&self, declared: &str) -> Kind {
+        match super::catalog::sqlite_affinity(declared) {
+            "INTEGER" => Kind::Integer,
+            "REAL" => Kind::Real,
+            "TEXT" => Kind::Text,
+            _ => Kind::Any,
+        }
+    }
+
+    fn read_as_text(&self, _kind: Kind, source: &str) -> String {
+        source.to_string()
+    }
+
+    fn values_as_written(&self) -> bool {
+        true
+    }
+
+    fn cast_to_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+
+    fn push_epoch_against(&self, q: &mut Query, col: &Col, op: &str, cutoff: DateTime<Utc>) {
+        q.push(&col.quoted)
+            .push(op)
+            .bind(SqlValue::Real(epoch_seconds(cutoff)));
+    }
+
+    fn push_text_before(&self, q: &mut Query, ts: &str, cutoff: DateTime<Utc>) {
+        q.push(" AND ")
+            .push(ts)
+            .push(" GLOB ")
+            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+        q.push(" AND julianday(")
+            .push(ts)
+            .push(") < julianday(")
+            .bind(SqlValue::Text(super::rfc3339(cutoff)))
+            .push(")");
+    }
+
+    fn push_unreadable_text(&self, q: &mut Query, ts: &str) {
+        q.push(ts)
+            .push(" IS NOT NULL AND NOT (typeof(")
+            .push(ts)
+            .push(") = 'text' AND ");
+        q.push(ts)
+            .push(" GLOB ")
+            .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
+        q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
+    }
+
+    fn trim(&self, text: &str) -> String {
+        format!("trim({text})")
+    }
+
+    fn push_regex(&self, q: &mut Query, text: &str, pattern: &str) {
+        q.push(text)
+            .push(" REGEXP ")
+            .bind(SqlValue::Text(pattern.to_string()));
+    }
+
+    fn push_position_open(&self, q: &mut Query, text: &str, needle: &str) {
+        q.push(&format!("instr({text}, "))
+            .bind(SqlValue::Text(needle.to_string()));
+    }
+
+    fn epoch_start(&self, raw: &str, month: bool) -> String {
+        let unit = if month { "month" } else { "year" };
+        format!("CAST(strftime('%s', {raw}, 'unixepoch', 'start of {unit}') AS INTEGER)")
+    }
+
+    fn outputs_read_any_value(&self) -> bool {
+        true
+    }
+
+    fn push_output(&self, q: &mut Query, c: &OutputColumn<'_>) {
+        // retentiond's own functions: `anonymize::apply` itself.
+        let f = super::sqlite_functions::name_of(c.strategy).unwrap_or("NULL");
+        q.push(f).push("(").push(c.raw).push(")");
+    }
+
+    fn for_update(&self) -> &'static str {
+        // BEGIN IMMEDIATE already holds the only write lock.
+        ""
+    }
+
+    fn vacuum(&self, _table: &str) -> Option<String> {
+        None
+    }
+
+    fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {
+        CatalogReads {
+            columns: catalog_columns(only),
+            indexes: catalog_indexes(only),
+            foreign_keys: catalog_foreign_keys(only),
+            partition_keys: None,
+        }
+    }
+
+    fn find_table(&self, _schema: Option<&str>, _table: &str) -> Option<Query> {
+        None
+    }
+
+    fn table_names(&self, schema: Option<&str>) -> Query {
+        let mut q = Query::new("SELECT name FROM pragma_table_list WHERE schema = ");
+        q.bind(SqlValue::Text(schema.unwrap_or("main").into()))
+            .push(" AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        q
+    }
 }

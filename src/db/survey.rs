@@ -2,7 +2,7 @@
 //! but retentiond's own, with its columns, primary key, indexed columns and foreign
 //! keys, and a small sample of its rows. Reads only.
 
-use super::catalog::{self, Kind, read_as_text, split_table};
+use super::catalog::{self, Kind, split_table};
 use super::{Backend, Db, DbError, Query, SqlValue, quote};
 use crate::personal::Holds;
 
@@ -45,7 +45,7 @@ pub struct SurveyTable {
 impl SurveyColumn {
     /// A column declared `declared` on `backend`, as the catalog would describe it.
     pub fn declared(backend: Backend, name: &str, declared: &str, nullable: bool) -> SurveyColumn {
-        let kind = catalog::kind_of(backend, declared);
+        let kind = super::dialect::of(backend).kind_of(declared);
         SurveyColumn {
             name: name.to_string(),
             declared: declared.to_string(),
@@ -168,7 +168,7 @@ impl Db {
         let reads: Vec<String> = t
             .columns
             .iter()
-            .map(|c| read_as_text(self.backend(), c.kind, &quote(&c.name)))
+            .map(|c| self.dialect().read_as_text(c.kind, &quote(&c.name)))
             .collect();
         let q = Query::new(format!(
             "SELECT {} FROM {} LIMIT {limit}",

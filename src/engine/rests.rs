@@ -39,7 +39,7 @@ impl Rests {
     pub(super) fn new(backend: Backend, pause: Duration) -> Rests {
         Rests {
             pause,
-            follows_contention: backend == Backend::Sqlite,
+            follows_contention: backend.one_write_lock(),
             seen: None,
             contended_until: None,
             next_probe: None,

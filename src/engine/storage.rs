@@ -18,7 +18,7 @@ pub(super) async fn vacuum_if_needed(
     pass: &mut Pass<'_>,
     report: &PassReport,
 ) -> Vec<String> {
-    let sqlite = db.backend() == Backend::Sqlite;
+    let sqlite = db.backend().one_write_lock();
     let wanted: Vec<&Policy> = report
         .policies
         .iter()

@@ -16,6 +16,7 @@ mod crash;
 mod crash_files;
 mod daemon;
 mod disk_full;
+mod docs;
 mod erasure;
 mod export;
 mod failover;

@@ -3,7 +3,7 @@
 
 mod read;
 
-use super::{Backend, Db, DbError, SqlValue, mysql, postgres, sqlite};
+use super::{Db, DbError, SqlValue};
 use crate::policy::Ident;
 
 /// What a column can hold, as far as retentiond cares.
@@ -126,7 +126,7 @@ pub(super) fn compatible(a: Kind, b: Kind) -> bool {
 }
 
 /// SQLite's type affinity of a declared column type (section 3.1 of its datatype doc).
-pub(super) fn sqlite_affinity(declared: &str) -> &'static str {
+pub(in crate::db) fn sqlite_affinity(declared: &str) -> &'static str {
     let d = declared.to_ascii_uppercase();
     if d.contains("INT") {
         "INTEGER"
@@ -141,63 +141,6 @@ pub(super) fn sqlite_affinity(declared: &str) -> &'static str {
     }
 }
 
-pub(super) fn kind_of(backend: Backend, declared: &str) -> Kind {
-    let d = declared.to_ascii_lowercase();
-    match backend {
-        Backend::Sqlite => match sqlite_affinity(declared) {
-            "INTEGER" => Kind::Integer,
-            "REAL" => Kind::Real,
-            "TEXT" => Kind::Text,
-            _ => Kind::Any,
-        },
-        Backend::Postgres => {
-            if matches!(d.as_str(), "smallint" | "integer" | "bigint") {
-                Kind::Integer
-            } else if d.starts_with("numeric") || d == "real" || d == "double precision" {
-                Kind::Real
-            } else if d == "text" || d.starts_with("character") || d == "citext" {
-                Kind::Text
-            } else if d.starts_with("timestamp") {
-                Kind::Timestamp {
-                    tz: d.ends_with("with time zone"),
-                }
-            } else if d == "date" {
-                Kind::Date
-            } else if d == "inet" || d == "cidr" {
-                Kind::Ip
-            } else {
-                Kind::Other
-            }
-        }
-        Backend::MySql => {
-            let base = d.split(['(', ' ']).next().unwrap_or("");
-            match base {
-                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" => {
-                    Kind::Integer
-                }
-                "decimal" | "numeric" | "float" | "double" | "real" => Kind::Real,
-                "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => Kind::Text,
-                "datetime" | "timestamp" => Kind::Timestamp { tz: false },
-                "date" => Kind::Date,
-                _ => Kind::Other,
-            }
-        }
-    }
-}
-
-/// A column's value as retentiond reads it where the query names it `source`: as
-/// stored on SQLite, as text elsewhere, so that any type round-trips through a
-/// bound value.
-pub(super) fn read_as_text(backend: Backend, kind: Kind, source: &str) -> String {
-    match backend {
-        Backend::Sqlite => source.to_string(),
-        // inet's text carries the mask (`203.0.113.7/32`); host() is the address.
-        Backend::Postgres if kind == Kind::Ip => format!("host({source})"),
-        Backend::Postgres => format!("CAST({source} AS text)"),
-        Backend::MySql => format!("CAST({source} AS CHAR)"),
-    }
-}
-
 pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
     match name.split_once('.') {
         Some((schema, table)) => (Some(schema), table),
@@ -207,7 +150,7 @@ pub(super) fn split_table(name: &str) -> (Option<&str>, &str) {
 
 /// The table `ident` names, or `None` if the database has no such table.
 pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<TableInfo>, DbError> {
-    let backend = db.backend();
+    let dialect = db.dialect();
     let (schema, table) = split_table(&ident.name);
     if schema.is_none() {
         if db.catalog.is_none() {
@@ -226,14 +169,9 @@ pub(super) async fn table_info(db: &mut Db, ident: &Ident) -> Result<Option<Tabl
         // or a table created since; looked up on its own.
     }
     // Find the table's exact schema and spelling first; SQLite's pragmas match any case.
-    let (found_schema, found_table) = match backend {
-        Backend::Sqlite => (schema.unwrap_or("main").to_string(), table.to_string()),
-        Backend::Postgres | Backend::MySql => {
-            let q = if backend == Backend::Postgres {
-                postgres::find_table(schema, table)
-            } else {
-                mysql::find_table(schema, table)
-            };
+    let (found_schema, found_table) = match dialect.find_table(schema, table) {
+        None => (schema.unwrap_or("main").to_string(), table.to_string()),
+        Some(q) => {
             let rows = db.fetch(&q).await?;
             let Some(r) = rows.first() else {
                 return Ok(None);
@@ -262,11 +200,7 @@ pub(super) async fn schema_tables(db: &mut Db) -> Result<Vec<TableInfo>, DbError
 /// The tables a policy could have meant, for "did you mean".
 pub(super) async fn table_names(db: &mut Db, ident: &Ident) -> Result<Vec<String>, DbError> {
     let schema = split_table(&ident.name).0;
-    let q = match db.backend() {
-        Backend::Sqlite => sqlite::table_names(schema.unwrap_or("main")),
-        Backend::Postgres => postgres::table_names(schema),
-        Backend::MySql => mysql::table_names(schema),
-    };
+    let q = db.dialect().table_names(schema);
     Ok(db
         .fetch(&q)
         .await?

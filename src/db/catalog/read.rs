@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::{Column, ForeignKey, Index, TableInfo, kind_of};
-use crate::db::{Backend, Db, DbError, SqlValue, mysql, postgres, sqlite};
+use super::{Column, ForeignKey, Index, TableInfo};
+use crate::db::dialect::{CatalogReads, Dialect};
+use crate::db::{Db, DbError, SqlValue};
 
 /// `only` one table (its exact schema and name), or every table of the default
 /// schema; in the order the catalog lists them.
@@ -13,25 +14,14 @@ pub(super) async fn tables(
     db: &mut Db,
     only: Option<(&str, &str)>,
 ) -> Result<Vec<TableInfo>, DbError> {
-    let backend = db.backend();
-    let (columns, indexes, foreign_keys) = match backend {
-        Backend::Sqlite => (
-            sqlite::catalog_columns(only),
-            sqlite::catalog_indexes(only),
-            sqlite::catalog_foreign_keys(only),
-        ),
-        Backend::Postgres => (
-            postgres::catalog_columns(only),
-            postgres::catalog_indexes(only),
-            postgres::catalog_foreign_keys(only),
-        ),
-        Backend::MySql => (
-            mysql::catalog_columns(only),
-            mysql::catalog_indexes(only),
-            mysql::catalog_foreign_keys(only),
-        ),
-    };
-    let mut out = assemble_columns(backend, db.fetch(&columns).await?);
+    let dialect = db.dialect();
+    let CatalogReads {
+        columns,
+        indexes,
+        foreign_keys,
+        partition_keys,
+    } = dialect.catalog_reads(only);
+    let mut out = assemble_columns(dialect, db.fetch(&columns).await?);
     let mut at: HashMap<(String, String), usize> = HashMap::new();
     for (i, t) in out.iter().enumerate() {
         at.entry((t.found_schema.clone(), t.table.clone()))
@@ -57,8 +47,8 @@ pub(super) async fn tables(
             cascades: int(&key[0][6]) != 0,
         });
     }
-    if backend == Backend::Postgres {
-        for r in db.fetch(&postgres::catalog_partition_keys(only)).await? {
+    if let Some(partition_keys) = partition_keys {
+        for r in db.fetch(&partition_keys).await? {
             if let Some(n) = place(&r) {
                 out[n].partition_key = r[2].as_text().map(str::to_string);
             }
@@ -79,7 +69,7 @@ fn int(v: &SqlValue) -> i64 {
 
 /// One table per run of rows with the same (schema, table); a name already seen in
 /// an earlier schema of the search path is left out, as the search path hides it.
-fn assemble_columns(backend: Backend, rows: Rows) -> Vec<TableInfo> {
+fn assemble_columns(dialect: &dyn Dialect, rows: Rows) -> Vec<TableInfo> {
     let mut out: Vec<TableInfo> = Vec::new();
     let mut hidden = false;
     for r in rows {
@@ -109,7 +99,7 @@ fn assemble_columns(backend: Backend, rows: Rows) -> Vec<TableInfo> {
         let t = out.last_mut().expect("a table was pushed for this row");
         t.columns.push(Column {
             name: text(&r[2]),
-            kind: kind_of(backend, &declared),
+            kind: dialect.kind_of(&declared),
             declared,
             not_null: int(&r[4]) != 0,
             pk: int(&r[5]),
@@ -154,7 +144,7 @@ mod tests {
             row(&["sales", "orders", "id", "integer", "1", "1"]),
             row(&["sales", "refunds", "id", "integer", "1", "1"]),
         ];
-        let tables = assemble_columns(Backend::Postgres, rows);
+        let tables = assemble_columns(crate::db::dialect::of(crate::db::Backend::Postgres), rows);
         let names: Vec<(&str, &str, usize)> = tables
             .iter()
             .map(|t| (t.found_schema.as_str(), t.table.as_str(), t.columns.len()))

@@ -120,9 +120,7 @@ impl Db {
             SqlValue::Text(e.prev_hash.clone()),
             SqlValue::Text(e.hash.clone()),
         ]);
-        if self.backend() == crate::backend::Backend::MySql {
-            q.push(" FROM DUAL");
-        }
+        q.push(self.dialect().table_for_constants());
         q.push(" WHERE NOT EXISTS (SELECT 1 FROM retention_events WHERE id >= ")
             .bind(SqlValue::Int(e.id))
             .push(")");

@@ -99,7 +99,7 @@ impl Checker<'_> {
                 foreign_key,
                 foreign_key_names,
                 references: referenced,
-                columns: export::export_columns(self.backend, &info),
+                columns: export::export_columns(self.dialect, &info),
                 children,
                 files,
                 key: own_key,

@@ -9,7 +9,6 @@ use super::forms::parse_state;
 use super::predicates::coarse_bound;
 use super::{Target, TsEncoding};
 use crate::anonymize::ValueState;
-use crate::backend::Backend;
 use crate::db::{Db, DbError, Query, SqlValue};
 use crate::policy::Action;
 
@@ -347,21 +346,24 @@ impl Target {
         let ts = &self.ts.quoted;
         // The counts to add up: each an index range on the timestamp (or none), and
         // whether the text in it must also be tested for a readable date.
-        let parts: Vec<(Option<(&str, String)>, bool)> = match (self.encoding, self.backend, near) {
-            (TsEncoding::Native, _, _)
-            | (TsEncoding::Epoch, Backend::Postgres | Backend::MySql, _) => return Ok(0),
+        // SQLite keeps each value as written, and sorts numbers before text before
+        // blobs; the other backends' columns hold what their type says.
+        let typeless = self.dialect.values_as_written();
+        let parts: Vec<(Option<(&str, String)>, bool)> = match (self.encoding, near) {
+            (TsEncoding::Native, _) => return Ok(0),
+            (TsEncoding::Epoch, _) if !typeless => return Ok(0),
             // Text and blobs sort after every number.
-            (TsEncoding::Epoch, Backend::Sqlite, _) => vec![(Some((" >= ", String::new())), false)],
+            (TsEncoding::Epoch, _) => vec![(Some((" >= ", String::new())), false)],
             // On SQLite (whose text sorts by its bytes), two ranges: the rows the pass
             // walks through, and text that cannot start a date because it sorts after
             // every digit. What is left out is digit-led text dated after the cutoff,
             // which `check` counts. Two counts added, not one with OR, which would
             // keep every row id it saw in memory.
-            (TsEncoding::Text, Backend::Sqlite, Some(cutoff)) => vec![
+            (TsEncoding::Text, Some(cutoff)) if typeless => vec![
                 (Some((" < ", coarse_bound(cutoff))), true),
                 (Some((" >= ", ":".into())), true),
             ],
-            (TsEncoding::Text, _, _) => vec![(None, true)],
+            (TsEncoding::Text, _) => vec![(None, true)],
         };
         let mut q = Query::new("SELECT ");
         for (i, (range, text)) in parts.into_iter().enumerate() {

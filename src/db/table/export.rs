@@ -4,8 +4,8 @@
 
 use super::Target;
 use super::cascades::Child;
-use crate::backend::Backend;
-use crate::db::catalog::{Kind, TableInfo, read_as_text};
+use crate::db::catalog::{Kind, TableInfo};
+use crate::db::dialect::Dialect;
 use crate::db::{Db, DbError, Query, SqlValue, quote};
 
 /// What an exported column holds, so that a writer renders its values as what they
@@ -39,18 +39,21 @@ pub struct ExportColumn {
 }
 
 /// The columns of `info` as an export reads them.
-pub(super) fn export_columns(backend: Backend, info: &TableInfo) -> Vec<ExportColumn> {
+pub(super) fn export_columns(dialect: &dyn Dialect, info: &TableInfo) -> Vec<ExportColumn> {
     info.columns
         .iter()
         .map(|c| {
             let declared = c.declared.to_ascii_lowercase();
-            let kind = export_kind(backend, c.kind, &declared);
+            let kind = dialect.export_kind(c.kind, &declared);
             let quoted = quote(&c.name);
             ExportColumn {
                 name: c.name.clone(),
                 declared: c.declared.clone(),
                 kind,
-                read: read_expression(backend, kind, c.kind, &quoted),
+                // Integers, booleans and binary as they are; everything else as the
+                // database prints it (the session is in UTC, dates in ISO form), so
+                // that no decimal digit or fraction of a second is lost on the way.
+                read: dialect.export_read(kind, c.kind, &quoted),
             }
         })
         .collect()
@@ -69,7 +72,9 @@ pub(super) fn mark_timestamp(columns: &mut [ExportColumn], name: &str) {
     }
 }
 
-fn export_kind(backend: Backend, kind: Kind, declared: &str) -> ExportKind {
+/// What an exported column holds, by its kind and lower-case catalog type, the
+/// same on every backend but where a dialect knows better.
+pub(in crate::db) fn export_kind_common(kind: Kind, declared: &str) -> ExportKind {
     let dated = declared.contains("date") || declared.contains("time");
     match kind {
         Kind::Integer => ExportKind::Integer,
@@ -79,27 +84,11 @@ fn export_kind(backend: Backend, kind: Kind, declared: &str) -> ExportKind {
         Kind::Date => ExportKind::Date,
         Kind::Any if dated => ExportKind::Timestamp,
         Kind::Any => ExportKind::Any,
-        Kind::Other if backend == Backend::Postgres && declared == "boolean" => ExportKind::Boolean,
         Kind::Other if declared == "bytea" || declared.contains("blob") => ExportKind::Binary,
         Kind::Other if declared.starts_with("binary") || declared.starts_with("varbinary") => {
             ExportKind::Binary
         }
         Kind::Other => ExportKind::Text,
-    }
-}
-
-/// Integers, booleans and binary are read as they are; everything else as the
-/// database prints it (the session is in UTC, dates in ISO form), so that no
-/// decimal digit or fraction of a second is lost on the way. An inet value keeps
-/// its mask when it is a network, unlike the engine's read of an address.
-fn read_expression(backend: Backend, export: ExportKind, kind: Kind, quoted: &str) -> String {
-    match (backend, export) {
-        (_, ExportKind::Integer | ExportKind::Boolean | ExportKind::Binary) => quoted.into(),
-        (Backend::Postgres, _) if kind == Kind::Ip => format!(
-            "CASE WHEN masklen({quoted}) = CASE family({quoted}) WHEN 4 THEN 32 ELSE 128 END \
-             THEN host({quoted}) ELSE CAST({quoted} AS text) END"
-        ),
-        _ => read_as_text(backend, kind, quoted),
     }
 }
 

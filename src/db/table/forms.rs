@@ -5,7 +5,6 @@
 
 use super::{Anonymized, Target};
 use crate::anonymize::{EPOCH_RANGE, Test};
-use crate::backend::Backend;
 use crate::db::{Query, SqlValue};
 use crate::policy::Strategy;
 
@@ -18,7 +17,7 @@ impl Target {
     pub(super) fn push_test(&self, q: &mut Query, a: &Anonymized, test: &Test) {
         let raw = &a.col.quoted;
         let text = self.read(&a.col);
-        let b = self.backend;
+        let d = self.dialect;
         q.push("COALESCE((");
         match test {
             Test::Always => {
@@ -27,25 +26,9 @@ impl Target {
             Test::Never => {
                 q.push("FALSE");
             }
-            Test::Equals(s) if b == Backend::MySql => {
-                // Byte for byte: MySQL's collations ignore case and trailing spaces.
-                q.push(&format!("CAST({text} AS BINARY) = CAST("));
-                q.bind(SqlValue::Text(s.to_string())).push(" AS BINARY)");
-            }
-            Test::Equals(s) => {
-                q.push(&text)
-                    .push(" = ")
-                    .bind(SqlValue::Text(s.to_string()));
-            }
-            Test::Matches(p) => self.push_regex(q, &text, p.as_str()),
-            Test::TrimmedMatches(p) => {
-                let trimmed = match b {
-                    Backend::Sqlite => format!("trim({text})"),
-                    Backend::Postgres => format!("btrim({text})"),
-                    Backend::MySql => format!("TRIM({text})"),
-                };
-                self.push_regex(q, &trimmed, p.as_str());
-            }
+            Test::Equals(s) => d.push_equals_exactly(q, &text, s),
+            Test::Matches(p) => d.push_regex(q, &text, p.as_str()),
+            Test::TrimmedMatches(p) => d.push_regex(q, &d.trim(&text), p.as_str()),
             Test::HasNoAt => {
                 q.push(&text)
                     .push(" NOT LIKE ")
@@ -60,19 +43,12 @@ impl Target {
                 q.push("CASE WHEN ");
                 self.push_epoch_in_range(q, raw);
                 q.push(" THEN ").push(raw).push(" = ");
-                q.push(&epoch_start(b, raw, *month));
+                q.push(&d.epoch_start(raw, *month));
                 q.push(" ELSE FALSE END");
             }
             Test::Split { on, with, without } => {
                 q.push("CASE WHEN ");
-                match b {
-                    Backend::Sqlite => q.push(&format!("instr({text}, ")),
-                    Backend::Postgres => q.push(&format!("strpos({text}, ")),
-                    Backend::MySql => q.push(&format!("LOCATE({}, {text}", literal(on))),
-                };
-                if b != Backend::MySql {
-                    q.bind(SqlValue::Text(on.to_string()));
-                }
+                d.push_position_open(q, &text, on);
                 q.push(") > 0 THEN ");
                 self.push_test(q, a, with);
                 q.push(" ELSE ");
@@ -102,19 +78,6 @@ impl Target {
             }
         }
         q.push("), FALSE)");
-    }
-
-    /// `text` matches `pattern`, case-sensitively.
-    fn push_regex(&self, q: &mut Query, text: &str, pattern: &str) {
-        match self.backend {
-            Backend::Sqlite => q.push(text).push(" REGEXP "),
-            Backend::Postgres => q.push(text).push(" ~ "),
-            // A binary collation makes MariaDB's and MySQL's REGEXP case-sensitive.
-            Backend::MySql => q.push(&format!(
-                "CONVERT({text} USING utf8mb4) COLLATE utf8mb4_bin REGEXP "
-            )),
-        };
-        q.bind(SqlValue::Text(pattern.to_string()));
     }
 
     fn push_epoch_in_range(&self, q: &mut Query, raw: &str) {
@@ -201,32 +164,6 @@ impl Target {
         q.push(" ELSE ")
             .bind(SqlValue::Text(STATE_CASE[2].into()))
             .push(" END");
-    }
-}
-
-/// A SQL string literal of one of retentiond's own constants (never a user's value):
-/// MariaDB takes a bound string in the connection's character set, which it will not
-/// compare with a latin1 column.
-pub(super) fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// The first second of the year or month of epoch seconds `raw`, in SQL.
-fn epoch_start(backend: Backend, raw: &str, month: bool) -> String {
-    let unit = if month { "month" } else { "year" };
-    match backend {
-        Backend::Sqlite => {
-            format!("CAST(strftime('%s', {raw}, 'unixepoch', 'start of {unit}') AS INTEGER)")
-        }
-        Backend::Postgres => {
-            format!("extract(epoch FROM date_trunc('{unit}', to_timestamp({raw})))")
-        }
-        Backend::MySql => {
-            let first = if month { "%Y-%m-01" } else { "%Y-01-01" };
-            format!(
-                "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', DATE_FORMAT(DATE_ADD('1970-01-01 00:00:00', INTERVAL {raw} SECOND), '{first}'))"
-            )
-        }
     }
 }
 

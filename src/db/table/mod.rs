@@ -12,7 +12,7 @@ mod counts;
 mod export;
 mod files;
 mod forms;
-mod outputs;
+pub(in crate::db) mod outputs;
 mod partitions;
 mod predicates;
 mod resolve;
@@ -21,13 +21,18 @@ mod statements;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::catalog::Kind;
-use super::{Backend, Query, SqlValue};
+use super::dialect::Dialect;
+use super::{Query, SqlValue};
 use crate::anonymize::{Form, Recognition, recognition};
 use crate::policy::{Action, Loc, Strategy};
 
 pub use counts::Leftover;
+pub(in crate::db) use export::export_kind_common;
 pub use export::{ExportColumn, ExportKind, Link};
 pub use partitions::Partition;
+pub(in crate::db) use predicates::{
+    ISO_DATE_GLOB, ISO_REGEX, ISO_REGEX_NO_ZONE, ISO_REGEX_OFFSET, ISO_REGEX_Z,
+};
 pub use resolve::resolve;
 
 /// Rows bound per `IN (...)` list. Keeps every statement well below SQLite's and
@@ -85,11 +90,11 @@ pub enum Scope<'a> {
 
 /// A column of a checked table: its quoted name and what it holds.
 #[derive(Debug, Clone)]
-pub(super) struct Col {
-    quoted: String,
-    kind: Kind,
-    /// The catalog type, for PostgreSQL's casts of bound text.
-    cast: Option<String>,
+pub(in crate::db) struct Col {
+    pub(in crate::db) quoted: String,
+    pub(in crate::db) kind: Kind,
+    /// The catalog type, where bound text is cast to it ([`Dialect::cast_for`]).
+    pub(in crate::db) cast: Option<String>,
 }
 
 /// A column holding the path of a file in a store.
@@ -112,11 +117,11 @@ struct Anonymized {
 }
 
 impl Anonymized {
-    fn new(backend: Backend, col: Col, strategy: Strategy) -> Anonymized {
+    fn new(dialect: &dyn Dialect, col: Col, strategy: Strategy) -> Anonymized {
         // SQLite stores each value as what it is; elsewhere the column's type says.
-        let form = match (backend, col.kind) {
-            (Backend::Sqlite, _) => Form::ByValue,
-            (_, Kind::Integer | Kind::Real) => Form::Number,
+        let form = match col.kind {
+            _ if dialect.values_as_written() => Form::ByValue,
+            Kind::Integer | Kind::Real => Form::Number,
             _ => Form::Text,
         };
         Anonymized {
@@ -131,7 +136,7 @@ impl Anonymized {
 /// A policy whose table and columns exist, with their quoted names.
 #[derive(Debug, Clone)]
 pub struct Target {
-    backend: Backend,
+    dialect: &'static dyn Dialect,
     /// The table as the catalog spells it, for messages and the audit trail.
     pub table_name: String,
     pub encoding: TsEncoding,
@@ -192,47 +197,18 @@ impl Target {
     /// [`Target::read`] of `col`'s value where the query names it `source` (a
     /// subquery's alias).
     fn read_as(&self, col: &Col, source: &str) -> String {
-        super::catalog::read_as_text(self.backend, col.kind, source)
+        self.dialect.read_as_text(col.kind, source)
     }
 
     /// Binds `v` for comparison with or assignment to `col`.
     fn push_value(&self, q: &mut Query, col: &Col, v: SqlValue) {
-        match (&self.backend, &col.cast) {
-            (Backend::Postgres, Some(ty)) => {
-                let text = match v {
-                    SqlValue::Int(n) => SqlValue::Text(n.to_string()),
-                    SqlValue::Real(x) => SqlValue::Text(x.to_string()),
-                    other => other,
-                };
-                q.push("CAST(").bind(text).push(" AS ").push(ty).push(")");
-            }
-            // MySQL hands integers over as text; bound back as text, a key compared
-            // with a joined list's column could not use the primary key.
-            (Backend::MySql, _) if col.kind == Kind::Integer => {
-                q.bind(match v {
-                    SqlValue::Text(t) => t.parse().map(SqlValue::Int).unwrap_or(SqlValue::Text(t)),
-                    other => other,
-                });
-            }
-            _ => {
-                q.bind(v);
-            }
-        }
+        self.dialect.push_value(q, col, v);
     }
 
     /// [`Target::push_value`] for a bound a scan compares every row with (a cursor,
-    /// the cutoff). On PostgreSQL the cast goes in a scalar subquery, which the plan
-    /// evaluates once (an InitPlan): a bare `CAST($1 AS timestamptz)` in a generic
-    /// plan's filter parses the text again for every row, which took a 16,000-row
-    /// range `DELETE` from 19 to 22 ms and its find-end from 11 to 21 ms.
+    /// the cutoff): see [`Dialect::push_bound`].
     fn push_bound(&self, q: &mut Query, col: &Col, v: SqlValue) {
-        if self.backend == Backend::Postgres && col.cast.is_some() {
-            q.push("(SELECT ");
-            self.push_value(q, col, v);
-            q.push(")");
-        } else {
-            self.push_value(q, col, v);
-        }
+        self.dialect.push_bound(q, col, v);
     }
 
     /// `values` for `cols`, comma-separated; as scan bounds ([`Target::push_bound`])
@@ -273,10 +249,7 @@ impl Target {
 
     /// The value a marker column is set to, in a form every backend reads as `at`.
     pub fn marker_value(&self, at: DateTime<Utc>) -> String {
-        match self.backend {
-            Backend::MySql => naive(at),
-            Backend::Sqlite | Backend::Postgres => rfc3339(at),
-        }
+        self.dialect.instant(at)
     }
 
     /// `SELECT timestamp, key..., values... FROM table WHERE `: the columns a batch
@@ -319,6 +292,6 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS.mmm` in UTC: what MySQL and PostgreSQL's zone-less types read.
-fn naive(t: DateTime<Utc>) -> String {
+pub(in crate::db) fn naive(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }

@@ -6,20 +6,18 @@
 //! reach the database, is computed in Rust. A test holds each backend's bytes to
 //! Rust's on a corpus.
 
-use super::forms::literal;
 use super::{Anonymized, Target};
-use crate::anonymize::{Form, Test};
-use crate::backend::Backend;
-use crate::db::sqlite_functions;
+use crate::anonymize::Test;
+use crate::db::dialect::OutputColumn;
 use crate::db::{Query, SqlValue};
 use crate::policy::{REDACTED, Strategy};
 
-const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+pub(in crate::db) const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+pub(in crate::db) const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 /// From the first `Z`, `+` or `-` of a time to its end: the zone, as Rust finds it.
-const ZONE: &str = "[Z+-].*$";
+pub(in crate::db) const ZONE: &str = "[Z+-].*$";
 /// After the last `@`.
-const DOMAIN: &str = "[^@]*$";
+pub(in crate::db) const DOMAIN: &str = "[^@]*$";
 
 impl Target {
     /// Whether the database computes every anonymised column of this policy (all
@@ -76,35 +74,23 @@ impl Target {
         q.push(" END");
     }
 
-    /// One of retentiond's own text constants as an output. MariaDB takes a bound
-    /// string for the connection's character set and will not mix it with a latin1
-    /// column; an ASCII literal it converts. Elsewhere the constant is bound.
+    /// One of retentiond's own text constants as an output.
     fn push_constant(&self, q: &mut Query, a: &Anonymized, s: &str) {
-        match self.backend {
-            Backend::MySql => {
-                q.push(&literal(s));
-            }
-            Backend::Sqlite | Backend::Postgres => {
-                self.push_value(q, &a.col, SqlValue::Text(s.to_string()));
-            }
-        }
+        self.dialect.push_constant(q, &a.col, s);
     }
 
     /// Where Rust's `apply` reads the value (rather than falling back).
     fn push_applicable(&self, q: &mut Query, a: &Anonymized) {
-        match (self.backend, a.strategy) {
-            // SQLite's functions are `apply` itself, fallbacks included.
-            (Backend::Sqlite, _) => {
-                q.push("TRUE");
-            }
-            (_, Strategy::EmailDomain) => {
-                q.push("NOT ");
-                self.push_test(q, a, &Test::HasNoAt);
-                q.push(" AND ");
-                self.push_test(q, a, &a.recognition.readable);
-            }
-            _ => self.push_test(q, a, &a.recognition.readable),
+        if self.dialect.outputs_read_any_value() {
+            q.push("TRUE");
+            return;
         }
+        if a.strategy == Strategy::EmailDomain {
+            q.push("NOT ");
+            self.push_test(q, a, &Test::HasNoAt);
+            q.push(" AND ");
+        }
+        self.push_test(q, a, &a.recognition.readable);
     }
 
     /// The anonymised value of a readable value of column `a`, in the column's type.
@@ -117,113 +103,25 @@ impl Target {
             self.push_constant(q, a, REDACTED);
             return;
         }
-        match self.backend {
-            Backend::Sqlite => {
-                let f = sqlite_functions::name_of(a.strategy).unwrap_or("NULL");
-                q.push(f).push("(").push(&a.col.quoted).push(")");
-            }
-            Backend::Postgres => {
-                // Bound text and expressions alike become the column's own type.
-                q.push("CAST((");
-                self.push_postgres(q, a);
-                q.push(") AS ")
-                    .push(a.col.cast.as_deref().unwrap_or("text"))
-                    .push(")");
-            }
-            Backend::MySql => self.push_mysql(q, a),
-        }
-    }
-
-    fn push_postgres(&self, q: &mut Query, a: &Anonymized) {
         let text = self.read(&a.col);
-        let raw = &a.col.quoted;
-        match (a.strategy, a.form) {
-            (Strategy::TruncateIp, _) => {
-                let ip = format!("CAST(btrim({text}) AS inet)");
-                q.push(&format!(
-                    "host(network(set_masklen({ip}, CASE WHEN family({ip}) = 4 THEN 24 WHEN {ip} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END)))"
-                ));
-            }
-            (Strategy::EmailDomain, _) => {
-                q.push(&format!("translate(substring(btrim({text}) from "))
-                    .bind(text_value(DOMAIN))
-                    .push("), ")
-                    .bind(text_value(UPPER))
-                    .push(", ")
-                    .bind(text_value(LOWER))
-                    .push(")");
-            }
-            (Strategy::Year | Strategy::Month, Form::Number) => {
-                let unit = unit(a.strategy);
-                q.push(&format!(
-                    "extract(epoch FROM date_trunc('{unit}', to_timestamp({raw})))"
-                ));
-            }
-            (Strategy::Year | Strategy::Month, _) => {
-                q.push(&date_start(&text, a.strategy, "substr", "||"));
-                q.push(&format!(
-                    " || CASE WHEN length({text}) = 10 THEN '' ELSE substr({text}, 11, 1) || '00:00:00' || coalesce(substring(substr({text}, 12) from "
-                ));
-                q.bind(text_value(ZONE)).push("), '') END");
-            }
-            (Strategy::Null | Strategy::Redact | Strategy::Hash | Strategy::RemoveFile, _) => {
-                q.push("NULL");
-            }
-        }
-    }
-
-    fn push_mysql(&self, q: &mut Query, a: &Anonymized) {
-        // The column itself, not its text: CAST(... AS CHAR) is the connection's
-        // character set, which MariaDB will not mix with a latin1 column.
-        let raw = &a.col.quoted;
-        match (a.strategy, a.form) {
-            (Strategy::TruncateIp, _) => {
-                let b = format!("INET6_ATON(TRIM({raw}))");
-                q.push(&format!(
-                    "CONVERT(INET6_NTOA(CASE WHEN LENGTH({b}) = 4 THEN CONCAT(LEFT({b}, 3), UNHEX('00')) \
-                     WHEN LEFT({b}, 12) = UNHEX('00000000000000000000FFFF') THEN CONCAT(LEFT({b}, 15), UNHEX('00')) \
-                     ELSE CONCAT(LEFT({b}, 6), UNHEX('00000000000000000000')) END) USING ascii)"
-                ));
-            }
-            (Strategy::EmailDomain, _) => {
-                // LOWER() folds non-ASCII letters too; Rust folds ASCII only. REPLACE
-                // matches case-sensitively whatever the collation.
-                let mut e = format!("SUBSTRING_INDEX(TRIM({raw}), '@', -1)");
-                for (up, low) in UPPER.chars().zip(LOWER.chars()) {
-                    e = format!("REPLACE({e}, '{up}', '{low}')");
-                }
-                q.push(&e);
-            }
-            (Strategy::Year | Strategy::Month, Form::Number) => {
-                let first = if a.strategy == Strategy::Month {
-                    "%Y-%m-01"
-                } else {
-                    "%Y-01-01"
-                };
-                q.push(&format!(
-                    "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', DATE_FORMAT(DATE_ADD('1970-01-01 00:00:00', INTERVAL {raw} SECOND), '{first}'))"
-                ));
-            }
-            (Strategy::Year | Strategy::Month, _) => {
-                q.push("CONCAT(");
-                q.push(&date_start(raw, a.strategy, "SUBSTRING", ","));
-                q.push(&format!(
-                    ", CASE WHEN CHAR_LENGTH({raw}) = 10 THEN '' ELSE CONCAT(SUBSTRING({raw}, 11, 1), '00:00:00', COALESCE(REGEXP_SUBSTR(SUBSTRING({raw}, 12), "
-                ));
-                q.push(&literal(ZONE)).push("), '')) END)");
-            }
-            (Strategy::Null | Strategy::Redact | Strategy::Hash | Strategy::RemoveFile, _) => {
-                q.push("NULL");
-            }
-        }
+        self.dialect.push_output(
+            q,
+            &OutputColumn {
+                strategy: a.strategy,
+                form: a.form,
+                raw: &a.col.quoted,
+                text: &text,
+                cast: a.col.cast.as_deref(),
+            },
+        );
     }
 }
 
-fn text_value(s: &str) -> SqlValue {
+pub(in crate::db) fn text_value(s: &str) -> SqlValue {
     SqlValue::Text(s.to_string())
 }
 
-fn unit(strategy: Strategy) -> &'static str {
+pub(in crate::db) fn unit(strategy: Strategy) -> &'static str {
     if strategy == Strategy::Month {
         "month"
     } else {
@@ -233,7 +131,12 @@ fn unit(strategy: Strategy) -> &'static str {
 
 /// The first day of the text date's year or month: `YYYY-01-01` or `YYYY-MM-01`,
 /// with the dialect's substring function and concatenation.
-fn date_start(text: &str, strategy: Strategy, substring: &str, concat: &str) -> String {
+pub(in crate::db) fn date_start(
+    text: &str,
+    strategy: Strategy,
+    substring: &str,
+    concat: &str,
+) -> String {
     if strategy == Strategy::Month {
         format!("{substring}({text}, 1, 7) {concat} '-01'")
     } else {

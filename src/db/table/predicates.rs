@@ -5,21 +5,19 @@
 
 use chrono::{DateTime, Days, Utc};
 
-use super::{Col, Cursor, Scope, Target, TsEncoding, naive, rfc3339};
-use crate::backend::Backend;
-use crate::db::catalog::Kind;
+use super::{Col, Cursor, Scope, Target, TsEncoding, rfc3339};
 use crate::db::{Query, SqlValue};
 
 /// A `YYYY-MM-DD` prefix, which every readable ISO 8601 timestamp starts with.
-pub(super) const ISO_DATE_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*";
+pub(in crate::db) const ISO_DATE_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*";
 
 /// The ISO 8601 forms retentiond reads from text columns on PostgreSQL and MySQL.
-pub(super) const ISO_REGEX: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$";
-pub(super) const ISO_REGEX_NO_ZONE: &str =
+pub(in crate::db) const ISO_REGEX: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$";
+pub(in crate::db) const ISO_REGEX_NO_ZONE: &str =
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$";
-pub(super) const ISO_REGEX_Z: &str =
+pub(in crate::db) const ISO_REGEX_Z: &str =
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?Z$";
-pub(super) const ISO_REGEX_OFFSET: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[+-][0-9]{2}:[0-9]{2}$";
+pub(in crate::db) const ISO_REGEX_OFFSET: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[+-][0-9]{2}:[0-9]{2}$";
 
 /// The date two days after `cutoff`, as text: every ISO text for an instant before
 /// `cutoff` sorts before it, whatever its offset (at most 14 hours).
@@ -28,37 +26,6 @@ pub(super) fn coarse_bound(cutoff: DateTime<Utc>) -> String {
 }
 
 impl Target {
-    /// MySQL has no parser for ISO 8601 with offsets: this expression reads the three
-    /// forms (no zone, `Z`, `+07:00`) as UTC DATETIME, and is NULL for anything else.
-    pub(super) fn push_mysql_iso(&self, q: &mut Query) {
-        let ts = &self.ts.quoted;
-        let forms = [
-            (
-                ISO_REGEX_NO_ZONE,
-                format!("CAST(REPLACE({ts}, 'T', ' ') AS DATETIME(6))"),
-            ),
-            (
-                ISO_REGEX_Z,
-                format!("CAST(REPLACE(REPLACE({ts}, 'T', ' '), 'Z', '') AS DATETIME(6))"),
-            ),
-            (
-                ISO_REGEX_OFFSET,
-                format!(
-                    "CONVERT_TZ(CAST(REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - 6), 'T', ' ') AS DATETIME(6)), RIGHT({ts}, 6), '+00:00')"
-                ),
-            ),
-        ];
-        q.push("(CASE");
-        for (pattern, to_utc) in forms {
-            q.push(" WHEN ")
-                .push(ts)
-                .push(" REGEXP ")
-                .bind(SqlValue::Text(pattern.into()));
-            q.push(" THEN ").push(&to_utc);
-        }
-        q.push(" END)");
-    }
-
     /// `timestamp < cutoff`, in a form that can walk an index on the timestamp.
     pub(super) fn push_expired(&self, q: &mut Query, cutoff: DateTime<Utc>) {
         self.push_expired_range(q, cutoff);
@@ -94,48 +61,14 @@ impl Target {
 
     /// `timestamp <op> cutoff` for a number or native timestamp.
     fn push_ts_against(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>) {
-        let ts = &self.ts.quoted;
-        match (self.encoding, self.backend) {
-            (TsEncoding::Epoch, Backend::Sqlite) => {
-                let seconds = cutoff.timestamp() as f64
-                    + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0;
-                q.push(ts).push(op).bind(SqlValue::Real(seconds));
-            }
-            (TsEncoding::Epoch, _) => {
-                // An integer column compared with a float loses its index on
-                // PostgreSQL; for whole seconds, `< ceil(cutoff)` is the same test.
-                let v = if self.ts.kind == Kind::Integer {
-                    let whole = cutoff.timestamp() + i64::from(cutoff.timestamp_subsec_nanos() > 0);
-                    SqlValue::Int(whole)
-                } else {
-                    SqlValue::Real(
-                        cutoff.timestamp() as f64
-                            + f64::from(cutoff.timestamp_subsec_millis()) / 1000.0,
-                    )
-                };
-                q.push(ts).push(op);
-                self.push_bound(q, &self.ts, v);
-            }
-            (TsEncoding::Native, Backend::Postgres) => {
-                let (value, ty) = match self.ts.kind {
-                    Kind::Timestamp { tz: true } => (rfc3339(cutoff), "timestamptz"),
-                    _ => (naive(cutoff), "timestamp"),
-                };
-                // A scalar subquery, evaluated once: see `Target::push_bound`.
-                q.push(ts)
-                    .push(op)
-                    .push("(SELECT CAST(")
-                    .bind(SqlValue::Text(value))
-                    .push(" AS ")
-                    .push(ty)
-                    .push("))");
-            }
-            (TsEncoding::Native, _) => {
-                q.push(ts).push(op).bind(SqlValue::Text(naive(cutoff)));
-            }
+        match self.encoding {
+            TsEncoding::Epoch => self.dialect.push_epoch_against(q, &self.ts, op, cutoff),
+            TsEncoding::Native => self.dialect.push_native_against(q, &self.ts, op, cutoff),
             // Compared as text: what the callers above do not rely on.
-            (TsEncoding::Text, _) => {
-                q.push(ts).push(op).bind(SqlValue::Text(rfc3339(cutoff)));
+            TsEncoding::Text => {
+                q.push(&self.ts.quoted)
+                    .push(op)
+                    .bind(SqlValue::Text(rfc3339(cutoff)));
             }
         }
     }
@@ -143,38 +76,7 @@ impl Target {
     /// ` AND` the text is a date before the cutoff, as an exact instant (text without
     /// an offset read as UTC).
     fn push_expired_text(&self, q: &mut Query, cutoff: DateTime<Utc>) {
-        let ts = &self.ts.quoted;
-        match self.backend {
-            Backend::Sqlite => {
-                q.push(" AND ")
-                    .push(ts)
-                    .push(" GLOB ")
-                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
-                q.push(" AND julianday(")
-                    .push(ts)
-                    .push(") < julianday(")
-                    .bind(SqlValue::Text(rfc3339(cutoff)))
-                    .push(")");
-            }
-            Backend::Postgres => {
-                q.push(" AND (CASE WHEN ")
-                    .push(ts)
-                    .push(" ~ ")
-                    .bind(SqlValue::Text(ISO_REGEX.into()));
-                q.push(" THEN CAST(")
-                    .push(ts)
-                    .push(" AS timestamptz) END) < CAST(");
-                q.bind(SqlValue::Text(rfc3339(cutoff)))
-                    .push(" AS timestamptz)");
-            }
-            Backend::MySql => {
-                q.push(" AND ");
-                self.push_mysql_iso(q);
-                q.push(" < CAST(")
-                    .bind(SqlValue::Text(naive(cutoff)))
-                    .push(" AS DATETIME(6))");
-            }
-        }
+        self.dialect.push_text_before(q, &self.ts.quoted, cutoff);
     }
 
     /// `NOT` or nothing before `EXISTS (an active hold on this row's subject)`: the
@@ -192,11 +94,9 @@ impl Target {
             }
             return;
         };
-        let as_text = match self.backend {
-            Backend::Sqlite => format!("CAST({table}.{} AS TEXT)", subject.quoted),
-            Backend::Postgres => format!("CAST({table}.{} AS text)", subject.quoted),
-            Backend::MySql => format!("CAST({table}.{} AS CHAR)", subject.quoted),
-        };
+        let as_text = self
+            .dialect
+            .cast_to_text(&format!("{table}.{}", subject.quoted));
         q.push(if held {
             " AND EXISTS"
         } else {
@@ -244,13 +144,9 @@ impl Target {
             return;
         }
         let names: Vec<&str> = columns.iter().map(|c| c.quoted.as_str()).collect();
-        // SQLite and PostgreSQL take a VALUES list; MySQL takes plain row constructors.
-        let open = if self.backend == Backend::MySql {
-            ") IN ("
-        } else {
-            ") IN (VALUES "
-        };
-        q.push("(").push(&names.join(", ")).push(open);
+        q.push("(")
+            .push(&names.join(", "))
+            .push(self.dialect.row_list_open());
         for (i, k) in keys.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
             self.push_values(q, columns, k, false);
@@ -259,55 +155,14 @@ impl Target {
         q.push(")");
     }
 
-    /// `col IN (values)`. On PostgreSQL one bound array, `col = ANY(CAST(? AS type[]))`:
-    /// a list of 500 values each in its own cast took 23 ms to plan per statement,
-    /// the array 1 ms (a 100,000-subject ledger check: 13.7 s against 0.7 s).
+    /// `col IN (values)`.
     pub(super) fn push_in(&self, q: &mut Query, col: &Col, values: &[SqlValue]) {
-        let texts: Option<Vec<String>> = values.iter().map(SqlValue::to_text).collect();
-        if let (Backend::Postgres, Some(ty), Some(texts)) = (self.backend, &col.cast, texts) {
-            q.push(&col.quoted)
-                .push(" = ANY(CAST(")
-                .bind(SqlValue::Text(pg_array(&texts)))
-                .push(&format!(" AS {ty}[]))"));
-            return;
-        }
-        q.push(&col.quoted).push(" IN (");
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            self.push_value(q, col, v.clone());
-        }
-        q.push(")");
+        self.dialect.push_in(q, col, values);
     }
 
     /// A text timestamp that is not a readable ISO 8601 instant.
     pub(super) fn push_unreadable_text(&self, q: &mut Query) {
-        let ts = &self.ts.quoted;
-        match self.backend {
-            Backend::Sqlite => {
-                q.push(ts)
-                    .push(" IS NOT NULL AND NOT (typeof(")
-                    .push(ts)
-                    .push(") = 'text' AND ");
-                q.push(ts)
-                    .push(" GLOB ")
-                    .bind(SqlValue::Text(ISO_DATE_GLOB.into()));
-                q.push(" AND julianday(").push(ts).push(") IS NOT NULL)");
-            }
-            Backend::Postgres => {
-                q.push(ts)
-                    .push(" IS NOT NULL AND ")
-                    .push(ts)
-                    .push(" !~ ")
-                    .bind(SqlValue::Text(ISO_REGEX.into()));
-            }
-            Backend::MySql => {
-                q.push(ts).push(" IS NOT NULL AND ");
-                self.push_mysql_iso(q);
-                q.push(" IS NULL");
-            }
-        }
+        self.dialect.push_unreadable_text(q, &self.ts.quoted);
     }
 
     /// The rows of `scope` a batch may take, after `after` and up to `upto` in
@@ -347,24 +202,5 @@ impl Target {
             self.push_values(q, order_cols.iter().copied(), bound, true);
             q.push(") AND ");
         }
-    }
-}
-
-/// `values` as a PostgreSQL array literal (`{"a","b\\"c"}`), every element quoted:
-/// a bound value, cast by the server, never SQL text.
-fn pg_array(values: &[String]) -> String {
-    let quoted: Vec<String> = values
-        .iter()
-        .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    format!("{{{}}}", quoted.join(","))
-}
-
-#[cfg(test)]
-mod array_tests {
-    #[test]
-    fn every_element_is_quoted_and_escaped() {
-        let values = ["7".to_string(), "a\"b".into(), "c\\d".into(), "x,y}".into()];
-        assert_eq!(super::pg_array(&values), r#"{"7","a\"b","c\\d","x,y}"}"#);
     }
 }

@@ -4,8 +4,8 @@
 //! a [`Target`].
 
 use super::{Anonymized, Col, FileCol, ResolveReport, SchemaProblem, Target, TsEncoding, export};
-use crate::backend::Backend;
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
+use crate::db::dialect::Dialect;
 use crate::db::{Db, DbError, Query, SqlValue, quote};
 use crate::policy::{FilterValue, Ident, Loc, Partitions, Policy, Strategy};
 use crate::suggest::did_you_mean;
@@ -19,7 +19,7 @@ const LARGEST_EPOCH_SECONDS: f64 = 1e11;
 pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbError> {
     let mut c = Checker {
         policy,
-        backend: db.backend(),
+        dialect: db.dialect(),
         problems: Vec::new(),
         warnings: Vec::new(),
     };
@@ -45,7 +45,7 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
         return Ok(c.report(None));
     };
     let mut target = Target {
-        backend: c.backend,
+        dialect: c.dialect,
         table_name: info.name.clone(),
         encoding: TsEncoding::Text,
         action: policy.action,
@@ -64,7 +64,7 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             .as_ref()
             .and_then(|s| info.column(&s.name))
             .map(|c| c.name.clone()),
-        columns: export::export_columns(c.backend, &info),
+        columns: export::export_columns(c.dialect, &info),
         policy_name: policy.name.clone(),
     };
     // Holds can only exist once retentiond's tables do (plan and check create none).
@@ -126,7 +126,7 @@ struct Columns {
 /// Collects what is wrong with a policy while its names are looked up.
 pub(super) struct Checker<'p> {
     policy: &'p Policy,
-    pub(super) backend: Backend,
+    pub(super) dialect: &'static dyn Dialect,
     problems: Vec<SchemaProblem>,
     warnings: Vec<SchemaProblem>,
 }
@@ -194,7 +194,7 @@ impl Checker<'_> {
             );
             return None;
         };
-        let cast = (self.backend == Backend::Postgres).then(|| c.declared.clone());
+        let cast = self.dialect.cast_for(&c.declared);
         if cast.as_deref().is_some_and(|t| !castable(t)) {
             self.problem(
                 ident.loc,
@@ -252,7 +252,7 @@ impl Checker<'_> {
             if let Some(col) = self.column(info, &a.column, "anonymize") {
                 let c = info.column(&a.column.name).expect("column was found above");
                 self.check_strategy(a.strategy, &a.column, c);
-                anonymize.push(Anonymized::new(self.backend, col, a.strategy));
+                anonymize.push(Anonymized::new(self.dialect, col, a.strategy));
             }
         }
         let files = self.file_columns(info, &p.files, &p.anonymize);
@@ -397,16 +397,16 @@ impl Checker<'_> {
         let ts_column = info.column(&p.timestamp.name);
         let ts_name = ts_column.map(|c| c.name.as_str()).unwrap_or("");
         let expected = format!("range ({})", ts_name.to_ascii_lowercase());
-        let problem = match (&info.partition_key, self.backend) {
-            (_, Backend::Sqlite | Backend::MySql) => format!(
+        let problem = match &info.partition_key {
+            _ if !self.dialect.drops_range_partitions() => format!(
                 "partitions = \"drop\" works on PostgreSQL's range-partitioned tables; remove it on {}",
-                self.backend.name()
+                self.dialect.backend().name()
             ),
-            (None, _) => format!(
+            None => format!(
                 "partitions = \"drop\", but table `{}` is not partitioned",
                 info.name
             ),
-            (Some(key), _) if key.to_ascii_lowercase().replace('"', "") != expected => format!(
+            Some(key) if key.to_ascii_lowercase().replace('"', "") != expected => format!(
                 "partitions = \"drop\" needs `{}` partitioned by RANGE ({ts_name}), but it is partitioned by {key}",
                 info.name
             ),
@@ -451,11 +451,11 @@ async fn detect_encoding(
     t: &Target,
 ) -> Result<(TsEncoding, Option<SqlValue>), DbError> {
     match t.ts.kind {
-        Kind::Integer | Kind::Real if t.backend != Backend::Sqlite => {
+        Kind::Integer | Kind::Real if !t.dialect.values_as_written() => {
             return Ok((TsEncoding::Epoch, None));
         }
         Kind::Timestamp { .. } | Kind::Date => return Ok((TsEncoding::Native, None)),
-        Kind::Text if t.backend != Backend::Sqlite => return Ok((TsEncoding::Text, None)),
+        Kind::Text if !t.dialect.values_as_written() => return Ok((TsEncoding::Text, None)),
         _ => {}
     }
     let is_number = |v: &Option<SqlValue>| match v {

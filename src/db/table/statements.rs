@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 
 use super::{Col, Cursor, KEYS_PER_STATEMENT, Scope, Target};
-use crate::backend::Backend;
 use crate::db::{Db, DbError, Query, SqlValue};
 use crate::policy::Action;
 
@@ -34,11 +33,8 @@ impl Target {
         q.push(" ORDER BY ")
             .push(&self.order_list())
             .push(" LIMIT ")
-            .bind(SqlValue::Int(i64::from(limit)));
-        if self.backend != Backend::Sqlite {
-            // SQLite's BEGIN IMMEDIATE already holds the only write lock.
-            q.push(" FOR UPDATE");
-        }
+            .bind(SqlValue::Int(i64::from(limit)))
+            .push(self.dialect.for_update());
         db.fetch(&q).await
     }
 
@@ -172,6 +168,7 @@ impl Target {
         values: &[Vec<SqlValue>],
         marker: Option<&str>,
     ) -> Query {
+        let d = self.dialect;
         let cols: Vec<Col> = self
             .key
             .iter()
@@ -181,28 +178,7 @@ impl Target {
         let mut list = Query::new("");
         for (i, (key, vals)) in keys.iter().zip(values).enumerate() {
             let row: Vec<SqlValue> = key.iter().chain(vals).cloned().collect();
-            if self.backend == Backend::MySql {
-                // MySQL has no VALUES list to join: a UNION of one-row SELECTs, with
-                // the first naming the columns.
-                list.push(if i == 0 {
-                    "SELECT "
-                } else {
-                    " UNION ALL SELECT "
-                });
-                for (j, (c, v)) in cols.iter().zip(row).enumerate() {
-                    if j > 0 {
-                        list.push(", ");
-                    }
-                    self.push_value(&mut list, c, v);
-                    if i == 0 {
-                        list.push(&format!(" AS column{}", j + 1));
-                    }
-                }
-            } else {
-                list.push(if i == 0 { "VALUES (" } else { ", (" });
-                self.push_values(&mut list, &cols, &row, false);
-                list.push(")");
-            }
+            d.push_list_row(&mut list, i, &cols, row);
         }
         let column = |j: usize| format!("retentiond_v.column{}", j + 1);
         let join: Vec<String> = self
@@ -211,50 +187,31 @@ impl Target {
             .enumerate()
             .map(|(j, c)| format!("{}.{} = {}", self.table, c.quoted, column(j)))
             .collect();
-        let join = join.join(" AND ");
-        // MySQL's multi-table UPDATE names the table in each assignment; the others
-        // refuse it there.
-        let mysql = self.backend == Backend::MySql;
-        let target_col = |c: &Col| {
-            if mysql {
-                format!("{}.{}", self.table, c.quoted)
-            } else {
-                c.quoted.clone()
-            }
-        };
         let mut set = Query::new(" SET ");
         for (i, a) in self.anonymize.iter().enumerate() {
             if i > 0 {
                 set.push(", ");
             }
-            set.push(&target_col(&a.col))
+            set.push(&d.set_target(&self.table, &a.col.quoted))
                 .push(" = ")
                 .push(&column(self.key.len() + i));
         }
         if let (Some(c), Some(m)) = (&self.marker, marker) {
-            set.push(", ").push(&target_col(c)).push(" = ");
+            set.push(", ")
+                .push(&d.set_target(&self.table, &c.quoted))
+                .push(" = ");
             self.push_value(&mut set, c, SqlValue::Text(m.into()));
         }
-        let mut q = Query::new(format!("UPDATE {}", self.table));
-        if mysql {
-            q.push(" JOIN (").append(list);
-            q.push(") AS retentiond_v ON ").push(&join).append(set);
-        } else {
-            q.append(set).push(" FROM (").append(list);
-            q.push(") AS retentiond_v WHERE ").push(&join);
-        }
-        q
+        d.update_joined(&self.table, list, &join.join(" AND "), set)
     }
 
     /// Reclaims the table's storage after a purge: PostgreSQL's VACUUM (dead tuples
     /// keep old values until then), MySQL's OPTIMIZE TABLE. SQLite rebuilds the whole
     /// file instead ([`Db::vacuum_sqlite`]).
     pub async fn vacuum(&self, db: &mut Db) -> Result<(), DbError> {
-        let sql = match self.backend {
-            Backend::Sqlite => return db.vacuum_sqlite().await,
-            Backend::Postgres => format!("VACUUM {}", self.table),
-            Backend::MySql => format!("OPTIMIZE TABLE {}", self.table),
-        };
-        db.fetch(&Query::new(sql)).await.map(drop)
+        match self.dialect.vacuum(&self.table) {
+            Some(sql) => db.fetch(&Query::new(sql)).await.map(drop),
+            None => db.vacuum_sqlite().await,
+        }
     }
 }
