@@ -161,8 +161,27 @@ pub struct Policy {
     /// is the backend's default (on for SQLite).
     pub vacuum: Option<bool>,
     pub partitions: Partitions,
+    /// How batches walk the table for expired rows.
+    pub walk: Walk,
     /// This policy's own `max_table_fraction`; `None`: `[limits]`'s.
     pub max_table_fraction: Option<f64>,
+}
+
+spelled! {
+    /// How the batches of an expiry pass step through a policy's table.
+    #[derive(Default)]
+    pub enum Walk {
+        /// The table walk where the database itself would scan the whole table for
+        /// the expired rows (its own plan says so), the index walk elsewhere.
+        #[default]
+        Auto = "auto",
+        /// In (timestamp, key) order through the timestamp's index: few expired
+        /// rows among many.
+        Index = "index",
+        /// In the order the rows are stored (PostgreSQL's blocks, InnoDB's primary
+        /// key, SQLite's rowid), testing each: many expired rows.
+        Table = "table",
+    }
 }
 
 /// How a range-partitioned table (PostgreSQL) is purged.

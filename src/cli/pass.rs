@@ -6,6 +6,7 @@ use super::{EXIT_USAGE, Format, Outcome, exit_for, print_json};
 use crate::config::Config;
 use crate::db::{Access, Db};
 use crate::engine::{self, Clock, PassOptions, PassReport, Status};
+use crate::policy::Walk;
 
 /// The per-policy table `plan`, `purge` and `demo` print, then what went wrong and
 /// what was left.
@@ -41,6 +42,22 @@ pub(super) fn policy_table(report: &PassReport) -> String {
                 out,
                 "{:<w$} {:<9} {:<20} {:<24} {:>9}",
                 "", "cascade", child, "", n
+            );
+        }
+        // A plan says how each policy would walk its table; a pass, where it took
+        // the table walk.
+        if let Some(walk) = p
+            .walk
+            .as_ref()
+            .filter(|c| report.dry_run || c.walk == Walk::Table)
+        {
+            let _ = writeln!(
+                out,
+                "{:<w$} {:<9} {}: {}",
+                "",
+                "walk",
+                walk.walk.as_str(),
+                walk.why
             );
         }
         let f = &p.files;

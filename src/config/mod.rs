@@ -31,6 +31,8 @@ pub use walk::{ident_problem, parse_duration};
 
 /// The environment variable that overrides `[database] url` and `url_file`.
 pub const DATABASE_URL_ENV: &str = "RETENTIOND_DATABASE_URL";
+/// The environment variable that overrides every policy's `walk`.
+pub const WALK_ENV: &str = "RETENTIOND_WALK";
 /// The environment variable naming the config file when `-c` is not given.
 pub const CONFIG_ENV: &str = "RETENTIOND_CONFIG";
 /// The config file used when neither `-c` nor `$RETENTIOND_CONFIG` names one.
@@ -160,6 +162,8 @@ pub enum ConfigError {
         path.display()
     )]
     SharedCredential { path: PathBuf, mode: u32 },
+    #[error("${WALK_ENV} is `{0}`; valid: auto, index, table")]
+    BadWalk(String),
     #[error("{}", render_problems(path, problems))]
     Invalid {
         path: PathBuf,
@@ -234,7 +238,25 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         Some(url) => Some(url),
         None => credential_url()?,
     };
-    parse(path, &bytes, env_url)
+    let mut config = parse(path, &bytes, env_url)?;
+    if let Some(walk) = walk_override()? {
+        for p in &mut config.policies {
+            p.walk = walk;
+        }
+    }
+    Ok(config)
+}
+
+/// `$RETENTIOND_WALK` (`auto`, `index` or `table`): every policy's `walk`, to
+/// compare the walks on a database or to switch one off without editing the file.
+fn walk_override() -> Result<Option<crate::policy::Walk>, ConfigError> {
+    let Some(text) = std::env::var(WALK_ENV).ok().filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    match crate::policy::Walk::parse(&text) {
+        Some(w) => Ok(Some(w)),
+        None => Err(ConfigError::BadWalk(text)),
+    }
 }
 
 /// The database URL from systemd's credentials directory, if the unit passed one.

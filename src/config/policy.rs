@@ -12,7 +12,7 @@ use super::sections;
 use super::walk::{Cx, Item, get};
 use crate::period::{self, Period};
 use crate::policy::{
-    Action, Anonymize, Basis, Cascade, Filter, Ident, Loc, Partitions, Policy, Strategy,
+    Action, Anonymize, Basis, Cascade, Filter, Ident, Loc, Partitions, Policy, Strategy, Walk,
 };
 
 const POLICY_KEYS: &[&str] = &[
@@ -32,6 +32,7 @@ const POLICY_KEYS: &[&str] = &[
     "anonymize",
     "vacuum",
     "partitions",
+    "walk",
     "max_table_fraction",
 ];
 
@@ -126,6 +127,7 @@ struct Fields {
     anonymize: Option<Vec<Anonymize>>,
     vacuum: Option<bool>,
     partitions: Option<Partitions>,
+    walk: Option<Walk>,
     max_table_fraction: Option<f64>,
 }
 
@@ -167,6 +169,7 @@ fn policy(
         vacuum: f.vacuum,
         max_table_fraction: f.max_table_fraction,
         partitions: f.partitions.unwrap_or_default(),
+        walk: f.walk.unwrap_or_default(),
     };
     let action_span = get(t, "action").map(|v| v.span()).unwrap_or(span);
     check_action(cx, t, &policy, action_span);
@@ -244,6 +247,17 @@ fn fields(cx: &mut Cx, t: &DeTable, span: &Range<usize>, what: &str, stores: &[S
             ),
             None => Some(Partitions::Rows),
         },
+        walk: get(t, "walk").and_then(|v| {
+            cx.choice(
+                v,
+                "walk",
+                &[
+                    ("auto", Walk::Auto),
+                    ("index", Walk::Index),
+                    ("table", Walk::Table),
+                ],
+            )
+        }),
     }
 }
 

@@ -40,6 +40,28 @@ pub struct OutputColumn<'a> {
     pub cast: Option<&'a str>,
 }
 
+/// The order a table's rows are stored in, for a table walk.
+#[derive(Debug, Clone)]
+pub enum StorageOrder {
+    /// Heap blocks, walked by ranges of row addresses (PostgreSQL's ctid).
+    Blocks,
+    /// The clustered key: InnoDB's primary key, SQLite's rowid.
+    Key(Vec<Col>),
+    /// No order to walk in, and why.
+    None(String),
+}
+
+/// How a dialect finds a table's storage order from its catalog description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageKey {
+    Blocks,
+    /// These columns, in this order.
+    Columns(Vec<String>),
+    /// SQLite's rowid, unless the table is WITHOUT ROWID (then its primary key).
+    Rowid,
+    None(String),
+}
+
 /// The catalog statements that read one table (`only`) or a whole schema.
 pub struct CatalogReads {
     pub columns: Query,
@@ -138,7 +160,16 @@ pub trait Dialect: Sync + std::fmt::Debug {
     // Timestamps.
 
     /// `ts <op> cutoff` for epoch seconds in column `col`.
-    fn push_epoch_against(&self, q: &mut Query, col: &Col, op: &str, cutoff: DateTime<Utc>) {
+    /// With `once`, the cutoff is a scan bound ([`Dialect::push_bound`]); else a
+    /// plain value, which the planner sees.
+    fn push_epoch_against(
+        &self,
+        q: &mut Query,
+        col: &Col,
+        op: &str,
+        cutoff: DateTime<Utc>,
+        once: bool,
+    ) {
         // An integer column compared with a float loses its index on PostgreSQL;
         // for whole seconds, `< ceil(cutoff)` is the same test.
         let v = if col.kind == Kind::Integer {
@@ -148,11 +179,23 @@ pub trait Dialect: Sync + std::fmt::Debug {
             SqlValue::Real(epoch_seconds(cutoff))
         };
         q.push(&col.quoted).push(op);
-        self.push_bound(q, col, v);
+        if once {
+            self.push_bound(q, col, v);
+        } else {
+            self.push_value(q, col, v);
+        }
     }
 
-    /// `ts <op> cutoff` for the backend's own timestamp types.
-    fn push_native_against(&self, q: &mut Query, col: &Col, op: &str, cutoff: DateTime<Utc>) {
+    /// `ts <op> cutoff` for the backend's own timestamp types; `once` as for
+    /// [`Dialect::push_epoch_against`].
+    fn push_native_against(
+        &self,
+        q: &mut Query,
+        col: &Col,
+        op: &str,
+        cutoff: DateTime<Utc>,
+        _once: bool,
+    ) {
         q.push(&col.quoted)
             .push(op)
             .bind(SqlValue::Text(super::table::naive(cutoff)));
@@ -239,6 +282,30 @@ pub trait Dialect: Sync + std::fmt::Debug {
     fn drops_range_partitions(&self) -> bool {
         false
     }
+
+    // Walking a table in storage order.
+
+    /// What a table walk steps through, given the table's primary key columns in
+    /// key order.
+    fn storage_key(&self, primary_key: &[String]) -> StorageKey;
+
+    /// The statement reading (blocks, rows per block, server version number) of
+    /// `table`, for walks by blocks.
+    fn block_count(&self, _table: &str) -> Option<Query> {
+        None
+    }
+
+    /// `<row address> <op> <address>` (`(block,offset)`), for walks by blocks.
+    fn push_address_bound(&self, _q: &mut Query, _op: &str, _address: &str) {
+        unreachable!("only a dialect that walks by blocks is asked for block bounds")
+    }
+
+    /// What goes before a SELECT to have the server say how it would run it.
+    fn explain_prefix(&self) -> &'static str;
+
+    /// Whether the plan `rows` (the answer to [`Dialect::explain_prefix`]) reads
+    /// the whole table rather than an index range.
+    fn plan_scans_table(&self, rows: &[Vec<SqlValue>]) -> bool;
 
     /// The statement that reclaims `table`'s storage after a purge; `None` where
     /// the whole file is rebuilt instead (SQLite).

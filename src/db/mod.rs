@@ -38,7 +38,7 @@ pub use store::{
 pub use survey::{ColumnClass, ForeignKey, SurveyColumn, SurveyTable};
 pub use table::{
     Cursor, ExportColumn, ExportKind, Leftover, Link, Partition, ResolveReport, SchemaProblem,
-    Scope, Target, TsEncoding, resolve, rfc3339,
+    Scope, TableWalk, Target, TsEncoding, resolve, rfc3339,
 };
 pub use value::{Query, SqlValue};
 

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, MySql, MySqlConnec
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn};
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey};
 use super::table::outputs::{LOWER, UPPER, ZONE, date_start};
 use super::table::{Col, ISO_REGEX_NO_ZONE, ISO_REGEX_OFFSET, ISO_REGEX_Z};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
@@ -517,6 +517,27 @@ impl Dialect for MySqlDialect {
 
     fn vacuum(&self, table: &str) -> Option<String> {
         Some(format!("OPTIMIZE TABLE {table}"))
+    }
+
+    /// InnoDB stores rows in primary key order; a table without one is clustered
+    /// on a hidden row id no statement can name.
+    fn storage_key(&self, primary_key: &[String]) -> StorageKey {
+        if primary_key.is_empty() {
+            StorageKey::None("the table has no primary key, InnoDB's storage order".into())
+        } else {
+            StorageKey::Columns(primary_key.to_vec())
+        }
+    }
+
+    fn explain_prefix(&self) -> &'static str {
+        "EXPLAIN FORMAT=JSON "
+    }
+
+    /// `"access_type": "ALL"`: a full scan.
+    fn plan_scans_table(&self, rows: &[Vec<SqlValue>]) -> bool {
+        rows.iter()
+            .filter_map(|r| r.first().and_then(SqlValue::as_text))
+            .any(|plan| plan.replace(' ', "").contains("\"access_type\":\"ALL\""))
     }
 
     fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {

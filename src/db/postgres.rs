@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Postgres, Ro
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn};
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey};
 use super::table::outputs::{DOMAIN, LOWER, UPPER, ZONE, date_start, text_value, unit};
 use super::table::{Col, ExportKind, ISO_REGEX};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
@@ -428,15 +428,32 @@ impl Dialect for PostgresDialect {
         format!("CAST({expr} AS text)")
     }
 
-    fn push_native_against(&self, q: &mut Query, col: &Col, op: &str, cutoff: DateTime<Utc>) {
-        let (value, ty) = match col.kind {
-            Kind::Timestamp { tz: true } => (super::rfc3339(cutoff), "timestamptz"),
-            _ => (super::table::naive(cutoff), "timestamp"),
+    fn push_native_against(
+        &self,
+        q: &mut Query,
+        col: &Col,
+        op: &str,
+        cutoff: DateTime<Utc>,
+        once: bool,
+    ) {
+        let tz = matches!(col.kind, Kind::Timestamp { tz: true });
+        q.push(&col.quoted).push(op);
+        if !once {
+            // For the planner: text cast to a timestamp is only stable (it reads
+            // the session's zone), so the plan could not use its value;
+            // to_timestamp(seconds) is immutable, and folded before estimating.
+            q.push("(to_timestamp(")
+                .bind(SqlValue::Real(super::dialect::epoch_seconds(cutoff)))
+                .push(if tz { "))" } else { ") AT TIME ZONE 'UTC')" });
+            return;
+        }
+        let (value, ty) = if tz {
+            (super::rfc3339(cutoff), "timestamptz")
+        } else {
+            (super::table::naive(cutoff), "timestamp")
         };
         // A scalar subquery, evaluated once: see `push_bound`.
-        q.push(&col.quoted)
-            .push(op)
-            .push("(SELECT CAST(")
+        q.push("(SELECT CAST(")
             .bind(SqlValue::Text(value))
             .push(" AS ")
             .push(ty)
@@ -492,6 +509,45 @@ impl Dialect for PostgresDialect {
 
     fn drops_range_partitions(&self) -> bool {
         true
+    }
+
+    fn storage_key(&self, _primary_key: &[String]) -> StorageKey {
+        StorageKey::Blocks
+    }
+
+    /// Blocks of the largest leaf (a partitioned table's partitions are walked
+    /// together: each has its own block numbers), rows per block from the
+    /// statistics, and the server's version.
+    fn block_count(&self, table: &str) -> Option<Query> {
+        let mut q = Query::new(
+            "SELECT COALESCE(max(pg_relation_size(t.relid)), 0) / current_setting('block_size')::bigint, \
+             COALESCE(sum(c.reltuples) / NULLIF(sum(c.relpages), 0), 0)::float8, \
+             current_setting('server_version_num')::int \
+             FROM pg_partition_tree(CAST(",
+        );
+        q.bind(SqlValue::Text(table.to_string()))
+            .push(" AS regclass)) AS t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf");
+        Some(q)
+    }
+
+    fn push_address_bound(&self, q: &mut Query, op: &str, address: &str) {
+        q.push("ctid")
+            .push(op)
+            .push("CAST(")
+            .bind(SqlValue::Text(address.to_string()))
+            .push(" AS tid)");
+    }
+
+    fn explain_prefix(&self) -> &'static str {
+        "EXPLAIN "
+    }
+
+    /// A `Seq Scan` node on the table (in text form, one node per line).
+    fn plan_scans_table(&self, rows: &[Vec<SqlValue>]) -> bool {
+        rows.iter()
+            .filter_map(|r| r.first().and_then(SqlValue::as_text))
+            .map(|l| l.trim_start().trim_start_matches("->").trim_start())
+            .any(|l| l.starts_with("Seq Scan") || l.starts_with("Parallel Seq Scan"))
     }
 
     fn vacuum(&self, table: &str) -> Option<String> {

@@ -10,7 +10,7 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, epoch_seconds};
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey, epoch_seconds};
 use super::table::{Col, ISO_DATE_GLOB};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
 
@@ -348,7 +348,14 @@ impl Dialect for SqliteDialect {
         format!("CAST({expr} AS TEXT)")
     }
 
-    fn push_epoch_against(&self, q: &mut Query, col: &Col, op: &str, cutoff: DateTime<Utc>) {
+    fn push_epoch_against(
+        &self,
+        q: &mut Query,
+        col: &Col,
+        op: &str,
+        cutoff: DateTime<Utc>,
+        _once: bool,
+    ) {
         q.push(&col.quoted)
             .push(op)
             .bind(SqlValue::Real(epoch_seconds(cutoff)));
@@ -414,6 +421,24 @@ impl Dialect for SqliteDialect {
 
     fn vacuum(&self, _table: &str) -> Option<String> {
         None
+    }
+
+    fn storage_key(&self, primary_key: &[String]) -> StorageKey {
+        // An INTEGER PRIMARY KEY is the rowid itself; resolve finds out whether a
+        // table has a rowid at all.
+        let _ = primary_key;
+        StorageKey::Rowid
+    }
+
+    fn explain_prefix(&self) -> &'static str {
+        "EXPLAIN QUERY PLAN "
+    }
+
+    /// `SCAN t` reads the table; `SEARCH t USING INDEX ...` an index range.
+    fn plan_scans_table(&self, rows: &[Vec<SqlValue>]) -> bool {
+        rows.iter()
+            .filter_map(|r| r.last().and_then(SqlValue::as_text))
+            .any(|d| d.starts_with("SCAN ") && !d.contains(" INDEX "))
     }
 
     fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {

@@ -14,7 +14,7 @@ use super::sizer::BatchSizer;
 use super::steps::{BatchStep, Stopwatch};
 use super::{Pass, PolicyOutcome, Status, Stop, replicas};
 use crate::anonymize::{self, Progress, Purpose};
-use crate::db::{Cursor, Db, DbError, FileRef, Scope, SqlValue, Target};
+use crate::db::{Cursor, Db, DbError, FileRef, Scope, SqlValue, TableWalk, Target};
 use crate::policy::{Action, Policy};
 
 /// What a run of batches purges: `scope`'s rows of `policy`'s table, for an
@@ -25,6 +25,8 @@ pub(super) struct Work<'a> {
     pub scope: Scope<'a>,
     /// The erasure request being answered, named in each batch's event.
     pub erasure: Option<i64>,
+    /// For expiry, the table walk when it was chosen; `None`: the index walk.
+    pub walk: Option<&'a TableWalk>,
 }
 
 /// A committed batch.
@@ -192,11 +194,14 @@ async fn one(
     batch_size: u32,
     watch: &mut Stopwatch,
 ) -> Result<Option<Committed>, DbError> {
-    let done = match work.scope {
+    let done = match (work.scope, work.walk) {
+        (Scope::Expired(cutoff), Some(walk)) => {
+            by_storage(db, pass, work, (walk, cutoff), cursor, batch_size, watch).await?
+        }
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or
         // values moved or locked ahead of it.
-        Scope::Expired(cutoff) if work.target.purges_by_range() => {
+        (Scope::Expired(cutoff), None) if work.target.purges_by_range() => {
             by_range(db, pass, work, cutoff, cursor, batch_size, watch).await?
         }
         _ => by_keys(db, pass, work, cursor, batch_size, watch).await?,
@@ -283,14 +288,74 @@ async fn by_keys(
     let Some(last) = rows.last() else {
         return Ok(None);
     };
+    let next: Cursor = last[..1 + target.key_len()].to_vec();
+    let (purged, children, files) = write_by_keys(db, pass, work, &rows).await?;
+    watch.lap(BatchStep::Write);
+    Ok(Some(Committed {
+        rows: purged,
+        covered: rows.len() as u64,
+        children,
+        files,
+        next: Some(next),
+    }))
+}
+
+/// A batch of the table walk: the next range in storage order, every row in it
+/// tested; purged in one statement where SQL can, else read and written by key.
+/// The rows are stored together, so the batch reads pages in order, as the bulk
+/// statement does, instead of one page per row.
+async fn by_storage(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    (walk, cutoff): (&TableWalk, chrono::DateTime<Utc>),
+    cursor: Option<&Cursor>,
+    batch_size: u32,
+    watch: &mut Stopwatch,
+) -> Result<Option<Committed>, DbError> {
+    let target = work.target;
+    let bound = target.table_bound(db, walk, cursor, batch_size).await?;
+    watch.lap(BatchStep::Find);
+    let range = (cursor, bound.as_ref());
+    let (rows, children, files) = if target.purges_by_range() {
+        let marker = target.marker_value(Utc::now());
+        let n = target
+            .purge_table_range(db, walk, cutoff, range, Some(&marker), pass.now)
+            .await?;
+        (n, BTreeMap::new(), 0)
+    } else {
+        let rows = target
+            .select_table_batch(db, walk, cutoff, range, pass.now)
+            .await?;
+        write_by_keys(db, pass, work, &rows).await?
+    };
+    watch.lap(BatchStep::Write);
+    Ok(Some(Committed {
+        rows,
+        covered: u64::from(batch_size),
+        children,
+        files,
+        next: bound,
+    }))
+}
+
+/// Deletes (cascades first, files queued) or anonymises the batch's `rows`, read
+/// as [`Target::select_batch`] reads them, by key: the rows purged, per child
+/// table, and the files queued.
+async fn write_by_keys(
+    db: &mut Db,
+    pass: &Pass<'_>,
+    work: &Work<'_>,
+    rows: &[Vec<SqlValue>],
+) -> Result<(u64, BTreeMap<String, u64>, u64), DbError> {
+    let target = work.target;
     let key_len = target.key_len();
-    let next: Cursor = last[..1 + key_len].to_vec();
     let keys: Vec<Vec<SqlValue>> = rows.iter().map(|r| r[1..1 + key_len].to_vec()).collect();
     let mut children = BTreeMap::new();
     let files;
     let purged = match work.policy.action {
         Action::Delete => {
-            let mut of_rows = target.files_of(&rows, None);
+            let mut of_rows = target.files_of(rows, None);
             let deleted = target.delete_cascade(db, &keys).await?;
             children = deleted.counts;
             of_rows.extend(deleted.files);
@@ -300,8 +365,8 @@ async fn by_keys(
             target.delete_rows(db, &keys).await?
         }
         Action::Anonymize => {
-            let values = replacements(pass, work, &rows, key_len);
-            files = target.files_of(&rows, Some(&values));
+            let values = replacements(pass, work, rows, key_len);
+            files = target.files_of(rows, Some(&values));
             queue(db, pass, work, &files).await?;
             let marker = target.marker_value(Utc::now());
             target
@@ -309,14 +374,7 @@ async fn by_keys(
                 .await?
         }
     };
-    watch.lap(BatchStep::Write);
-    Ok(Some(Committed {
-        rows: purged,
-        covered: rows.len() as u64,
-        children,
-        files: files.len() as u64,
-        next: Some(next),
-    }))
+    Ok((purged, children, files.len() as u64))
 }
 
 /// Queues the files of a batch's rows, in the batch's transaction.

@@ -217,6 +217,7 @@ async fn erase_rows(
         target,
         scope: Scope::Subject(subject),
         erasure: Some(request),
+        walk: None,
     };
     match batch::run_all(db, pass, &work, &mut outcome).await {
         Ok(()) => {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::batch::{self, Work};
 use super::targets::Targets;
-use super::{BatchStep, Pass, PolicyOutcome, Status, Stop, journal, partitions};
+use super::{BatchStep, Pass, PolicyOutcome, Status, Stop, journal, partitions, walk};
 use crate::config::Config;
 use crate::db::{self, Db, DbError, PolicyRun, Scope, Target};
 use crate::policy::{self, Action, Policy};
@@ -55,6 +55,7 @@ async fn count_for_plan(
         .map_err(failed)?;
     outcome.rows = expired;
     outcome.batches = expired.div_ceil(u64::from(config.limits.batch_size_on(db.backend())));
+    outcome.walk = Some(walk::choose(db, p, target, cutoff).await.map_err(failed)?.0);
     if target.has_files() {
         outcome.files.queued = target
             .count_files(db, Scope::Expired(cutoff), now)
@@ -161,11 +162,23 @@ pub(super) async fn run_policy(db: &mut Db, pass: &mut Pass<'_>, p: &Policy) -> 
     let mut outcome = PolicyOutcome::new(p, cutoff);
     let result = match pass.targets.get(db, pass.config, p).await {
         Ok(target) => {
+            let chosen = walk::choose(db, p, &target, cutoff).await;
+            let table_walk = match chosen {
+                Ok((chosen, table_walk)) => {
+                    outcome.walk = Some(chosen);
+                    table_walk
+                }
+                Err(e) => {
+                    tracing::warn!(policy = %p.name, error = %e, "cannot choose the table walk; the index walk it is");
+                    None
+                }
+            };
             let work = Work {
                 policy: p,
                 target: &target,
                 scope: Scope::Expired(cutoff),
                 erasure: None,
+                walk: table_walk.as_ref(),
             };
             let purged = purge(db, pass, &work, cutoff, &mut outcome).await;
             after_pass(db, pass, p, &target, cutoff, &mut outcome).await;
@@ -296,7 +309,8 @@ fn log_outcome(o: &PolicyOutcome) {
             cannot_anonymize = o.cannot_anonymize, batch_size = o.batch_size,
             rows_per_second = o.rows_per_second.unwrap_or(0.0), longest_batch_ms = o.longest_batch_ms,
             longest_batch_step = o.longest_batch.and_then(|b| b.slowest_step).map_or("-", BatchStep::as_str),
-            replica_wait_ms = o.replica_wait_ms, files_queued = o.files.queued, files_removed = o.files.removed,
+            replica_wait_ms = o.replica_wait_ms, walk = o.walk.as_ref().map_or("-", |w| w.walk.as_str()),
+            files_queued = o.files.queued, files_removed = o.files.removed,
             files_already_gone = o.files.already_gone, files_refused = o.files.refused, files_failed = o.files.failed,
             duration_ms = o.duration_ms, status = o.status.as_str(), "policy done"
         ),

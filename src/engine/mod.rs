@@ -26,6 +26,7 @@ mod sizer;
 mod steps;
 mod storage;
 mod targets;
+mod walk;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub use requests::{
     MINOR, REQUEST_DAYS, RegisteredRequest, RequestArgs, RequestError, register_request,
 };
 pub use steps::{BatchStep, BatchTiming};
+pub use walk::ChosenWalk;
 
 /// Where "now" comes from. Passes always use the database's clock; tests may fix it
 /// so that boundaries can be placed to the second.
@@ -154,6 +156,9 @@ pub struct PolicyOutcome {
     pub cannot_anonymize: u64,
     /// How long the batches waited for lagging replicas (`max_replica_lag`).
     pub replica_wait_ms: u64,
+    /// How the batches walked the table (expiry passes and plans), and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk: Option<ChosenWalk>,
     /// The oldest timestamp the policy covers and has not purged, after the pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_remaining: Option<String>,
@@ -183,6 +188,7 @@ impl PolicyOutcome {
             unreadable: 0,
             cannot_anonymize: 0,
             replica_wait_ms: 0,
+            walk: None,
             oldest_remaining: None,
             status: Status::Ok,
             error: None,

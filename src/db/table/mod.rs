@@ -17,6 +17,7 @@ mod partitions;
 mod predicates;
 mod resolve;
 mod statements;
+mod walk;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -34,6 +35,7 @@ pub(in crate::db) use predicates::{
     ISO_DATE_GLOB, ISO_REGEX, ISO_REGEX_NO_ZONE, ISO_REGEX_OFFSET, ISO_REGEX_Z,
 };
 pub use resolve::resolve;
+pub use walk::TableWalk;
 
 /// Rows bound per `IN (...)` list. Keeps every statement well below SQLite's and
 /// PostgreSQL's limits on bound values.
@@ -161,6 +163,8 @@ pub struct Target {
     subject_name: Option<String>,
     /// Every column of the table, for an export.
     columns: Vec<export::ExportColumn>,
+    /// The order rows are stored in, for a table walk.
+    storage_order: super::dialect::StorageOrder,
     policy_name: String,
 }
 

@@ -34,6 +34,16 @@ impl Target {
         }
     }
 
+    /// [`Target::push_expired`] with the cutoff where the planner sees its value,
+    /// for `EXPLAIN`: a bound evaluated once per statement hides it, and the plan
+    /// would guess a third of the table.
+    pub(super) fn push_expired_for_plan(&self, q: &mut Query, cutoff: DateTime<Utc>) {
+        match self.encoding {
+            TsEncoding::Text => self.push_expired(q, cutoff),
+            _ => self.push_ts(q, " < ", cutoff, false),
+        }
+    }
+
     /// The index range [`Target::push_expired`] walks: for text, every row that may
     /// be expired (up to two days past the cutoff) and no row-by-row test. What a
     /// batch's end is found in: the statement that purges repeats the whole test.
@@ -59,11 +69,17 @@ impl Target {
         self.push_ts_against(q, " >= ", cutoff);
     }
 
-    /// `timestamp <op> cutoff` for a number or native timestamp.
+    /// `timestamp <op> cutoff` for a number or native timestamp, the cutoff
+    /// evaluated once per statement.
     fn push_ts_against(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>) {
+        self.push_ts(q, op, cutoff, true);
+    }
+
+    fn push_ts(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>, once: bool) {
+        let (d, ts) = (self.dialect, &self.ts);
         match self.encoding {
-            TsEncoding::Epoch => self.dialect.push_epoch_against(q, &self.ts, op, cutoff),
-            TsEncoding::Native => self.dialect.push_native_against(q, &self.ts, op, cutoff),
+            TsEncoding::Epoch => d.push_epoch_against(q, ts, op, cutoff, once),
+            TsEncoding::Native => d.push_native_against(q, ts, op, cutoff, once),
             // Compared as text: what the callers above do not rely on.
             TsEncoding::Text => {
                 q.push(&self.ts.quoted)

@@ -5,7 +5,7 @@
 
 use super::{Anonymized, Col, FileCol, ResolveReport, SchemaProblem, Target, TsEncoding, export};
 use crate::db::catalog::{self, Column, Kind, TableInfo, split_table};
-use crate::db::dialect::Dialect;
+use crate::db::dialect::{Dialect, StorageOrder};
 use crate::db::{Db, DbError, Query, SqlValue, quote};
 use crate::policy::{FilterValue, Ident, Loc, Partitions, Policy, Strategy};
 use crate::suggest::did_you_mean;
@@ -66,7 +66,9 @@ pub async fn resolve(db: &mut Db, policy: &Policy) -> Result<ResolveReport, DbEr
             .map(|c| c.name.clone()),
         columns: export::export_columns(c.dialect, &info),
         policy_name: policy.name.clone(),
+        storage_order: StorageOrder::None(String::new()),
     };
+    target.storage_order = super::walk::storage_order(db, c.dialect, &info, &target.table).await?;
     // Holds can only exist once retentiond's tables do (plan and check create none).
     if db.has_own_tables().await? {
         target.subject = columns.subject;

@@ -20,14 +20,7 @@ impl Target {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
-        let mut values: Vec<&Col> = if self.action == Action::Anonymize {
-            self.anonymize.iter().map(|a| &a.col).collect()
-        } else {
-            self.file_reads()
-        };
-        if self.reads_marker(scope) {
-            values.extend(&self.marker);
-        }
+        let values = self.batch_values(scope);
         let mut q = self.select_in_order(&values);
         self.push_batch_rows(&mut q, scope, cursor, None, now);
         q.push(" ORDER BY ")
@@ -36,6 +29,21 @@ impl Target {
             .bind(SqlValue::Int(i64::from(limit)))
             .push(self.dialect.for_update());
         db.fetch(&q).await
+    }
+
+    /// The columns a batch reads after the timestamp and key: the columns to
+    /// anonymise (or the paths of files to remove), then the marker where
+    /// [`Target::reads_marker`].
+    pub(super) fn batch_values(&self, scope: Scope<'_>) -> Vec<&Col> {
+        let mut values: Vec<&Col> = if self.action == Action::Anonymize {
+            self.anonymize.iter().map(|a| &a.col).collect()
+        } else {
+            self.file_reads()
+        };
+        if self.reads_marker(scope) {
+            values.extend(&self.marker);
+        }
+        values
     }
 
     /// The last row of the next batch after `cursor`: the `limit`-th in (timestamp,
@@ -111,6 +119,13 @@ impl Target {
         marker: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<u64, DbError> {
+        let mut q = self.update_set(marker);
+        self.push_batch_rows(&mut q, Scope::Expired(cutoff), after, upto, now);
+        db.execute(&q).await
+    }
+
+    /// `UPDATE table SET <each column's anonymised value>, <marker> WHERE `.
+    pub(super) fn update_set(&self, marker: Option<&str>) -> Query {
         let mut q = Query::new(format!("UPDATE {} SET ", self.table));
         for (i, a) in self.anonymize.iter().enumerate() {
             if i > 0 {
@@ -123,8 +138,7 @@ impl Target {
             self.push_value(&mut q, c, SqlValue::Text(m.into()));
         }
         q.push(" WHERE ");
-        self.push_batch_rows(&mut q, Scope::Expired(cutoff), after, upto, now);
-        db.execute(&q).await
+        q
     }
 
     /// Deletes the rows with `keys`; returns the count.
