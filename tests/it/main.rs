@@ -44,3 +44,4 @@ mod servers;
 mod shop_schemas;
 mod strategies;
 mod systemd;
+mod walks;
