@@ -1,19 +1,21 @@
-//! `cargo bench --bench purge -- [--rows N] [--backend B] [--out FILE] [--trace]`:
-//! retentiond against the bulk statement an operator would otherwise schedule, on
-//! SQLite, PostgreSQL and MariaDB.
+//! `cargo bench --bench purge -- [--rows N] [--backend B] [--layout L] [--walks
+//! auto,index,table] [--out FILE] [--trace]`: retentiond against the bulk statement
+//! an operator would otherwise schedule, on SQLite, PostgreSQL and MariaDB.
 //!
-//! For each backend one table of N rows (half expired, an index on the timestamp)
-//! is generated once and copied for every measured side. Three tasks (`delete`,
+//! For each backend and layout (timestamps following the primary key, or spread
+//! over it) one table of N rows (half expired, an index on the timestamp) is
+//! generated once and copied for every measured side. Three tasks (`delete`,
 //! anonymise with `null`, anonymise with `truncate_ip`), each twice: with an
 //! application writer inserting a row every 2 ms beside it (its latencies show
-//! whether the application stalls), and with no other writer. Each time (a) the
-//! bulk statement, (b) `retentiond purge` as a process with its default, adaptive
-//! batch sizes. On SQLite the bulk side also runs the `VACUUM` that retentiond runs,
-//! so that both leave no purged value in the file; both ratios are shown. Then the
-//! scale (the same expired rows in a table ten times larger) and, on PostgreSQL,
-//! partitions. Prints the figures side by side, checks them against the targets,
-//! and writes a JSON file. `--trace` instead prints round trips and server time per
-//! batch from the servers' statement logs.
+//! whether the application stalls), and with no other writer. Each time the bulk
+//! statement, then `retentiond purge` as a process with each walk (`auto`, `index`,
+//! `table`) and its default, adaptive batch sizes, and on MariaDB Percona's
+//! pt-archiver (delete only). On SQLite the bulk side also runs the `VACUUM` that
+//! retentiond runs, so that both leave no purged value in the file; both ratios are
+//! shown. Then the scale (the same expired rows in a table ten times larger) and, on
+//! PostgreSQL, partitions. Prints the figures side by side, checks them against the
+//! targets, and writes a JSON file. `--trace` instead prints round trips and server
+//! time per batch from the servers' statement logs.
 
 #[path = "../../tests/it/servers.rs"]
 #[allow(dead_code)]
@@ -22,6 +24,7 @@ mod servers;
 #[path = "../common/rss.rs"]
 mod rss;
 
+mod cases;
 mod measure;
 mod setup;
 mod targets;
@@ -29,86 +32,9 @@ mod trace;
 
 use serde_json::json;
 
+use cases::{Task, policy};
 use measure::Side;
-use setup::{Backend, Db};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Task {
-    Delete,
-    Null,
-    TruncateIp,
-}
-
-impl Task {
-    const ALL: [Task; 3] = [Task::Delete, Task::Null, Task::TruncateIp];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Delete => "delete",
-            Task::Null => "null",
-            Task::TruncateIp => "truncate_ip",
-        }
-    }
-
-    fn strategy(self) -> Option<&'static str> {
-        match self {
-            Task::Delete => None,
-            Task::Null => Some("null"),
-            Task::TruncateIp => Some("truncate_ip"),
-        }
-    }
-
-    /// The statement an operator would schedule instead: for `truncate_ip` the
-    /// backend's own IPv4 arithmetic (the table holds IPv4 addresses only).
-    fn bulk_sql(self, backend: Backend) -> String {
-        let cutoff = "WHERE at < '2020-01-01'";
-        let truncated = match backend {
-            Backend::Sqlite => "rtrim(ip, '0123456789') || '0'",
-            Backend::Postgres => "host(network(set_masklen(CAST(ip AS inet), 24)))",
-            Backend::MariaDb => "INET_NTOA(INET_ATON(ip) & 4294967040)",
-        };
-        let t = setup::TABLE;
-        match self {
-            Task::Delete => format!("DELETE FROM {t} {cutoff}"),
-            Task::Null => format!("UPDATE {t} SET ip = NULL {cutoff}"),
-            Task::TruncateIp => format!("UPDATE {t} SET ip = {truncated} {cutoff}"),
-        }
-    }
-}
-
-/// The policy on [`setup::TABLE`], with `extra` lines: delete, or anonymise `ip`
-/// with `strategy` (without a marker: by the values).
-pub fn policy(strategy: Option<&str>, extra: &str) -> String {
-    let t = setup::TABLE;
-    let head = format!(
-        "[[policy]]\nname = \"{t}\"\ntable = \"{t}\"\ntimestamp = \"at\"\nkeep = \"1 year\"\n{extra}"
-    );
-    match strategy {
-        None => format!("{head}action = \"delete\"\n"),
-        Some(s) => format!("{head}action = \"anonymize\"\n[policy.anonymize]\nip = \"{s}\"\n"),
-    }
-}
-
-/// One comparison: a task on a backend, with or without the writer.
-pub struct Case {
-    pub backend: Backend,
-    pub task: Task,
-    pub writer: bool,
-    pub bulk: Side,
-    pub retentiond: Side,
-}
-
-impl Case {
-    /// retentiond's rate over the bulk statement's, both whole (VACUUM included).
-    pub fn ratio(&self) -> f64 {
-        self.retentiond.rows_per_second() / self.bulk.rows_per_second()
-    }
-
-    pub fn ratio_without_vacuum(&self) -> f64 {
-        self.retentiond.rows_per_second_without_vacuum()
-            / self.bulk.rows_per_second_without_vacuum()
-    }
-}
+use setup::{Backend, Db, Layout};
 
 /// The same expired rows in a table of N/10 and of N rows.
 pub struct Scale {
@@ -125,10 +51,14 @@ impl Scale {
     }
 }
 
+const WALKS: [&str; 3] = ["auto", "index", "table"];
+
 struct Args {
     rows: u64,
     out: std::path::PathBuf,
     only: Option<Backend>,
+    layouts: Vec<Layout>,
+    walks: Vec<&'static str>,
     trace: bool,
 }
 
@@ -137,6 +67,8 @@ fn args() -> Args {
         rows: 10_000_000,
         out: "target/bench-purge.json".into(),
         only: None,
+        layouts: Layout::ALL.to_vec(),
+        walks: WALKS.to_vec(),
         trace: false,
     };
     let mut it = std::env::args().skip(1);
@@ -150,6 +82,25 @@ fn args() -> Args {
             }
             "--out" => a.out = it.next().expect("--out FILE").into(),
             "--trace" => a.trace = true,
+            "--layout" => {
+                let name = it.next();
+                a.layouts = Layout::ALL
+                    .into_iter()
+                    .filter(|l| Some(l.name()) == name.as_deref())
+                    .collect();
+                assert!(
+                    !a.layouts.is_empty(),
+                    "--layout correlated|random, not {name:?}"
+                );
+            }
+            "--walks" => {
+                let list = it.next().expect("--walks auto,index,table");
+                a.walks = WALKS
+                    .into_iter()
+                    .filter(|w| list.split(',').any(|l| l == *w))
+                    .collect();
+                assert!(!a.walks.is_empty(), "--walks: a list of auto, index, table");
+            }
             "--backend" => {
                 let name = it.next();
                 a.only = Some(
@@ -194,18 +145,22 @@ fn main() {
                 continue;
             }
             setup::configure_server(backend).await;
-            let template = Db::new(backend).await;
-            template.table(args.rows, args.rows / 2).await;
-            let version = template.version().await;
-            targets::print_header();
-            for task in Task::ALL {
-                for writer in [true, false] {
-                    let case = compare(&template, task, writer).await;
-                    targets::print_case(&version, &case);
-                    cases.push(case);
+            let mut version = String::new();
+            for &layout in &args.layouts {
+                let template = Db::new(backend).await;
+                template.table(args.rows, args.rows / 2, layout).await;
+                version = template.version().await;
+                targets::print_header();
+                for task in Task::ALL {
+                    for writer in [true, false] {
+                        let case =
+                            cases::compare(&template, layout, task, writer, &args.walks).await;
+                        targets::print_case(&version, &case);
+                        cases.push(case);
+                    }
                 }
+                template.drop_database().await;
             }
-            template.drop_database().await;
             let scale = scale(backend, args.rows).await;
             targets::print_scale(&version, &scale);
             scales.push(scale);
@@ -230,45 +185,17 @@ fn main() {
     });
 }
 
-/// The bulk statement and retentiond, each on its own copy of `template`.
-async fn compare(template: &Db, task: Task, writer: bool) -> Case {
-    let backend = template.backend;
-    let a = Db::copy_of(template).await;
-    let bulk = measure::bulk(
-        &a,
-        &task.bulk_sql(backend),
-        writer,
-        backend == Backend::Sqlite,
-    )
-    .await;
-    a.drop_database().await;
-    let b = Db::copy_of(template).await;
-    let retentiond = measure::retentiond(&b, &policy(task.strategy(), ""), writer).await;
-    b.drop_database().await;
-    assert_eq!(
-        bulk.rows, retentiond.rows,
-        "{backend:?} {task:?}: both purge the same rows"
-    );
-    Case {
-        backend,
-        task,
-        writer,
-        bulk,
-        retentiond,
-    }
-}
-
 /// Scale: the same expired rows in a table ten times larger. Without VACUUM, which
 /// rebuilds the whole SQLite file and so grows with the table by design.
 async fn scale(backend: Backend, rows: u64) -> Scale {
     let expired = rows / 20;
-    let policy = policy(None, "vacuum = false\n");
+    let policy = policy(None, "vacuum = false\nwalk = \"auto\"\n");
     let small = Db::new(backend).await;
-    small.table(rows / 10, expired).await;
+    small.table(rows / 10, expired, Layout::Correlated).await;
     let small_side = measure::retentiond(&small, &policy, false).await;
     small.drop_database().await;
     let large = Db::new(backend).await;
-    large.table(rows, expired).await;
+    large.table(rows, expired, Layout::Correlated).await;
     let plan_large = measure::plan_seconds(&large, &policy);
     let large_side = measure::retentiond(&large, &policy, false).await;
     large.drop_database().await;

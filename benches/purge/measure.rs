@@ -62,6 +62,8 @@ pub struct Side {
     /// Where retentiond's adaptive sizes settled.
     pub batch_size: Option<u64>,
     pub peak_rss_kib: Option<u64>,
+    /// The walk retentiond took (`auto` resolves to one of the others).
+    pub walk: Option<String>,
 }
 
 impl Side {
@@ -274,6 +276,70 @@ pub async fn run_config(db: &Db, config: &std::path::Path, with_writer: bool) ->
         longest: longest(p),
         batch_size: p["batch_size"].as_u64(),
         peak_rss_kib: Some(peak),
+        walk: p["walk"]["walk"].as_str().map(str::to_string),
+    }
+}
+
+/// Whether Percona's pt-archiver is installed; under CI it must be.
+pub fn has_pt_archiver() -> bool {
+    let found = Command::new("pt-archiver")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").as_deref() != Ok("true"),
+        "pt-archiver is not installed (Debian's percona-toolkit; .ci/run installs it)"
+    );
+    found
+}
+
+/// `pt-archiver --purge` of the rows `condition` selects, in chunks of 1,000 by the
+/// primary key, a commit per chunk, one multi-row DELETE per chunk: its fastest
+/// purging mode. Its rows are the table's count before less after.
+pub async fn pt_archiver(db: &Db, condition: &str, with_writer: bool) -> Side {
+    let count = || async {
+        let mut c = db.conn().await;
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT count(*) FROM {}",
+            crate::setup::TABLE
+        )))
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        n as u64
+    };
+    let before = count().await;
+    let port = crate::servers::mariadb().port;
+    let source = format!(
+        "h=127.0.0.1,P={port},u=root,D={},t={}",
+        db.name,
+        crate::setup::TABLE
+    );
+    let w = writer_if(db, with_writer).await;
+    let started = Instant::now();
+    let out = Command::new("pt-archiver")
+        .args(["--source", &source, "--purge", "--where", condition])
+        .args([
+            "--limit",
+            "1000",
+            "--commit-each",
+            "--primary-key-only",
+            "--bulk-delete",
+        ])
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let writer = finish(w).await;
+    assert!(
+        out.status.success(),
+        "pt-archiver: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Side {
+        seconds,
+        rows: before - count().await,
+        writer,
+        ..Side::default()
     }
 }
 

@@ -35,6 +35,25 @@ pub struct Db {
     pub dir: tempfile::TempDir,
 }
 
+/// Whether the timestamps follow the primary key (rows appended as they come) or
+/// not (rows written back to, keys assigned elsewhere).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Layout {
+    Correlated,
+    Random,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 2] = [Layout::Correlated, Layout::Random];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Correlated => "correlated",
+            Layout::Random => "random",
+        }
+    }
+}
+
 /// The table every measured database holds.
 pub const TABLE: &str = "t";
 
@@ -168,9 +187,28 @@ impl Db {
     /// every 30 seconds from 2099. Timestamps are distinct, as an application writes
     /// them; PostgreSQL stores them as `timestamptz`, MariaDB as `DATETIME` (UTC),
     /// SQLite as ISO text. No marker column: anonymisation goes by the values.
-    pub async fn table(&self, rows: u64, expired: u64) {
+    /// `Layout::Random`: the n-th timestamp goes to key `n * 1,000,003 mod rows`, so
+    /// expired rows are spread over the whole table and its primary key.
+    pub async fn table(&self, rows: u64, expired: u64, layout: Layout) {
         const Y2010: i64 = 1_262_304_000;
         const Y2099: i64 = 4_070_908_800;
+        // The timestamp's rank among all: the key itself, or a permutation of it
+        // (1,000,003 is prime, so coprime with any row count it does not divide).
+        let r = match layout {
+            Layout::Correlated => "i".to_string(),
+            Layout::Random => {
+                assert!(
+                    !rows.is_multiple_of(1_000_003),
+                    "rows must not be a multiple of 1,000,003"
+                );
+                let i = if self.backend == Backend::Postgres {
+                    "i::bigint"
+                } else {
+                    "i"
+                };
+                format!("(({i} * 1000003) % {rows} + 1)")
+            }
+        };
         let (ts_type, series, ts, ip, payload) = match self.backend {
             Backend::Sqlite => (
                 "VARCHAR(40)",
@@ -178,7 +216,7 @@ impl Db {
                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) SELECT i FROM n"
                 ),
                 format!(
-                    "strftime('%Y-%m-%d %H:%M:%S', CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30, 'unixepoch')"
+                    "strftime('%Y-%m-%d %H:%M:%S', CASE WHEN {r} <= {expired} THEN {Y2010} ELSE {Y2099} END + {r} * 30, 'unixepoch')"
                 ),
                 "'198.51.100.' || (i % 250 + 1)",
                 "'payload of row ' || i",
@@ -187,7 +225,7 @@ impl Db {
                 "TIMESTAMPTZ",
                 format!("SELECT i FROM generate_series(1, {rows}) AS i"),
                 format!(
-                    "to_timestamp(CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30)"
+                    "to_timestamp(CASE WHEN {r} <= {expired} THEN {Y2010} ELSE {Y2099} END + {r} * 30)"
                 ),
                 "'198.51.100.' || (i % 250 + 1)",
                 "'payload of row ' || i",
@@ -197,7 +235,7 @@ impl Db {
                 "DATETIME",
                 format!("SELECT seq AS i FROM seq_1_to_{rows}"),
                 format!(
-                    "TIMESTAMP'1970-01-01 00:00:00' + INTERVAL (CASE WHEN i <= {expired} THEN {Y2010} ELSE {Y2099} END + i * 30) SECOND"
+                    "TIMESTAMP'1970-01-01 00:00:00' + INTERVAL (CASE WHEN {r} <= {expired} THEN {Y2010} ELSE {Y2099} END + {r} * 30) SECOND"
                 ),
                 "CONCAT('198.51.100.', i % 250 + 1)",
                 "CONCAT('payload of row ', i)",

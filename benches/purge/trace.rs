@@ -32,8 +32,9 @@ pub async fn run() {
     for backend in [Backend::Postgres, Backend::MariaDb] {
         for (task, anonymize) in [("delete", None), ("truncate_ip", Some("truncate_ip"))] {
             let db = Db::new(backend).await;
-            db.table(ROWS, ROWS / 2).await;
-            let policy = crate::policy(anonymize, "");
+            db.table(ROWS, ROWS / 2, crate::setup::Layout::Correlated)
+                .await;
+            let policy = crate::cases::policy(anonymize, "");
             let config = measure::write_config_with(&db, &format!("batch_size = {BATCH}"), &policy);
             let statements = match backend {
                 Backend::Postgres => postgres(&db, &config).await,
