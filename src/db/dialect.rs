@@ -71,6 +71,42 @@ pub struct CatalogReads {
     pub partition_keys: Option<Query>,
 }
 
+/// The statements and facts about retentiond's own tables and the server's clock.
+pub struct Own {
+    /// The statement reading the database's clock as RFC 3339 text in UTC.
+    pub now: &'static str,
+    /// The statement counting retentiond's own tables (more than 0: they exist).
+    pub has_own_tables: &'static str,
+    pub newest_migration: i64,
+}
+
+/// `ts <op> cutoff`, for a timestamp compared with a pass's cutoff. With `once`
+/// the cutoff is a scan bound, evaluated once per statement
+/// ([`Dialect::push_bound`]); else a plain value, which the planner sees.
+#[derive(Clone, Copy)]
+pub struct Against {
+    pub op: &'static str,
+    pub cutoff: DateTime<Utc>,
+    pub once: bool,
+}
+
+/// `col IN (values)`, each value as `d` writes one.
+pub(super) fn push_in_list<D: Dialect + ?Sized>(
+    d: &D,
+    q: &mut Query,
+    col: &Col,
+    values: &[SqlValue],
+) {
+    q.push(&col.quoted).push(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        d.push_value(q, col, v.clone());
+    }
+    q.push(")");
+}
+
 /// One backend's SQL and its server's ways.
 pub trait Dialect: Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
@@ -80,19 +116,21 @@ pub trait Dialect: Sync + std::fmt::Debug {
 
     // retentiond's own tables and the server's state.
 
-    /// The statement reading the database's clock as RFC 3339 text in UTC.
-    fn now(&self) -> &'static str;
-
-    /// The statement counting retentiond's own tables (more than 0: they exist).
-    fn has_own_tables(&self) -> &'static str;
-
-    /// The newest migration this binary carries.
-    fn newest_migration(&self) -> i64;
+    /// The server's clock, whether retentiond's tables are there, and the newest
+    /// migration this binary carries for them.
+    fn own(&self) -> Own;
 
     /// The statement whose value changes when another connection commits
     /// (SQLite's `PRAGMA data_version`), where there is one.
     fn data_version(&self) -> Option<&'static str> {
         None
+    }
+
+    /// Written after a table's name in a table walk's statements so that they read
+    /// the storage range (SQLite's planner takes the timestamp's index for
+    /// `ts < cutoff AND rowid BETWEEN ...` and scans every expired row per batch).
+    fn storage_order_hint(&self) -> &'static str {
+        ""
     }
 
     /// What a `SELECT` of constants without a table needs to take a `WHERE`.
@@ -134,14 +172,7 @@ pub trait Dialect: Sync + std::fmt::Debug {
 
     /// `col IN (values)`.
     fn push_in(&self, q: &mut Query, col: &Col, values: &[SqlValue]) {
-        q.push(&col.quoted).push(" IN (");
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            self.push_value(q, col, v.clone());
-        }
-        q.push(")");
+        push_in_list(self, q, col, values);
     }
 
     /// What opens the list of a row-value `IN`: `(a, b) IN (VALUES (1, 2), ...)`.
@@ -159,17 +190,9 @@ pub trait Dialect: Sync + std::fmt::Debug {
 
     // Timestamps.
 
-    /// `ts <op> cutoff` for epoch seconds in column `col`.
-    /// With `once`, the cutoff is a scan bound ([`Dialect::push_bound`]); else a
-    /// plain value, which the planner sees.
-    fn push_epoch_against(
-        &self,
-        q: &mut Query,
-        col: &Col,
-        op: &str,
-        cutoff: DateTime<Utc>,
-        once: bool,
-    ) {
+    /// [`Against`] for epoch seconds in column `col`.
+    fn push_epoch_against(&self, q: &mut Query, col: &Col, a: Against) {
+        let Against { op, cutoff, once } = a;
         // An integer column compared with a float loses its index on PostgreSQL;
         // for whole seconds, `< ceil(cutoff)` is the same test.
         let v = if col.kind == Kind::Integer {
@@ -186,16 +209,9 @@ pub trait Dialect: Sync + std::fmt::Debug {
         }
     }
 
-    /// `ts <op> cutoff` for the backend's own timestamp types; `once` as for
-    /// [`Dialect::push_epoch_against`].
-    fn push_native_against(
-        &self,
-        q: &mut Query,
-        col: &Col,
-        op: &str,
-        cutoff: DateTime<Utc>,
-        _once: bool,
-    ) {
+    /// [`Against`] for the backend's own timestamp types.
+    fn push_native_against(&self, q: &mut Query, col: &Col, a: Against) {
+        let Against { op, cutoff, .. } = a;
         q.push(&col.quoted)
             .push(op)
             .bind(SqlValue::Text(super::table::naive(cutoff)));
@@ -347,8 +363,8 @@ pub fn epoch_seconds(t: DateTime<Utc>) -> f64 {
 /// The dialect of `backend`.
 pub fn of(backend: Backend) -> &'static dyn Dialect {
     match backend {
-        Backend::Sqlite => &super::sqlite::SQLITE,
-        Backend::Postgres => &super::postgres::POSTGRES,
-        Backend::MySql => &super::mysql::MYSQL,
+        Backend::Sqlite => &super::sqlite::SqliteDialect,
+        Backend::Postgres => &super::postgres::PostgresDialect,
+        Backend::MySql => &super::mysql::MySqlDialect,
     }
 }

@@ -271,7 +271,7 @@ impl Db {
 
     /// The database's clock, which every cutoff is computed from.
     pub async fn now(&mut self) -> Result<DateTime<Utc>, DbError> {
-        let rows = self.fetch(&Query::new(self.dialect().now())).await?;
+        let rows = self.fetch(&Query::new(self.dialect().own().now)).await?;
         let text = rows
             .first()
             .and_then(|r| r.first())
@@ -446,7 +446,7 @@ impl Db {
         if !self.has_own_tables().await? {
             return self.migrate().await;
         }
-        let newest = self.dialect().newest_migration();
+        let newest = self.dialect().own().newest_migration;
         let q = Query::new(format!(
             "SELECT max(version) FROM {OWN_MIGRATIONS_TABLE} WHERE success = TRUE"
         ));
@@ -458,7 +458,7 @@ impl Db {
 
     /// Whether retentiond's own tables exist, without creating them.
     pub async fn has_own_tables(&mut self) -> Result<bool, DbError> {
-        let sql = self.dialect().has_own_tables();
+        let sql = self.dialect().own().has_own_tables;
         Ok(self.fetch_one_int(&Query::new(sql)).await? > 0)
     }
 
@@ -562,4 +562,9 @@ fn own_migrator(embedded: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
 /// second line of defence; checked names never contain one.
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The version of the newest migration a backend's binary carries.
+fn newest_migration(embedded: &sqlx::migrate::Migrator) -> i64 {
+    embedded.iter().map(|m| m.version).max().unwrap_or(0)
 }

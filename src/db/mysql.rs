@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, MySql, MySqlConnec
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey};
+use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, Own, StorageKey};
 use super::table::outputs::{LOWER, UPPER, ZONE, date_start};
 use super::table::{Col, ISO_REGEX_NO_ZONE, ISO_REGEX_OFFSET, ISO_REGEX_Z};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
@@ -59,27 +59,7 @@ pub(super) async fn connect(
     Ok(conn)
 }
 
-pub(super) async fn fetch(
-    c: &mut MySqlConnection,
-    q: &Query,
-) -> Result<Vec<Vec<SqlValue>>, DbError> {
-    let rows = wire::bind::<MySql, String>(&q.sql, &q.params)
-        .fetch_all(&mut *c)
-        .await?;
-    wire::decode(&rows, typed)
-}
-
-/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
-pub(super) async fn fetch_chunks<E: From<DbError>>(
-    c: &mut MySqlConnection,
-    q: &Query,
-    size: usize,
-    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
-) -> Result<(), E> {
-    let sql = q.sql.clone();
-    let rows = wire::bind::<MySql, String>(&sql, &q.params).fetch(&mut *c);
-    wire::chunks(rows, size, typed, each).await
-}
+wire::fetch_functions!(MySql, MySqlConnection, String, str::to_owned);
 
 /// A non-NULL cell of the type the server names, or `None` for a type retentiond
 /// does not read.
@@ -132,19 +112,7 @@ pub(super) async fn show(
     Ok(Some(out))
 }
 
-pub(super) async fn execute(c: &mut MySqlConnection, q: &Query) -> Result<u64, DbError> {
-    let done = wire::bind::<MySql, String>(&q.sql, &q.params)
-        .execute(&mut *c)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
-
-/// The version of the newest migration this binary carries.
-pub(super) fn newest_migration() -> i64 {
-    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-}
 
 pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
     let migrator = super::own_migrator(&MIGRATOR);
@@ -350,7 +318,6 @@ fn table_names(schema: Option<&str>) -> Query {
 /// MySQL's and MariaDB's [`Dialect`].
 #[derive(Debug)]
 pub(super) struct MySqlDialect;
-pub(super) static MYSQL: MySqlDialect = MySqlDialect;
 
 impl Dialect for MySqlDialect {
     fn backend(&self) -> Backend {
@@ -375,16 +342,12 @@ impl Dialect for MySqlDialect {
         }
     }
 
-    fn now(&self) -> &'static str {
-        NOW
-    }
-
-    fn has_own_tables(&self) -> &'static str {
-        HAS_OWN_TABLES
-    }
-
-    fn newest_migration(&self) -> i64 {
-        newest_migration()
+    fn own(&self) -> Own {
+        Own {
+            now: NOW,
+            has_own_tables: HAS_OWN_TABLES,
+            newest_migration: super::newest_migration(&MIGRATOR),
+        }
     }
 
     fn table_for_constants(&self) -> &'static str {

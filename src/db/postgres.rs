@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Postgres, Ro
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey};
+use super::dialect::{Against, CatalogReads, Dialect, Fault, OutputColumn, Own, StorageKey};
 use super::table::outputs::{DOMAIN, LOWER, UPPER, ZONE, date_start, text_value, unit};
 use super::table::{Col, ExportKind, ISO_REGEX};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
@@ -70,25 +70,7 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-pub(super) async fn fetch(c: &mut PgConnection, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
-    let sql = numbered(&q.sql);
-    let rows = wire::bind::<Postgres, String>(&sql, &q.params)
-        .fetch_all(&mut *c)
-        .await?;
-    wire::decode(&rows, typed)
-}
-
-/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
-pub(super) async fn fetch_chunks<E: From<DbError>>(
-    c: &mut PgConnection,
-    q: &Query,
-    size: usize,
-    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
-) -> Result<(), E> {
-    let sql = numbered(&q.sql);
-    let rows = wire::bind::<Postgres, String>(&sql, &q.params).fetch(&mut *c);
-    wire::chunks(rows, size, typed, each).await
-}
+wire::fetch_functions!(Postgres, PgConnection, String, numbered);
 
 /// A non-NULL cell of the type the server names, or `None` for a type retentiond
 /// does not read.
@@ -110,14 +92,6 @@ fn typed(
     }))
 }
 
-pub(super) async fn execute(c: &mut PgConnection, q: &Query) -> Result<u64, DbError> {
-    let sql = numbered(&q.sql);
-    let done = wire::bind::<Postgres, String>(&sql, &q.params)
-        .execute(&mut *c)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 /// Runs statements without bound values in one simple-protocol round trip.
 pub(super) async fn script(c: &mut PgConnection, sql: &str) -> Result<(), DbError> {
     sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
@@ -127,11 +101,6 @@ pub(super) async fn script(c: &mut PgConnection, sql: &str) -> Result<(), DbErro
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-/// The version of the newest migration this binary carries.
-pub(super) fn newest_migration() -> i64 {
-    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-}
 
 pub(super) async fn migrate(c: &mut PgConnection) -> Result<(), DbError> {
     super::own_migrator(&MIGRATOR).run(&mut *c).await?;
@@ -307,7 +276,6 @@ mod tests {
 /// PostgreSQL's [`Dialect`].
 #[derive(Debug)]
 pub(super) struct PostgresDialect;
-pub(super) static POSTGRES: PostgresDialect = PostgresDialect;
 
 impl Dialect for PostgresDialect {
     fn backend(&self) -> Backend {
@@ -329,16 +297,12 @@ impl Dialect for PostgresDialect {
         }
     }
 
-    fn now(&self) -> &'static str {
-        NOW
-    }
-
-    fn has_own_tables(&self) -> &'static str {
-        HAS_OWN_TABLES
-    }
-
-    fn newest_migration(&self) -> i64 {
-        newest_migration()
+    fn own(&self) -> Own {
+        Own {
+            now: NOW,
+            has_own_tables: HAS_OWN_TABLES,
+            newest_migration: super::newest_migration(&MIGRATOR),
+        }
     }
 
     fn kind_of(&self, declared: &str) -> Kind {
@@ -414,28 +378,15 @@ impl Dialect for PostgresDialect {
                 .push(&format!(" AS {ty}[]))"));
             return;
         }
-        q.push(&col.quoted).push(" IN (");
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            self.push_value(q, col, v.clone());
-        }
-        q.push(")");
+        super::dialect::push_in_list(self, q, col, values);
     }
 
     fn cast_to_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS text)")
     }
 
-    fn push_native_against(
-        &self,
-        q: &mut Query,
-        col: &Col,
-        op: &str,
-        cutoff: DateTime<Utc>,
-        once: bool,
-    ) {
+    fn push_native_against(&self, q: &mut Query, col: &Col, a: Against) {
+        let Against { op, cutoff, once } = a;
         let tz = matches!(col.kind, Kind::Timestamp { tz: true });
         q.push(&col.quoted).push(op);
         if !once {

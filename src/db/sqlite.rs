@@ -10,7 +10,9 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use chrono::{DateTime, Utc};
 
 use super::catalog::Kind;
-use super::dialect::{CatalogReads, Dialect, Fault, OutputColumn, StorageKey, epoch_seconds};
+use super::dialect::{
+    Against, CatalogReads, Dialect, Fault, OutputColumn, Own, StorageKey, epoch_seconds,
+};
 use super::table::{Col, ISO_DATE_GLOB};
 use super::{Access, Backend, DbError, Query, SqlValue, wire};
 
@@ -99,27 +101,7 @@ pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
     Ok(conn)
 }
 
-pub(super) async fn fetch(
-    c: &mut SqliteConnection,
-    q: &Query,
-) -> Result<Vec<Vec<SqlValue>>, DbError> {
-    let rows = wire::bind::<Sqlite, i64>(&q.sql, &q.params)
-        .fetch_all(&mut *c)
-        .await?;
-    wire::decode(&rows, typed)
-}
-
-/// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
-pub(super) async fn fetch_chunks<E: From<DbError>>(
-    c: &mut SqliteConnection,
-    q: &Query,
-    size: usize,
-    each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
-) -> Result<(), E> {
-    let sql = q.sql.clone();
-    let rows = wire::bind::<Sqlite, i64>(&sql, &q.params).fetch(&mut *c);
-    wire::chunks(rows, size, typed, each).await
-}
+wire::fetch_functions!(Sqlite, SqliteConnection, i64, str::to_owned);
 
 /// A non-NULL cell of the type the server names, or `None` for a type retentiond
 /// does not read.
@@ -137,19 +119,7 @@ fn typed(
     }))
 }
 
-pub(super) async fn execute(c: &mut SqliteConnection, q: &Query) -> Result<u64, DbError> {
-    let done = wire::bind::<Sqlite, i64>(&q.sql, &q.params)
-        .execute(&mut *c)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-
-/// The version of the newest migration this binary carries.
-pub(super) fn newest_migration() -> i64 {
-    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-}
 
 pub(super) async fn migrate(c: &mut SqliteConnection) -> Result<(), DbError> {
     super::own_migrator(&MIGRATOR).run(&mut *c).await?;
@@ -292,7 +262,6 @@ fn catalog_foreign_keys(only: Option<(&str, &str)>) -> Query {
 /// SQLite's [`Dialect`].
 #[derive(Debug)]
 pub(super) struct SqliteDialect;
-pub(super) static SQLITE: SqliteDialect = SqliteDialect;
 
 impl Dialect for SqliteDialect {
     fn backend(&self) -> Backend {
@@ -311,16 +280,17 @@ impl Dialect for SqliteDialect {
         }
     }
 
-    fn now(&self) -> &'static str {
-        "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    fn own(&self) -> Own {
+        Own {
+            now: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            has_own_tables: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'",
+            newest_migration: super::newest_migration(&MIGRATOR),
+        }
     }
 
-    fn has_own_tables(&self) -> &'static str {
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'"
-    }
-
-    fn newest_migration(&self) -> i64 {
-        newest_migration()
+    /// No index: the rowid (or a WITHOUT ROWID table's key) still bounds the scan.
+    fn storage_order_hint(&self) -> &'static str {
+        " NOT INDEXED"
     }
 
     fn data_version(&self) -> Option<&'static str> {
@@ -348,14 +318,8 @@ impl Dialect for SqliteDialect {
         format!("CAST({expr} AS TEXT)")
     }
 
-    fn push_epoch_against(
-        &self,
-        q: &mut Query,
-        col: &Col,
-        op: &str,
-        cutoff: DateTime<Utc>,
-        _once: bool,
-    ) {
+    fn push_epoch_against(&self, q: &mut Query, col: &Col, a: Against) {
+        let Against { op, cutoff, .. } = a;
         q.push(&col.quoted)
             .push(op)
             .bind(SqlValue::Real(epoch_seconds(cutoff)));

@@ -92,3 +92,39 @@ where
     }
     Ok(())
 }
+
+/// A backend's `fetch` (every row of a statement), `fetch_chunks` (rows handed on
+/// as they arrive) and `execute` (the rows it changed): the same for each but for the database type, the type a
+/// NULL is bound as, how `?` placeholders are written, and the module's `typed`.
+macro_rules! fetch_functions {
+    ($db:ty, $conn:ty, $null:ty, $placeholders:path) => {
+        pub(super) async fn fetch(c: &mut $conn, q: &Query) -> Result<Vec<Vec<SqlValue>>, DbError> {
+            let sql = $placeholders(&q.sql);
+            let rows = wire::bind::<$db, $null>(&sql, &q.params)
+                .fetch_all(&mut *c)
+                .await?;
+            wire::decode(&rows, typed)
+        }
+
+        /// Runs `q`, handing its rows to `each` in chunks of `size` as they arrive.
+        pub(super) async fn fetch_chunks<E: From<DbError>>(
+            c: &mut $conn,
+            q: &Query,
+            size: usize,
+            each: &mut impl FnMut(Vec<Vec<SqlValue>>) -> Result<(), E>,
+        ) -> Result<(), E> {
+            let sql = $placeholders(&q.sql);
+            let rows = wire::bind::<$db, $null>(&sql, &q.params).fetch(&mut *c);
+            wire::chunks(rows, size, typed, each).await
+        }
+
+        pub(super) async fn execute(c: &mut $conn, q: &Query) -> Result<u64, DbError> {
+            let sql = $placeholders(&q.sql);
+            let done = wire::bind::<$db, $null>(&sql, &q.params)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected())
+        }
+    };
+}
+pub(super) use fetch_functions;

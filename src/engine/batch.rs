@@ -44,6 +44,18 @@ struct Committed {
     next: Option<Cursor>,
 }
 
+/// One batch: what it purges and where it starts.
+struct Batch<'b, 'p, 'w> {
+    pass: &'b Pass<'p>,
+    work: &'b Work<'w>,
+    /// The last row of the batch before; `None`: the first batch.
+    cursor: Option<&'b Cursor>,
+    /// How many rows it may look at.
+    size: u32,
+}
+
+type Done = Result<Option<Committed>, DbError>;
+
 /// Runs batches until none is left.
 pub(super) async fn run_all(
     db: &mut Db,
@@ -64,7 +76,13 @@ pub(super) async fn run_all(
         let batch = db
             .write_tx(async |db: &mut Db| {
                 watch.lap(BatchStep::Begin);
-                one(db, pass, work, cursor.as_ref(), size, &mut watch).await
+                let batch = Batch {
+                    pass,
+                    work,
+                    cursor: cursor.as_ref(),
+                    size,
+                };
+                one(db, &batch, &mut watch).await
             })
             .await;
         match batch {
@@ -186,25 +204,17 @@ async fn check_may_go_on(
 
 /// One batch inside the open transaction: purge, then append the event. `None`
 /// when no row is left after the cursor.
-async fn one(
-    db: &mut Db,
-    pass: &Pass<'_>,
-    work: &Work<'_>,
-    cursor: Option<&Cursor>,
-    batch_size: u32,
-    watch: &mut Stopwatch,
-) -> Result<Option<Committed>, DbError> {
+async fn one(db: &mut Db, b: &Batch<'_, '_, '_>, watch: &mut Stopwatch) -> Done {
+    let (pass, work) = (b.pass, b.work);
     let done = match (work.scope, work.walk) {
-        (Scope::Expired(cutoff), Some(walk)) => {
-            by_storage(db, pass, work, (walk, cutoff), cursor, batch_size, watch).await?
-        }
+        (Scope::Expired(cutoff), Some(walk)) => by_storage(db, b, (walk, cutoff), watch).await?,
         // Expired rows without children, or anonymised with values SQL can write:
         // one statement purges the range up to the batch's last row, with no keys or
         // values moved or locked ahead of it.
         (Scope::Expired(cutoff), None) if work.target.purges_by_range() => {
-            by_range(db, pass, work, cutoff, cursor, batch_size, watch).await?
+            by_range(db, b, cutoff, watch).await?
         }
-        _ => by_keys(db, pass, work, cursor, batch_size, watch).await?,
+        _ => by_keys(db, b, watch).await?,
     };
     let Some(done) = done else {
         return Ok(None);
@@ -235,14 +245,12 @@ async fn one(
 
 async fn by_range(
     db: &mut Db,
-    pass: &Pass<'_>,
-    work: &Work<'_>,
+    b: &Batch<'_, '_, '_>,
     cutoff: chrono::DateTime<Utc>,
-    cursor: Option<&Cursor>,
-    batch_size: u32,
     watch: &mut Stopwatch,
-) -> Result<Option<Committed>, DbError> {
-    let (target, now) = (work.target, pass.now);
+) -> Done {
+    let (work, cursor, batch_size) = (b.work, b.cursor, b.size);
+    let (target, now) = (work.target, b.pass.now);
     let bound = target.batch_bound(db, cutoff, cursor, batch_size).await?;
     watch.lap(BatchStep::Find);
     let upto = bound.as_ref();
@@ -272,17 +280,11 @@ async fn by_range(
     }))
 }
 
-async fn by_keys(
-    db: &mut Db,
-    pass: &Pass<'_>,
-    work: &Work<'_>,
-    cursor: Option<&Cursor>,
-    batch_size: u32,
-    watch: &mut Stopwatch,
-) -> Result<Option<Committed>, DbError> {
+async fn by_keys(db: &mut Db, b: &Batch<'_, '_, '_>, watch: &mut Stopwatch) -> Done {
+    let (pass, work) = (b.pass, b.work);
     let target = work.target;
     let rows = target
-        .select_batch(db, work.scope, cursor, batch_size, pass.now)
+        .select_batch(db, work.scope, b.cursor, b.size, pass.now)
         .await?;
     watch.lap(BatchStep::Find);
     let Some(last) = rows.last() else {
@@ -306,13 +308,11 @@ async fn by_keys(
 /// statement does, instead of one page per row.
 async fn by_storage(
     db: &mut Db,
-    pass: &Pass<'_>,
-    work: &Work<'_>,
+    b: &Batch<'_, '_, '_>,
     (walk, cutoff): (&TableWalk, chrono::DateTime<Utc>),
-    cursor: Option<&Cursor>,
-    batch_size: u32,
     watch: &mut Stopwatch,
-) -> Result<Option<Committed>, DbError> {
+) -> Done {
+    let (pass, work, cursor, batch_size) = (b.pass, b.work, b.cursor, b.size);
     let target = work.target;
     let bound = target.table_bound(db, walk, cursor, batch_size).await?;
     watch.lap(BatchStep::Find);

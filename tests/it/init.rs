@@ -177,7 +177,13 @@ async fn drafts_a_config_that_checks_and_counts(
         );
     }
     let strict = cli(&["check", "--deny-warnings"]);
-    assert_eq!(strict.status.code(), Some(2));
+    assert_eq!(
+        strict.status.code(),
+        Some(2),
+        "warnings, not a failure: {}{}",
+        stdout(&strict),
+        stderr(&strict)
+    );
     let report = stdout(&cli(&["report", "--from", "2026-01-01"]));
     assert!(
         report.contains("## Personal data without a retention rule"),

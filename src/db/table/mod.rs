@@ -259,6 +259,11 @@ impl Target {
     /// `SELECT timestamp, key..., values... FROM table WHERE `: the columns a batch
     /// reads, in the order a [`Cursor`] takes them.
     fn select_in_order(&self, values: &[&Col]) -> Query {
+        self.select_in_order_from(&self.table, values)
+    }
+
+    /// [`Target::select_in_order`] from `table` as written (the table with a hint).
+    fn select_in_order_from(&self, table: &str, values: &[&Col]) -> Query {
         // Each read gets an alias of its own: PostgreSQL resolves ORDER BY names to
         // output columns first, and `CAST(id AS text)` would otherwise keep the name
         // `id` and sort the keys as text.
@@ -269,11 +274,7 @@ impl Target {
             .enumerate()
             .map(|(i, c)| format!("{} AS retentiond_{i}", self.read(c)))
             .collect();
-        Query::new(format!(
-            "SELECT {} FROM {} WHERE ",
-            read.join(", "),
-            self.table
-        ))
+        Query::new(format!("SELECT {} FROM {table} WHERE ", read.join(", ")))
     }
 
     fn order_cols(&self) -> Vec<&Col> {

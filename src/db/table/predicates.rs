@@ -6,6 +6,7 @@
 use chrono::{DateTime, Days, Utc};
 
 use super::{Col, Cursor, Scope, Target, TsEncoding, rfc3339};
+use crate::db::dialect::Against;
 use crate::db::{Query, SqlValue};
 
 /// A `YYYY-MM-DD` prefix, which every readable ISO 8601 timestamp starts with.
@@ -71,15 +72,16 @@ impl Target {
 
     /// `timestamp <op> cutoff` for a number or native timestamp, the cutoff
     /// evaluated once per statement.
-    fn push_ts_against(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>) {
+    fn push_ts_against(&self, q: &mut Query, op: &'static str, cutoff: DateTime<Utc>) {
         self.push_ts(q, op, cutoff, true);
     }
 
-    fn push_ts(&self, q: &mut Query, op: &str, cutoff: DateTime<Utc>, once: bool) {
+    fn push_ts(&self, q: &mut Query, op: &'static str, cutoff: DateTime<Utc>, once: bool) {
         let (d, ts) = (self.dialect, &self.ts);
+        let against = Against { op, cutoff, once };
         match self.encoding {
-            TsEncoding::Epoch => d.push_epoch_against(q, ts, op, cutoff, once),
-            TsEncoding::Native => d.push_native_against(q, ts, op, cutoff, once),
+            TsEncoding::Epoch => d.push_epoch_against(q, ts, against),
+            TsEncoding::Native => d.push_native_against(q, ts, against),
             // Compared as text: what the callers above do not rely on.
             TsEncoding::Text => {
                 q.push(&self.ts.quoted)

@@ -126,7 +126,12 @@ impl Target {
 
     /// `UPDATE table SET <each column's anonymised value>, <marker> WHERE `.
     pub(super) fn update_set(&self, marker: Option<&str>) -> Query {
-        let mut q = Query::new(format!("UPDATE {} SET ", self.table));
+        self.update_set_on(&self.table, marker)
+    }
+
+    /// [`Target::update_set`] on `table` as written (the table with a hint).
+    pub(super) fn update_set_on(&self, table: &str, marker: Option<&str>) -> Query {
+        let mut q = Query::new(format!("UPDATE {table} SET "));
         for (i, a) in self.anonymize.iter().enumerate() {
             if i > 0 {
                 q.push(", ");

@@ -168,7 +168,7 @@ impl Target {
                 let mut q = Query::new(format!(
                     "SELECT {} FROM {} WHERE 1 = 1",
                     read.join(", "),
-                    self.table
+                    self.in_storage_order()
                 ));
                 self.push_storage_range(&mut q, walk, after, None);
                 q.push(" ORDER BY ")
@@ -178,6 +178,12 @@ impl Target {
                 Ok(db.fetch(&q).await?.into_iter().next())
             }
         }
+    }
+
+    /// The table as a table walk's statements name it: read in storage order,
+    /// whatever index the planner would rather take for the timestamp's range.
+    fn in_storage_order(&self) -> String {
+        format!("{}{}", self.table, self.dialect.storage_order_hint())
     }
 
     /// ` AND` the row lies after `after` and up to `upto` in storage order.
@@ -249,8 +255,8 @@ impl Target {
         now: DateTime<Utc>,
     ) -> Result<u64, DbError> {
         let mut q = match self.action {
-            Action::Delete => Query::new(format!("DELETE FROM {} WHERE ", self.table)),
-            Action::Anonymize => self.update_set(marker),
+            Action::Delete => Query::new(format!("DELETE FROM {} WHERE ", self.in_storage_order())),
+            Action::Anonymize => self.update_set_on(&self.in_storage_order(), marker),
         };
         self.push_table_batch_rows(&mut q, walk, cutoff, after, upto, now);
         db.execute(&q).await
@@ -267,7 +273,7 @@ impl Target {
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<SqlValue>>, DbError> {
         let values = self.batch_values(Scope::Expired(cutoff));
-        let mut q = self.select_in_order(&values);
+        let mut q = self.select_in_order_from(&self.in_storage_order(), &values);
         self.push_table_batch_rows(&mut q, walk, cutoff, after, upto, now);
         q.push(self.dialect.for_update());
         db.fetch(&q).await
