@@ -50,14 +50,11 @@ fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> S
         db::rfc3339(report.database_now)
     );
     for p in &report.policies {
+        let (name, action, table, keep) = (&p.name, p.action.as_str(), &p.table, &p.keep);
+        let timestamps = p.timestamp_encoding.unwrap_or("-");
         let _ = writeln!(
             out,
-            "policy    {:<20} {:<9} {:<20} keep {:<10} timestamps: {}",
-            p.name,
-            p.action.as_str(),
-            p.table,
-            p.keep,
-            p.timestamp_encoding.unwrap_or("-"),
+            "policy    {name:<20} {action:<9} {table:<20} keep {keep:<10} timestamps: {timestamps}",
         );
     }
     for w in &report.warnings {

@@ -107,6 +107,32 @@ pub(super) fn push_in_list<D: Dialect + ?Sized>(
     q.push(")");
 }
 
+impl Own {
+    pub(super) fn new(
+        now: &'static str,
+        has_own_tables: &'static str,
+        migrations: &sqlx::migrate::Migrator,
+    ) -> Own {
+        Own {
+            now,
+            has_own_tables,
+            newest_migration: super::newest_migration(&migrations.migrations),
+        }
+    }
+}
+
+impl CatalogReads {
+    /// The reads of a backend without partition keys.
+    pub(super) fn unpartitioned(columns: Query, indexes: Query, foreign_keys: Query) -> Self {
+        CatalogReads {
+            columns,
+            indexes,
+            foreign_keys,
+            partition_keys: None,
+        }
+    }
+}
+
 /// One backend's SQL and its server's ways.
 pub trait Dialect: Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;

@@ -564,7 +564,7 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The version of the newest migration a backend's binary carries.
-fn newest_migration(embedded: &sqlx::migrate::Migrator) -> i64 {
+/// The version of the newest of a backend's migrations.
+fn newest_migration(embedded: &[sqlx::migrate::Migration]) -> i64 {
     embedded.iter().map(|m| m.version).max().unwrap_or(0)
 }

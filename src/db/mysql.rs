@@ -61,13 +61,8 @@ pub(super) async fn connect(
 
 wire::fetch_functions!(MySql, MySqlConnection, String, str::to_owned);
 
-/// A non-NULL cell of the type the server names, or `None` for a type retentiond
-/// does not read.
-fn typed(
-    row: &sqlx::mysql::MySqlRow,
-    i: usize,
-    kind: &str,
-) -> Result<Option<SqlValue>, sqlx::Error> {
+/// A cell as [`wire::Typed`] says.
+fn typed(row: &sqlx::mysql::MySqlRow, i: usize, kind: &str) -> wire::Typed {
     Ok(Some(match kind {
         "BOOLEAN" => SqlValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
         "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
@@ -320,10 +315,6 @@ fn table_names(schema: Option<&str>) -> Query {
 pub(super) struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
-    fn backend(&self) -> Backend {
-        Backend::MySql
-    }
-
     fn fault(&self, e: &dyn sqlx::error::DatabaseError) -> Fault {
         // Most errors share SQLSTATE HY000: the error number tells them apart.
         let Some(m) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() else {
@@ -343,11 +334,7 @@ impl Dialect for MySqlDialect {
     }
 
     fn own(&self) -> Own {
-        Own {
-            now: NOW,
-            has_own_tables: HAS_OWN_TABLES,
-            newest_migration: super::newest_migration(&MIGRATOR),
-        }
+        Own::new(NOW, HAS_OWN_TABLES, &MIGRATOR)
     }
 
     fn table_for_constants(&self) -> &'static str {
@@ -504,12 +491,8 @@ impl Dialect for MySqlDialect {
     }
 
     fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {
-        CatalogReads {
-            columns: catalog_columns(only),
-            indexes: catalog_indexes(only),
-            foreign_keys: catalog_foreign_keys(only),
-            partition_keys: None,
-        }
+        let (columns, indexes) = (catalog_columns(only), catalog_indexes(only));
+        CatalogReads::unpartitioned(columns, indexes, catalog_foreign_keys(only))
     }
 
     fn find_table(&self, schema: Option<&str>, table: &str) -> Option<Query> {
@@ -518,6 +501,10 @@ impl Dialect for MySqlDialect {
 
     fn table_names(&self, schema: Option<&str>) -> Query {
         table_names(schema)
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::MySql
     }
 }
 

@@ -72,13 +72,8 @@ fn numbered(sql: &str) -> String {
 
 wire::fetch_functions!(Postgres, PgConnection, String, numbered);
 
-/// A non-NULL cell of the type the server names, or `None` for a type retentiond
-/// does not read.
-fn typed(
-    row: &sqlx::postgres::PgRow,
-    i: usize,
-    kind: &str,
-) -> Result<Option<SqlValue>, sqlx::Error> {
+/// A cell as [`wire::Typed`] says.
+fn typed(row: &sqlx::postgres::PgRow, i: usize, kind: &str) -> wire::Typed {
     Ok(Some(match kind {
         "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
         "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
@@ -298,11 +293,7 @@ impl Dialect for PostgresDialect {
     }
 
     fn own(&self) -> Own {
-        Own {
-            now: NOW,
-            has_own_tables: HAS_OWN_TABLES,
-            newest_migration: super::newest_migration(&MIGRATOR),
-        }
+        Own::new(NOW, HAS_OWN_TABLES, &MIGRATOR)
     }
 
     fn kind_of(&self, declared: &str) -> Kind {
@@ -470,14 +461,19 @@ impl Dialect for PostgresDialect {
     /// together: each has its own block numbers), rows per block from the
     /// statistics, and the server's version.
     fn block_count(&self, table: &str) -> Option<Query> {
+        // A plain table is its own only leaf: pg_partition_tree lists nothing for it.
+        // reltuples is -1 before the first ANALYZE: no estimate (0) then.
         let mut q = Query::new(
-            "SELECT COALESCE(max(pg_relation_size(t.relid)), 0) / current_setting('block_size')::bigint, \
-             COALESCE(sum(c.reltuples) / NULLIF(sum(c.relpages), 0), 0)::float8, \
+            "SELECT COALESCE(max(pg_relation_size(c.oid)), 0) / current_setting('block_size')::bigint, \
+             COALESCE(sum(GREATEST(c.reltuples, 0)) / NULLIF(sum(c.relpages), 0), 0)::float8, \
              current_setting('server_version_num')::int \
-             FROM pg_partition_tree(CAST(",
+             FROM pg_class c WHERE c.relkind = 'r' AND (c.oid = CAST(",
         );
-        q.bind(SqlValue::Text(table.to_string()))
-            .push(" AS regclass)) AS t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf");
+        let name = SqlValue::Text(table.to_string());
+        q.bind(name.clone())
+            .push(" AS regclass) OR c.oid IN (SELECT relid FROM pg_partition_tree(CAST(")
+            .bind(name)
+            .push(" AS regclass)) WHERE isleaf))");
         Some(q)
     }
 

@@ -103,13 +103,8 @@ pub(super) async fn create(path: &Path) -> Result<SqliteConnection, DbError> {
 
 wire::fetch_functions!(Sqlite, SqliteConnection, i64, str::to_owned);
 
-/// A non-NULL cell of the type the server names, or `None` for a type retentiond
-/// does not read.
-fn typed(
-    row: &sqlx::sqlite::SqliteRow,
-    i: usize,
-    kind: &str,
-) -> Result<Option<SqlValue>, sqlx::Error> {
+/// A cell as [`wire::Typed`] says.
+fn typed(row: &sqlx::sqlite::SqliteRow, i: usize, kind: &str) -> wire::Typed {
     Ok(Some(match kind {
         "INTEGER" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
         "REAL" => SqlValue::Real(row.try_get_unchecked::<f64, _>(i)?),
@@ -284,7 +279,7 @@ impl Dialect for SqliteDialect {
         Own {
             now: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
             has_own_tables: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention_events'",
-            newest_migration: super::newest_migration(&MIGRATOR),
+            newest_migration: super::newest_migration(&MIGRATOR.migrations),
         }
     }
 
@@ -406,12 +401,8 @@ impl Dialect for SqliteDialect {
     }
 
     fn catalog_reads(&self, only: Option<(&str, &str)>) -> CatalogReads {
-        CatalogReads {
-            columns: catalog_columns(only),
-            indexes: catalog_indexes(only),
-            foreign_keys: catalog_foreign_keys(only),
-            partition_keys: None,
-        }
+        let (columns, indexes) = (catalog_columns(only), catalog_indexes(only));
+        CatalogReads::unpartitioned(columns, indexes, catalog_foreign_keys(only))
     }
 
     fn find_table(&self, _schema: Option<&str>, _table: &str) -> Option<Query> {

@@ -93,6 +93,10 @@ where
     Ok(())
 }
 
+/// What a backend's `typed` makes of a non-NULL cell of the type the server
+/// names: `None` for a type retentiond does not read.
+pub(super) type Typed = Result<Option<SqlValue>, sqlx::Error>;
+
 /// A backend's `fetch` (every row of a statement), `fetch_chunks` (rows handed on
 /// as they arrive) and `execute` (the rows it changed): the same for each but for the database type, the type a
 /// NULL is bound as, how `?` placeholders are written, and the module's `typed`.

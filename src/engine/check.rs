@@ -44,9 +44,31 @@ impl CheckReport {
     }
 }
 
+/// [`check_once`], read again from the start after a lock or statement timeout or
+/// a lost connection, with the `[database]` retries' backoff: a busy server
+/// delays `check`, it does not fail it. `check` only reads, so a retry is safe.
+pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError> {
+    let retry = config.database.retry;
+    let mut attempt = 0;
+    loop {
+        match check_once(db, config).await {
+            Err(e) if e.is_retryable() && attempt < retry.attempts => {
+                attempt += 1;
+                let wait = retry.wait_before(attempt);
+                tracing::warn!(attempt, of = retry.attempts, wait_ms = wait.as_millis() as u64, error = %e, "check interrupted; reading again");
+                tokio::time::sleep(wait).await;
+                if e.is_connection_lost() {
+                    db.reconnect().await?;
+                }
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Checks every policy against the catalog, counts unreadable timestamps in whole
 /// tables, and warns about personal-looking columns no policy covers. Reads only.
-pub async fn check(db: &mut Db, config: &Config) -> Result<CheckReport, DbError> {
+async fn check_once(db: &mut Db, config: &Config) -> Result<CheckReport, DbError> {
     db.forget_catalog();
     let now = db.now().await?;
     let mut report = CheckReport {

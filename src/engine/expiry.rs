@@ -46,7 +46,12 @@ async fn count_for_plan(
     outcome: &mut PolicyOutcome,
 ) -> Result<(), Stop> {
     let failed = |e: DbError| query_failed(p, &target.table_name, e);
-    count_kept(db, target, cutoff, now, outcome)
+    // The rows kept although expired: held, unreadable, or not anonymisable.
+    count_held_and_unreadable(db, target, cutoff, now, outcome)
+        .await
+        .map_err(failed)?;
+    outcome.cannot_anonymize = target
+        .count_cannot_anonymize(db, cutoff, now)
         .await
         .map_err(failed)?;
     let expired = target
@@ -63,20 +68,6 @@ async fn count_for_plan(
             .map_err(failed)?;
     }
     fraction_guard(db, config, p, target, expired).await
-}
-
-/// The rows the policy keeps although they have expired: held, with a timestamp
-/// that cannot be read, or with a value its strategy cannot anonymise.
-async fn count_kept(
-    db: &mut Db,
-    target: &Target,
-    cutoff: DateTime<Utc>,
-    now: DateTime<Utc>,
-    outcome: &mut PolicyOutcome,
-) -> Result<(), DbError> {
-    count_held_and_unreadable(db, target, cutoff, now, outcome).await?;
-    outcome.cannot_anonymize = target.count_cannot_anonymize(db, cutoff, now).await?;
-    Ok(())
 }
 
 /// Before a pass: the held rows and the unreadable timestamps (the values a

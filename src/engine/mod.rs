@@ -126,6 +126,9 @@ impl PassOptions {
 pub struct PolicyOutcome {
     pub name: String,
     pub table: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub action: Action,
     pub cutoff: Option<String>,
     /// Rows of the policy's own table deleted or anonymised (or, in a plan, that would be).
@@ -139,6 +142,8 @@ pub struct PolicyOutcome {
     pub files: FileCounts,
     /// Whole partitions dropped (`partitions = "drop"`); their rows are in `rows`.
     pub partitions_dropped: u64,
+    pub held: u64,
+    pub unreadable: u64,
     /// The longest batch transaction, from BEGIN to COMMIT: how long rows were locked.
     pub longest_batch_ms: u64,
     /// That batch's steps, and which took longest: its cause.
@@ -149,8 +154,6 @@ pub struct PolicyOutcome {
     /// The weighted rate the sizes followed, rows per second (adaptive sizes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_per_second: Option<f64>,
-    pub held: u64,
-    pub unreadable: u64,
     /// Expired rows with a value their strategy cannot read (`n/a` in an IP
     /// column): left as they are, never rewritten.
     pub cannot_anonymize: u64,
@@ -162,9 +165,6 @@ pub struct PolicyOutcome {
     /// The oldest timestamp the policy covers and has not purged, after the pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_remaining: Option<String>,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -223,6 +223,9 @@ impl Stop {
 #[derive(Debug, Clone, Serialize)]
 pub struct PassReport {
     pub run_id: Option<i64>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Erasure requests answered in this pass.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub erasures: Vec<ErasureAnswer>,
@@ -237,9 +240,6 @@ pub struct PassReport {
     pub deliveries: DeliveryCounts,
     pub dry_run: bool,
     pub database_now: String,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
     /// What still holds values this pass purged (dead tuples, WAL, backups), in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leftovers: Option<String>,
@@ -299,11 +299,11 @@ struct Pass<'a> {
 }
 
 impl<'a> Pass<'a> {
+    /// The pass of run `run_id`, starting at the database's `now`.
     fn new(
         config: &'a Config,
         opts: &'a PassOptions,
-        run_id: i64,
-        now: DateTime<Utc>,
+        (run_id, now): (i64, DateTime<Utc>),
         leader: &'a mut Leader,
         targets: Targets,
     ) -> Pass<'a> {
@@ -504,7 +504,7 @@ async fn run_pass_as_leader(
     {
         return refuse_for_clock_skew(db, run_id, database_now, host_now, skew).await;
     }
-    let mut pass = Pass::new(config, opts, run_id, database_now, leader, targets);
+    let mut pass = Pass::new(config, opts, (run_id, database_now), leader, targets);
     // Files queued by a pass that was cut off before it removed them.
     let leftover_files = files::drain(db, &pass.stores, run_id, None).await?;
     let erasures = erasure::answer_open(db, &mut pass).await;

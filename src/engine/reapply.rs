@@ -123,7 +123,7 @@ pub(super) async fn run_if_needed(
         erasures = due.len(),
         "rows of erased subjects are back (a restore?): erasing them again"
     );
-    let mut pass = Pass::new(config, opts, run_id, now, leader, std::mem::take(targets));
+    let mut pass = Pass::new(config, opts, (run_id, now), leader, std::mem::take(targets));
     let mut erasures = Vec::new();
     for (request, subject) in &due {
         erasures.push(reapply_one(db, &mut pass, *request, subject).await);

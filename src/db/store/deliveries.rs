@@ -37,12 +37,12 @@ pub struct Delivery {
     pub delivered_at: Option<String>,
 }
 
+/// The columns a record is read from.
+const DELIVERY_COLUMNS: &str = "id, request_id, processor, idempotency_key, state, payload, attempts, queued_at, next_attempt_at, first_failed_at, last_error, delivered_at";
+
 impl Delivery {
     fn columns() -> Columns {
-        Columns::new(
-            "retention_deliveries",
-            "id, request_id, processor, idempotency_key, state, payload, attempts, queued_at, next_attempt_at, first_failed_at, last_error, delivered_at",
-        )
+        Columns::new("retention_deliveries", DELIVERY_COLUMNS)
     }
 
     fn decode(f: &Fields) -> Result<Delivery, DbError> {

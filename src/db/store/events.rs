@@ -21,11 +21,11 @@ pub struct PurgeEvent {
     pub rows: i64,
 }
 
+/// The columns an event is read from.
+const EVENT_COLUMNS: &str = "id, run_id, created_at, policy, table_name, action, cutoff, \"rows\", children, detail, prev_hash, hash";
+
 fn event_columns() -> Columns {
-    Columns::new(
-        "retention_events",
-        "id, run_id, created_at, policy, table_name, action, cutoff, \"rows\", children, detail, prev_hash, hash",
-    )
+    Columns::new("retention_events", EVENT_COLUMNS)
 }
 
 /// An event as stored, whatever it says: the chain's hashes cover the text itself.

@@ -65,6 +65,9 @@ pub struct ErasureEntry {
     pub unlinkable: bool,
 }
 
+/// The columns a record is read from.
+const REQUEST_COLUMNS: &str = "id, kind, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome";
+
 impl ErasureEntry {
     /// The entry in words, for the report and `erase`: `carts: 1 row(s) deleted`;
     /// for kept rows `orders: 2 row(s), legal obligation, until ...`, shown after
@@ -102,10 +105,7 @@ impl ErasureEntry {
 
 impl PrivacyRequest {
     fn columns() -> Columns {
-        Columns::new(
-            "retention_erasure_requests",
-            "id, kind, subject, reason, reference, minor, received_at, due_at, status, processed_at, outcome",
-        )
+        Columns::new("retention_erasure_requests", REQUEST_COLUMNS)
     }
 
     fn decode(f: &Fields) -> Result<PrivacyRequest, DbError> {

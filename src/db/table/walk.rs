@@ -37,6 +37,9 @@ impl TableWalk {
     }
 }
 
+/// Rows per heap block assumed before PostgreSQL has counted them (`ANALYZE`).
+const UNKNOWN_ROWS_PER_BLOCK: f64 = 100.0;
+
 /// How a table's rows are stored, for a table walk: the dialect's answer, with
 /// SQLite's rowid looked for (a WITHOUT ROWID table is clustered on its key).
 pub(super) async fn storage_order(
@@ -102,9 +105,16 @@ impl Target {
                 if number(2) < 140_000.0 {
                     return Ok(Err("TID range scans need PostgreSQL 14 or later".into()));
                 }
+                // Without statistics, a guess that errs towards small windows:
+                // a window with fewer rows than a batch only makes the batch
+                // shorter, and the sizes grow; one with many more sorts them all.
+                let rows_per_block = match number(1) {
+                    n if n >= 1.0 => n,
+                    _ => UNKNOWN_ROWS_PER_BLOCK,
+                };
                 Ok(Ok(TableWalk(Steps::Blocks {
                     blocks: number(0) as i64,
-                    rows_per_block: number(1).max(1.0),
+                    rows_per_block,
                 })))
             }
         }
@@ -141,26 +151,16 @@ impl Target {
                 blocks,
                 rows_per_block,
             } => {
-                // The `size`-th row after `after` in a window of blocks that should
-                // hold that many: one sort of at most a batch's addresses, and
-                // never more rows to a batch than `size`, however many fit a block.
+                // The blocks that should hold `size` rows, by the table's own
+                // count: no statement to find the bound (sorting a window's
+                // addresses cost as much as the batch's write). Where rows are
+                // denser or sparser than counted, the batch's time says so and
+                // the next size follows.
                 let start = after.map_or(0, |c| tid_block(&c[0]));
-                let end = start + (f64::from(size) / rows_per_block).ceil() as i64 + 1;
-                let window_end = vec![SqlValue::Text(format!("({end},0)"))];
-                let mut q = Query::new(format!(
-                    // Aliased: `ORDER BY ctid` would otherwise sort the text.
-                    "SELECT CAST(ctid AS text) AS retentiond_tid FROM {} WHERE 1 = 1",
-                    self.table
-                ));
-                self.push_storage_range(&mut q, walk, after, Some(&window_end));
-                q.push(" ORDER BY ctid LIMIT 1 OFFSET ")
-                    .bind(SqlValue::Int(i64::from(size.max(1)) - 1));
-                if let Some(row) = db.fetch(&q).await?.into_iter().next() {
-                    return Ok(Some(row));
-                }
-                // Fewer rows than a batch in the window: all of it, unless it
-                // reaches the end of the table as it was at the start.
-                Ok((end < *blocks).then_some(window_end))
+                let end = start + (f64::from(size.max(1)) / rows_per_block).ceil().max(1.0) as i64;
+                // The last range is open: it reaches the table's end, wherever
+                // that is by then.
+                Ok((end < *blocks).then(|| vec![SqlValue::Text(format!("({end},0)"))]))
             }
             Steps::Key(cols) => {
                 let read: Vec<String> = cols.iter().map(|c| self.read(c)).collect();
