@@ -137,8 +137,10 @@ impl Target {
         Ok(self.dialect.plan_scans_table(&rows))
     }
 
-    /// The end of the batch of `size` rows (or blocks) after `after`, in storage
-    /// order; `None` when the rest of the table is the last batch.
+    /// The end of the batch of `size` rows after `after`, in storage order; `None`
+    /// when the rest of the table is the last batch. On PostgreSQL a range of
+    /// blocks: sorting a window's addresses to find the `size`-th row costs as much
+    /// as the batch's write, so only a window that holds too many is sorted.
     pub async fn table_bound(
         &self,
         db: &mut Db,
@@ -151,16 +153,22 @@ impl Target {
                 blocks,
                 rows_per_block,
             } => {
-                // The blocks that should hold `size` rows, by the table's own
-                // count: no statement to find the bound (sorting a window's
-                // addresses cost as much as the batch's write). Where rows are
-                // denser or sparser than counted, the batch's time says so and
-                // the next size follows.
+                // Nine tenths of `size` rows' worth of blocks, by the table's own
+                // count; counted (no sort), and cut at the `size`-th row only
+                // where they hold more than `size`: a batch never exceeds its size.
                 let start = after.map_or(0, |c| tid_block(&c[0]));
-                let end = start + (f64::from(size.max(1)) / rows_per_block).ceil().max(1.0) as i64;
+                let span = (0.9 * f64::from(size.max(1)) / rows_per_block).ceil();
+                let end = start + span.max(1.0) as i64;
+                let window_end = vec![SqlValue::Text(format!("({end},0)"))];
+                let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE 1 = 1", self.table));
+                self.push_storage_range(&mut q, walk, after, Some(&window_end));
+                let held = db.fetch(&q).await?.first().and_then(|r| r[0].as_number());
+                if held.unwrap_or(0.0) > f64::from(size) {
+                    return self.nth_address(db, walk, after, &window_end, size).await;
+                }
                 // The last range is open: it reaches the table's end, wherever
                 // that is by then.
-                Ok((end < *blocks).then(|| vec![SqlValue::Text(format!("({end},0)"))]))
+                Ok((end < *blocks).then_some(window_end))
             }
             Steps::Key(cols) => {
                 let read: Vec<String> = cols.iter().map(|c| self.read(c)).collect();
@@ -178,6 +186,27 @@ impl Target {
                 Ok(db.fetch(&q).await?.into_iter().next())
             }
         }
+    }
+
+    /// The address of the `size`-th row after `after` and before `window_end`; `None`
+    /// when the window holds fewer.
+    async fn nth_address(
+        &self,
+        db: &mut Db,
+        walk: &TableWalk,
+        after: Option<&Cursor>,
+        window_end: &Cursor,
+        size: u32,
+    ) -> Result<Option<Cursor>, DbError> {
+        let mut q = Query::new(format!(
+            // Aliased: `ORDER BY ctid` would otherwise sort the text.
+            "SELECT CAST(ctid AS text) AS retentiond_tid FROM {} WHERE 1 = 1",
+            self.table
+        ));
+        self.push_storage_range(&mut q, walk, after, Some(window_end));
+        q.push(" ORDER BY ctid LIMIT 1 OFFSET ")
+            .bind(SqlValue::Int(i64::from(size.max(1)) - 1));
+        Ok(db.fetch(&q).await?.into_iter().next())
     }
 
     /// The table as a table walk's statements name it: read in storage order,
