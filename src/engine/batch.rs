@@ -313,6 +313,9 @@ async fn by_storage(
     watch: &mut Stopwatch,
 ) -> Done {
     let (pass, work, cursor, batch_size) = (b.pass, b.work, b.cursor, b.size);
+    if walk.is_past_end(cursor) {
+        return Ok(None);
+    }
     let target = work.target;
     let bound = target.table_bound(db, walk, cursor, batch_size).await?;
     watch.lap(BatchStep::Find);

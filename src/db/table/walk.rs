@@ -21,7 +21,10 @@ pub struct TableWalk(Steps);
 #[derive(Debug, Clone)]
 enum Steps {
     /// Ranges of heap blocks (TID range scans), up to the table's size at the
-    /// start. Rows added later, beyond it, are the last batch's.
+    /// start. Beyond it are the rows written since: new ones (young), and the new
+    /// versions of rows updated since, this pass's own anonymised ones among them
+    /// (half a million to test again in a last open range). An expired row the
+    /// application updated during the pass waits for the next one.
     Blocks { blocks: i64, rows_per_block: f64 },
     /// Ranges of the storage key, in its order.
     Key(Vec<Col>),
@@ -33,6 +36,14 @@ impl TableWalk {
         match self.0 {
             Steps::Blocks { .. } => "heap blocks",
             Steps::Key(_) => "the storage key",
+        }
+    }
+
+    /// Whether a batch starting after `cursor` would be past the walk's end.
+    pub fn is_past_end(&self, cursor: Option<&Cursor>) -> bool {
+        match (&self.0, cursor) {
+            (Steps::Blocks { blocks, .. }, Some(c)) => tid_block(&c[0]) >= *blocks,
+            _ => false,
         }
     }
 }
@@ -158,7 +169,8 @@ impl Target {
                 // where they hold more than `size`: a batch never exceeds its size.
                 let start = after.map_or(0, |c| tid_block(&c[0]));
                 let span = (0.9 * f64::from(size.max(1)) / rows_per_block).ceil();
-                let end = start + span.max(1.0) as i64;
+                // The range ends where the table ended at the start, at the latest.
+                let end = (start + span.max(1.0) as i64).min(*blocks);
                 let window_end = vec![SqlValue::Text(format!("({end},0)"))];
                 let mut q = Query::new(format!("SELECT count(*) FROM {} WHERE 1 = 1", self.table));
                 self.push_storage_range(&mut q, walk, after, Some(&window_end));
@@ -166,9 +178,7 @@ impl Target {
                 if held.unwrap_or(0.0) > f64::from(size) {
                     return self.nth_address(db, walk, after, &window_end, size).await;
                 }
-                // The last range is open: it reaches the table's end, wherever
-                // that is by then.
-                Ok((end < *blocks).then_some(window_end))
+                Ok(Some(window_end))
             }
             Steps::Key(cols) => {
                 let read: Vec<String> = cols.iter().map(|c| self.read(c)).collect();
