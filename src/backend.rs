@@ -172,6 +172,9 @@ pub struct Timeouts {
     pub lock: Duration,
     /// How long one statement may run.
     pub statement: Duration,
+    /// On a Galera cluster, how long the pass lease lasts unless renewed: the
+    /// longest another instance waits to take over from one that died.
+    pub lease: Duration,
 }
 
 impl Default for Timeouts {
@@ -179,6 +182,7 @@ impl Default for Timeouts {
         Timeouts {
             lock: Duration::from_secs(5),
             statement: Duration::from_secs(60),
+            lease: Duration::from_secs(30),
         }
     }
 }

@@ -19,6 +19,16 @@ pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) 
             "config_sha256": config.sha256,
             "database": db.label(),
             "database_now": db::rfc3339(report.database_now),
+            "cluster": report.cluster.as_ref().map(|c| json!({
+                "kind": "galera",
+                "name": c.name,
+                "nodes": c.size,
+                "status": c.status,
+                "node_state": c.state,
+                "wsrep_max_ws_rows": c.max_ws_rows,
+                "wsrep_max_ws_size": c.max_ws_size,
+                "gcs_fc_limit": c.fc_limit,
+            })),
             "ok": fits,
             "policies": report.policies,
             "problems": report.problems,
@@ -49,6 +59,16 @@ fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> S
         db.label(),
         db::rfc3339(report.database_now)
     );
+    if let Some(c) = &report.cluster {
+        let rows = c
+            .max_ws_rows
+            .map_or(String::new(), |n| format!(", wsrep_max_ws_rows {n}"));
+        let _ = writeln!(
+            out,
+            "cluster   MariaDB Galera cluster {:?}: {} node(s), {} component, this node {}{rows}; pass lock: a lease in retention_lease",
+            c.name, c.size, c.status, c.state
+        );
+    }
     for p in &report.policies {
         let (name, action, table, keep) = (&p.name, p.action.as_str(), &p.table, &p.keep);
         let timestamps = p.timestamp_encoding.unwrap_or("-");

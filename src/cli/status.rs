@@ -21,6 +21,8 @@ struct Recorded {
     /// Whether an instance holds the pass lock, and its pass when recorded.
     lock_held: bool,
     holder: Option<Run>,
+    /// On a Galera cluster, the pass lease: whose it is and until when.
+    lease: Option<db::Lease>,
     /// Files of purged rows still waiting for their store.
     files_queued: i64,
     /// Deliveries to processors failing for over a day.
@@ -30,17 +32,28 @@ struct Recorded {
 pub(super) async fn status(config: &Config, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
     let lock_held = Leader::is_held(&mut db, &config.database).await?;
+    let lease = match db.galera().await? {
+        Some(_) if db.has_own_tables().await? => db.pass_lease().await?.filter(|l| l.live),
+        _ => None,
+    };
     let recorded = if db.has_own_tables().await? {
         Recorded {
             last: db.last_run().await?,
             per_policy: db.last_policy_runs().await?,
             open_requests: overdue_first(db.open_requests().await?, db.now().await?),
             lock_held,
+            // On a cluster, the run of the lease's holder only: another node's
+            // run left marked running is not the pass that holds the lock.
             holder: if lock_held {
-                db.running_run().await?
+                db.running_run().await?.filter(|r| {
+                    lease
+                        .as_ref()
+                        .is_none_or(|l| r.instance.as_deref() == Some(l.holder.as_str()))
+                })
             } else {
                 None
             },
+            lease,
             files_queued: db.count_queued_files().await?,
             failing: engine::failing_deliveries(&mut db, Utc::now()).await?,
         }
@@ -98,6 +111,8 @@ fn status_json(
             "instance": recorded.holder.as_ref().and_then(|r| r.instance.clone()),
             "run_id": recorded.holder.as_ref().map(|r| r.id),
             "since": recorded.holder.as_ref().map(|r| r.started_at.clone()),
+            "lease_holder": recorded.lease.as_ref().map(|l| l.holder.clone()),
+            "lease_expires_at": recorded.lease.as_ref().map(|l| l.expires_at.clone()),
         }),
         "next_run": next.map(db::rfc3339),
         "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
@@ -134,6 +149,15 @@ fn print_text(
         None => println!("last pass  none recorded in {}", db.label()),
     }
     match (&recorded.holder, recorded.lock_held) {
+        _ if let Some(l) = &recorded.lease => println!(
+            "pass lock  a lease held by {} until {}{}",
+            l.holder,
+            l.expires_at,
+            recorded.holder.as_ref().map_or(String::new(), |r| format!(
+                " (pass #{} since {})",
+                r.id, r.started_at
+            ))
+        ),
         (Some(r), true) => println!(
             "pass lock  held by {} (pass #{} since {})",
             r.instance

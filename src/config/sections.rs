@@ -26,12 +26,17 @@ const DATABASE_KEYS: &[&str] = &[
     "url_file",
     "lock_timeout",
     "statement_timeout",
+    "lease_time",
     "max_replica_lag",
     "replica_urls",
     "max_replica_wait",
     "retries",
     "retry_backoff",
 ];
+/// The pass lease must outlast a renewal's round trip, and a dead holder must not
+/// block a cluster for long.
+const MIN_LEASE: std::time::Duration = std::time::Duration::from_secs(3);
+const MAX_LEASE: std::time::Duration = std::time::Duration::from_secs(600);
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const ANONYMIZE_KEYS: &[&str] = &["key_file"];
 const LIMITS_KEYS: &[&str] = &[
@@ -110,6 +115,19 @@ fn connection_limits(cx: &mut Cx, t: &DeTable) -> (Timeouts, Retry) {
     }
     if let Some(d) = get(t, "statement_timeout").and_then(|v| cx.duration(v, "statement_timeout")) {
         timeouts.statement = d;
+    }
+    if let Some(v) = get(t, "lease_time")
+        && let Some(d) = cx.duration(v, "lease_time")
+    {
+        if (MIN_LEASE..=MAX_LEASE).contains(&d) {
+            timeouts.lease = d;
+        } else {
+            cx.problem(
+                v.span(),
+                format!("lease_time {} s is out of range", d.as_secs_f64()),
+                Some("a duration from \"3s\" to \"10min\"".into()),
+            );
+        }
     }
     let mut retry = Retry::default();
     if let Some(v) = get(t, "retries")

@@ -24,6 +24,9 @@ pub enum Fault {
     ConnectionLost,
     /// No room left to write.
     DiskFull,
+    /// The transaction writes more than the server lets one transaction write
+    /// (Galera's `wsrep_max_ws_rows` and `wsrep_max_ws_size`): a smaller one may pass.
+    TooLarge,
     Other,
 }
 

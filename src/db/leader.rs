@@ -7,9 +7,15 @@
 //! take over; the batch lock, taken inside every batch transaction, makes sure the
 //! old leader's remaining batch and the new leader's batches never overlap, and the
 //! audit chain stays one chain.
+//!
+//! On a MariaDB Galera cluster neither lock holds across nodes: there the pass lock
+//! is a lease written into a row ([`super::galera`]), renewed by `keep` and by every
+//! batch's transaction, and taken over once it expires.
 
 use std::fs::File;
+use std::time::{Duration, Instant};
 
+use super::galera::{self, Fence};
 use super::{Backend, Db, DbError, Query, SqlValue, sqlite};
 use crate::backend::DatabaseSettings;
 
@@ -19,19 +25,27 @@ const PASS_KEY: i64 = 0x7265_7465_6e74_696f;
 pub(super) const BATCH_KEY: i64 = PASS_KEY + 1;
 /// How often a pass looks whether its lock's connection is still alive: every batch
 /// takes the batch lock, so this only decides how soon a lost lock stops the pass.
-const KEEP_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+const KEEP_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Holding it means this process runs the pass; dropping it lets another one.
 pub struct Leader {
     lock: Lock,
     settings: DatabaseSettings,
     /// When `keep` last found the lock's connection alive.
-    checked: Option<std::time::Instant>,
+    checked: Option<Instant>,
 }
 
 enum Lock {
     File(File),
     Connection(Box<Db>),
+    Lease(Box<LeaseLock>),
+}
+
+/// A Galera pass lease: its connection, whose it is, and when it was last renewed.
+struct LeaseLock {
+    db: Db,
+    fence: Fence,
+    renewed: Instant,
 }
 
 impl Leader {
@@ -65,6 +79,20 @@ impl Leader {
                 }
                 Lock::Connection(Box::new(db))
             }
+            Backend::MySql if db.galera().await?.is_some() => {
+                // The lease lives in retentiond's own tables.
+                db.ensure_own_tables().await?;
+                let fence = Fence {
+                    holder: instance_name(),
+                    ttl: settings.timeouts.lease,
+                };
+                let renewed = Instant::now();
+                if !galera::take(&mut db, &fence.holder, fence.ttl).await? {
+                    return Ok(None);
+                }
+                tracing::debug!(holder = %fence.holder, "took the pass lease on the Galera cluster");
+                Lock::Lease(Box::new(LeaseLock { db, fence, renewed }))
+            }
             Backend::MySql => {
                 // GET_LOCK names are server-wide: scope the name to this database.
                 let q = Query::new("SELECT GET_LOCK(CONCAT('retentiond.pass.', DATABASE()), 0)");
@@ -95,9 +123,16 @@ impl Leader {
         let alive = match &mut self.lock {
             Lock::File(_) => return true,
             Lock::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
+            Lock::Lease(lease) => {
+                let kept = lease.renew(self.settings.retry).await;
+                if kept {
+                    self.checked = Some(Instant::now());
+                }
+                return kept;
+            }
         };
         if alive {
-            self.checked = Some(std::time::Instant::now());
+            self.checked = Some(Instant::now());
             return true;
         }
         self.checked = None;
@@ -158,6 +193,9 @@ impl Leader {
                     .bind(SqlValue::Int(PASS_KEY & 0xffff_ffff));
                 Ok(db.fetch_one_int(&q).await? > 0)
             }
+            Backend::MySql if db.galera().await?.is_some() => {
+                Ok(db.has_own_tables().await? && db.pass_lease().await?.is_some_and(|l| l.live))
+            }
             Backend::MySql => {
                 let q = Query::new(
                     "SELECT CAST(IS_USED_LOCK(CONCAT('retentiond.pass.', DATABASE())) IS NOT NULL AS SIGNED)",
@@ -176,6 +214,63 @@ impl Leader {
             Lock::Connection(db) => {
                 let _ = db.close().await;
             }
+            Lock::Lease(mut lease) => {
+                if let Err(e) = galera::give_up(&mut lease.db, &lease.fence.holder).await {
+                    tracing::warn!(error = %e, "giving the pass lease up failed; it expires by itself");
+                }
+                let _ = lease.db.close().await;
+            }
         }
     }
+
+    /// The lease a batch's transaction renews, where the lock is one.
+    pub(super) fn fence(&self) -> Option<Fence> {
+        match &self.lock {
+            Lock::Lease(lease) => Some(lease.fence.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl LeaseLock {
+    /// Renews the lease when a third of its time has passed, reconnecting as often
+    /// as `retry` allows; `false` once it is lost or has expired unrenewed.
+    async fn renew(&mut self, retry: super::Retry) -> bool {
+        if self.renewed.elapsed() < self.fence.ttl / 3 {
+            return true;
+        }
+        let started = Instant::now();
+        for attempt in 0..=retry.attempts {
+            match galera::renew(&mut self.db, &self.fence.holder, self.fence.ttl).await {
+                Ok(true) => {
+                    self.renewed = started;
+                    return true;
+                }
+                Ok(false) => {
+                    tracing::warn!("the pass lease was taken over by another instance");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "renewing the pass lease failed");
+                    if self.renewed.elapsed() >= self.fence.ttl {
+                        return false;
+                    }
+                    tokio::time::sleep(retry.wait_before(attempt + 1)).await;
+                    if e.is_connection_lost() {
+                        let _ = self.db.reconnect().await;
+                    }
+                }
+            }
+        }
+        false
+    }
+}
+
+/// This process as the lease, `status` and the audit trail name it: host name and
+/// process id.
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }

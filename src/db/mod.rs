@@ -8,6 +8,7 @@
 
 mod catalog;
 mod dialect;
+mod galera;
 mod leader;
 mod mysql;
 mod postgres;
@@ -28,7 +29,8 @@ use chrono::{DateTime, Utc};
 pub use crate::backend::Backend;
 use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
-pub use leader::Leader;
+pub use galera::{Cluster, Lease};
+pub use leader::{Leader, instance_name};
 pub use replica::{Lag, ReplicaLag, Replicas};
 pub use sqlite::RebuildRoom;
 pub use store::{
@@ -59,6 +61,10 @@ pub enum DbError {
     /// head: the transaction is rolled back and tried again.
     #[error("the audit chain moved on while a batch was written; it is written again")]
     ChainMoved,
+    /// On a Galera cluster, the pass lease is no longer this instance's: another
+    /// took it over after it expired.
+    #[error("the pass lease on the cluster was taken over by another instance")]
+    LeaseLost,
 }
 
 impl From<sqlx::migrate::MigrateError> for DbError {
@@ -97,6 +103,12 @@ impl DbError {
     /// connection, or found the audit chain moved on.
     pub fn is_retryable(&self) -> bool {
         matches!(self, DbError::ChainMoved) || self.is_timeout() || self.is_connection_lost()
+    }
+
+    /// Whether the transaction wrote more than the server lets one transaction
+    /// write: a smaller batch may pass.
+    pub fn is_too_large(&self) -> bool {
+        self.fault() == Some(dialect::Fault::TooLarge)
     }
 
     /// Whether the statement gave up waiting (a lock or statement timeout, SQLite's
@@ -142,6 +154,9 @@ pub struct Db {
     /// policies and their cascades costs four statements, not four per table.
     /// Forgotten where the schema may have changed ([`Db::forget_catalog`]).
     catalog: Option<Vec<catalog::TableInfo>>,
+    /// On a Galera cluster, the pass lease every write transaction renews first, so
+    /// that it fails if another instance took the lease over.
+    fence: Option<galera::Fence>,
 }
 
 enum Conn {
@@ -193,6 +208,7 @@ impl Db {
             reopen: Some((settings.clone(), access)),
             chain: store::ChainHead::default(),
             catalog: None,
+            fence: None,
         })
     }
 
@@ -246,6 +262,7 @@ impl Db {
             reopen: None,
             chain: store::ChainHead::default(),
             catalog: None,
+            fence: None,
         })
     }
 
@@ -310,9 +327,23 @@ impl Db {
             Conn::MySql(c) => {
                 mysql::execute(c, &Query::new("START TRANSACTION")).await?;
                 let q = Query::new("SELECT id FROM retention_lease WHERE id = 1 FOR UPDATE");
-                mysql::fetch(c, &q).await.map(drop)
+                mysql::fetch(c, &q).await?;
+                let Some(fence) = self.fence.clone() else {
+                    return Ok(());
+                };
+                if galera::renew(self, &fence.holder, fence.ttl).await? {
+                    Ok(())
+                } else {
+                    Err(DbError::LeaseLost)
+                }
             }
         }
+    }
+
+    /// Makes every write transaction of this connection renew `leader`'s lease
+    /// first, where it is a lease (a Galera cluster); `None` stops it.
+    pub fn fence_with(&mut self, leader: Option<&Leader>) {
+        self.fence = leader.and_then(Leader::fence);
     }
 
     /// Runs `work` in one write transaction ([`Db::begin_write`]): it commits when
@@ -432,11 +463,20 @@ impl Db {
 
     /// Creates or upgrades retentiond's own tables.
     pub async fn migrate(&mut self) -> Result<(), DbError> {
-        match &mut self.conn {
+        // The migrator's GET_LOCK holds on one Galera node only.
+        let cluster_lock = match self.galera().await? {
+            Some(_) => Some(galera::lock_migrations(self).await?),
+            None => None,
+        };
+        let result = match &mut self.conn {
             Conn::Sqlite(c) => sqlite::migrate(c).await,
             Conn::Postgres(c) => postgres::migrate(c).await,
             Conn::MySql(c) => mysql::migrate(c).await,
+        };
+        if let Some(holder) = cluster_lock {
+            galera::unlock_migrations(self, &holder).await?;
         }
+        result
     }
 
     /// Creates retentiond's tables, or applies the migrations this binary has and

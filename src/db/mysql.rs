@@ -107,6 +107,29 @@ pub(super) async fn show(
     Ok(Some(out))
 }
 
+/// The rows of a `SHOW ... VARIABLES` or `SHOW ... STATUS` statement as name and
+/// value, over the text protocol.
+pub(super) async fn show_pairs(
+    c: &mut MySqlConnection,
+    sql: &'static str,
+) -> Result<HashMap<String, String>, DbError> {
+    let rows = sqlx::raw_sql(sql).fetch_all(&mut *c).await?;
+    let text = |row: &sqlx::mysql::MySqlRow, i: usize| -> Result<String, DbError> {
+        Ok(match row.try_get_unchecked::<Option<String>, _>(i) {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => row
+                .try_get_unchecked::<Option<Vec<u8>>, _>(i)?
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default(),
+        })
+    };
+    let mut out = HashMap::new();
+    for row in &rows {
+        out.insert(text(row, 0)?.to_ascii_lowercase(), text(row, 1)?);
+    }
+    Ok(out)
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
 
 pub(super) async fn migrate(c: &mut MySqlConnection) -> Result<(), DbError> {
@@ -329,6 +352,9 @@ impl Dialect for MySqlDialect {
             1053 | 1927 | 1152 | 2006 | 2013 | 4031 => Fault::ConnectionLost,
             // disk full, table full, error writing a file
             1021 | 1114 | 3 => Fault::DiskFull,
+            // wsrep_max_ws_rows exceeded; "Maximum writeset size exceeded" (a
+            // generic number, but a statement a smaller batch would not fail)
+            1180 | 1105 => Fault::TooLarge,
             _ => Fault::Other,
         }
     }

@@ -8,12 +8,14 @@
 //! PostgreSQL, the primary's `pg_stat_replication`: the bytes between the primary's
 //! WAL position and each standby's replay position, dated by retentiond's own
 //! readings of that position (`pg_stat_replication.replay_lag` alone is stale: it
-//! changes only when the standby reports, and turns NULL when idle).
+//! changes only when the standby reports, and turns NULL when idle). A Galera node
+//! named in `replica_urls` holds a batch back while flow control is on, the node is
+//! not synced, or its receive queue passes half of `gcs.fc_limit`.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::{Access, Backend, Conn, Db, DbError, Query, SqlValue, mysql};
+use super::{Access, Backend, Conn, Db, DbError, Query, SqlValue, galera, mysql};
 use crate::backend::{DatabaseSettings, ReplicaWatch, redact_url};
 
 /// How far back retentiond's readings of the primary's WAL position go.
@@ -28,6 +30,8 @@ pub enum Lag {
     Behind(Duration),
     /// It is behind by an unknown time: why.
     Unknown(String),
+    /// A Galera node that the next batch should wait for: why.
+    Busy(String),
 }
 
 /// One replica's reading, by the name logs and errors give it (its URL without
@@ -210,6 +214,11 @@ impl Watched {
         match (primary, &mut db.conn) {
             (Position::Wal(current), Conn::Postgres(_)) => postgres_standby(db, *current).await,
             (Position::Binlog(current), Conn::MySql(c)) => {
+                // A Galera node has no replication lag to show: what would make a
+                // batch wait is flow control and its receive queue.
+                if let Some(flow) = galera::flow(c).await? {
+                    return Ok(flow.holds_back().map_or(Lag::CaughtUp, Lag::Busy));
+                }
                 let status = match mysql::show(c, "SHOW REPLICA STATUS").await {
                     Ok(s) => s,
                     // Before MySQL 8.0.22 and MariaDB 10.5.1.

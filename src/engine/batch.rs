@@ -67,6 +67,9 @@ pub(super) async fn run_all(
     let retry = pass.config.database.retry;
     let mut rests = Rests::new(db.backend(), pass.config.limits.pause_on(db.backend()));
     let mut sizer = sizer(pass, db);
+    if let Some(max) = pass.rows_per_transaction {
+        sizer.cap(max);
+    }
     let mut cursor: Option<Cursor> = None;
     let mut attempt = 0;
     loop {
@@ -124,6 +127,14 @@ pub(super) async fn run_all(
                 cursor = Some(next);
                 rests.after_batch(db).await;
             }
+            Err(e) if e.is_too_large() && sizer.halve() => {
+                // Not a failure: the server's limit on one transaction, which the
+                // rows a batch writes besides its own (cascades, files) can pass.
+                tracing::warn!(
+                    policy = %p.name, table = %work.target.table_name, next_size = sizer.size(),
+                    error = %e, "batch refused as too large; halving it"
+                );
+            }
             Err(e) if e.is_retryable() && attempt < retry.attempts => {
                 attempt += 1;
                 // A chain that moved is read again at once; the rest wait for the
@@ -139,6 +150,11 @@ pub(super) async fn run_all(
                     "batch rolled back; retrying"
                 );
                 tokio::time::sleep(wait).await;
+                if e.is_timeout() {
+                    // On a cluster a conflict may mean the lease went to another
+                    // instance: the next batch looks first.
+                    pass.leader.recheck();
+                }
                 if e.is_connection_lost() {
                     // The pass lock's connection may have died with this one: look
                     // again before the next batch, not a second later.

@@ -35,6 +35,8 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
     /// Every personal-looking column and every table a delete would orphan.
     pub coverage: super::coverage::Coverage,
+    /// The Galera cluster the database's server belongs to.
+    pub cluster: Option<db::Cluster>,
 }
 
 impl CheckReport {
@@ -77,7 +79,13 @@ async fn check_once(db: &mut Db, config: &Config) -> Result<CheckReport, DbError
         problems: Vec::new(),
         warnings: Vec::new(),
         coverage: Default::default(),
+        cluster: db.galera().await?,
     };
+    if let Some(c) = &report.cluster {
+        let (problems, warnings) = cluster_findings(config, c);
+        report.problems.extend(problems);
+        report.warnings.extend(warnings);
+    }
     let mut targets: Vec<(&str, db::Target)> = Vec::new();
     for p in &config.policies {
         let resolved = db::resolve(db, p).await?;
@@ -128,6 +136,35 @@ async fn check_once(db: &mut Db, config: &Config) -> Result<CheckReport, DbError
     }
     report.coverage = coverage;
     Ok(report)
+}
+
+/// What a Galera node's state means for a pass: a node outside the primary
+/// component refuses writes; one not synced is slow or behind; a fixed
+/// `batch_size` over `wsrep_max_ws_rows` is cut down to it.
+fn cluster_findings(config: &Config, c: &db::Cluster) -> (Vec<String>, Vec<String>) {
+    let path = config.path.display();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    if !c.status.eq_ignore_ascii_case("primary") {
+        problems.push(format!(
+            "{path}: the Galera node is in a {} component, without quorum: it refuses writes until it rejoins the primary component",
+            c.status
+        ));
+    } else if !c.state.eq_ignore_ascii_case("synced") {
+        warnings.push(format!(
+            "{path}: the Galera node is {}, not Synced: point [database] url at a synced node, or wait",
+            c.state
+        ));
+    }
+    if let (Some(max), Some(size)) = (c.max_ws_rows, config.limits.batch_size)
+        && u64::from(size) + 2 > max
+    {
+        warnings.push(format!(
+            "{path}: batch_size {size} is over the cluster's wsrep_max_ws_rows {max} (less the lease and the audit row): batches take {} rows at most",
+            max.saturating_sub(2).max(1)
+        ));
+    }
+    (problems, warnings)
 }
 
 /// Each processor's `send` columns against the tables of the policies that find

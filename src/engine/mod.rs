@@ -296,6 +296,9 @@ struct Pass<'a> {
     replicas: Option<Replicas>,
     /// Where the files of purged rows live, opened once per pass.
     stores: Stores,
+    /// The most rows a batch may take so that its transaction stays under the
+    /// server's limit (Galera's `wsrep_max_ws_rows`); `None`: no limit.
+    rows_per_transaction: Option<u32>,
 }
 
 impl<'a> Pass<'a> {
@@ -320,6 +323,7 @@ impl<'a> Pass<'a> {
                 .as_ref()
                 .map(|watch| Replicas::new(&config.database, watch)),
             stores: Stores::open(&config.stores),
+            rows_per_transaction: None,
         }
     }
 }
@@ -339,17 +343,27 @@ async fn insert_run(
         config_path: config.path.display().to_string(),
         config_sha256: config.sha256.clone(),
         forced: opts.force,
-        instance: instance_name(),
+        instance: db::instance_name(),
     })
     .await
 }
 
-/// This process as `status` and the audit trail name it: host name and process id.
-pub fn instance_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+/// Under Galera's `wsrep_max_ws_rows`, less the rows every batch writes besides
+/// the purged ones: the lease and the audit event.
+async fn rows_per_transaction(db: &mut Db) -> Result<Option<u32>, DbError> {
+    const OWN_ROWS: u64 = 2;
+    let Some(cluster) = db.galera().await? else {
+        return Ok(None);
+    };
+    Ok(cluster.max_ws_rows.map(|n| {
+        let rows = n.saturating_sub(OWN_ROWS).max(1);
+        tracing::info!(
+            wsrep_max_ws_rows = n,
+            batch_rows_at_most = rows,
+            "batches sized under the cluster's limit on rows per transaction"
+        );
+        u32::try_from(rows).unwrap_or(u32::MAX)
+    }))
 }
 
 fn selected<'c>(config: &'c Config, only: Option<&str>) -> Result<Vec<&'c Policy>, EngineError> {
@@ -382,7 +396,9 @@ pub async fn finish_queued_files(db: &mut Db, config: &Config) -> Result<FileCou
         return Ok(FileCounts::default());
     };
     let stores = Stores::open(&config.stores);
+    db.fence_with(Some(&leader));
     let counts = files::drain(db, &stores, journal::OUTSIDE_A_PASS, None).await;
+    db.fence_with(None);
     leader.release().await;
     Ok(counts?)
 }
@@ -454,7 +470,9 @@ pub async fn run_pass(
         ));
     };
     opts.leader.store(true, Ordering::SeqCst);
+    db.fence_with(Some(&leader));
     let report = run_pass_as_leader(db, config, opts, policies, &mut leader).await;
+    db.fence_with(None);
     leader.release().await;
     opts.leader.store(false, Ordering::SeqCst);
     report
@@ -505,6 +523,7 @@ async fn run_pass_as_leader(
         return refuse_for_clock_skew(db, run_id, database_now, host_now, skew).await;
     }
     let mut pass = Pass::new(config, opts, (run_id, database_now), leader, targets);
+    pass.rows_per_transaction = rows_per_transaction(db).await?;
     // Files queued by a pass that was cut off before it removed them.
     let leftover_files = files::drain(db, &pass.stores, run_id, None).await?;
     let erasures = erasure::answer_open(db, &mut pass).await;

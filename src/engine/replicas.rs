@@ -102,6 +102,7 @@ fn first_blocked(readings: Result<Vec<ReplicaLag>, DbError>, max: Duration) -> O
                 format!("shows data {:.1} s old", d.as_secs_f64()),
             ),
             Ok(Lag::Unknown(why)) => (None, format!("lags by an unknown time: {why}")),
+            Ok(Lag::Busy(why)) => (None, why),
             // The replica's name is already the URL `Open` would repeat.
             Err(DbError::Open { reason, .. }) => (None, format!("cannot be reached: {reason}")),
             Err(e) => (None, format!("cannot be reached: {e}")),

@@ -68,6 +68,30 @@ impl BatchSizer {
         self.size
     }
 
+    /// Never more than `max` rows from now on: the most one transaction may write
+    /// on the server (Galera's `wsrep_max_ws_rows`).
+    pub fn cap(&mut self, max: u32) {
+        let max = max.max(1);
+        if let Mode::Adaptive { max: m, .. } = &mut self.mode {
+            *m = (*m).min(max);
+        }
+        self.size = self.size.min(max);
+    }
+
+    /// After the server refused a batch as too large: half the size, and never
+    /// more from now on. `false` when a batch of one row was refused.
+    pub fn halve(&mut self) -> bool {
+        if self.size <= 1 {
+            return false;
+        }
+        self.cap(self.size / 2);
+        if let Mode::Adaptive { rows, seconds, .. } = &mut self.mode {
+            *rows = 0.0;
+            *seconds = 0.0;
+        }
+        true
+    }
+
     /// The weighted rate, rows per second, once a batch has been measured.
     pub fn rate(&self) -> Option<f64> {
         match &self.mode {
@@ -88,7 +112,9 @@ impl BatchSizer {
             return;
         };
         if took > *target * PANIC_FACTOR {
-            self.size = ((f64::from(self.size) * PANIC_CUT) as u32).max(MIN_BATCH_SIZE);
+            self.size = ((f64::from(self.size) * PANIC_CUT) as u32)
+                .max(MIN_BATCH_SIZE)
+                .min(*max);
             // What was measured at the old size no longer predicts the new one.
             *avg_rows = 0.0;
             *avg_seconds = 0.0;
@@ -106,7 +132,7 @@ impl BatchSizer {
         let grown = f64::from(self.size) * MAX_GROWTH;
         self.size = wanted
             .min(grown)
-            .clamp(f64::from(MIN_BATCH_SIZE), f64::from(*max))
+            .clamp(f64::from(MIN_BATCH_SIZE.min(*max)), f64::from(*max))
             .round() as u32;
     }
 }
@@ -128,6 +154,22 @@ mod tests {
                 s.size()
             })
             .collect()
+    }
+
+    #[test]
+    fn a_refused_batch_halves_the_size_for_good() {
+        let mut s = BatchSizer::adaptive(1000, ms(100), 50_000);
+        s.cap(998);
+        assert_eq!(s.size(), 998);
+        assert!(s.halve());
+        assert_eq!(s.size(), 499);
+        // Fast batches grow the size again, but never past the halved one.
+        let grown = sizes(s.clone(), 1e7, 20);
+        assert_eq!(grown.iter().max(), Some(&499));
+        let mut fixed = BatchSizer::fixed(3);
+        assert!(fixed.halve());
+        assert_eq!(fixed.size(), 1);
+        assert!(!fixed.halve(), "one row is as small as a batch gets");
     }
 
     #[test]
