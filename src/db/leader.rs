@@ -124,7 +124,9 @@ impl Leader {
             Lock::File(_) => return true,
             Lock::Connection(db) => db.fetch(&Query::new("SELECT 1")).await.is_ok(),
             Lock::Lease(lease) => {
-                let kept = lease.renew(self.settings.retry).await;
+                let kept = lease
+                    .renew(self.settings.retry, self.checked.is_none())
+                    .await;
                 if kept {
                     self.checked = Some(Instant::now());
                 }
@@ -223,6 +225,15 @@ impl Leader {
         }
     }
 
+    /// How long until a lease unrenewed runs out, for a wait that must not outlast
+    /// it; `None` for the locks that do not run out.
+    pub fn time_left(&self) -> Option<Duration> {
+        match &self.lock {
+            Lock::Lease(lease) => Some(lease.time_left().unwrap_or(Duration::ZERO)),
+            _ => None,
+        }
+    }
+
     /// The lease a batch's transaction renews, where the lock is one.
     pub(super) fn fence(&self) -> Option<Fence> {
         match &self.lock {
@@ -233,14 +244,20 @@ impl Leader {
 }
 
 impl LeaseLock {
-    /// Renews the lease when a third of its time has passed, reconnecting as often
-    /// as `retry` allows; `false` once it is lost or has expired unrenewed.
-    async fn renew(&mut self, retry: super::Retry) -> bool {
-        if self.renewed.elapsed() < self.fence.ttl / 3 {
+    /// Renews the lease when a third of its time has passed (or at once when
+    /// `force`d), reconnecting as often as `retry` allows; `false` once it is lost
+    /// or its time has run out unrenewed, by this host's clock: never later than
+    /// the database lets another instance take it.
+    async fn renew(&mut self, retry: super::Retry, force: bool) -> bool {
+        if !force && self.renewed.elapsed() < self.fence.ttl / 3 {
             return true;
         }
         let started = Instant::now();
         for attempt in 0..=retry.attempts {
+            let Some(left) = self.time_left() else {
+                tracing::warn!("the pass lease ran out before it could be renewed");
+                return false;
+            };
             match galera::renew(&mut self.db, &self.fence.holder, self.fence.ttl).await {
                 Ok(true) => {
                     self.renewed = started;
@@ -252,10 +269,7 @@ impl LeaseLock {
                 }
                 Err(e) => {
                     tracing::warn!(attempt, error = %e, "renewing the pass lease failed");
-                    if self.renewed.elapsed() >= self.fence.ttl {
-                        return false;
-                    }
-                    tokio::time::sleep(retry.wait_before(attempt + 1)).await;
+                    tokio::time::sleep(retry.wait_before(attempt + 1).min(left)).await;
                     if e.is_connection_lost() {
                         let _ = self.db.reconnect().await;
                     }
@@ -263,6 +277,14 @@ impl LeaseLock {
             }
         }
         false
+    }
+
+    /// How long the lease lasts from now unless renewed; `None`: it ran out.
+    fn time_left(&self) -> Option<Duration> {
+        self.fence
+            .ttl
+            .checked_sub(self.renewed.elapsed())
+            .filter(|d| !d.is_zero())
     }
 }
 

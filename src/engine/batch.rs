@@ -142,7 +142,10 @@ pub(super) async fn run_all(
                 let wait = if matches!(e, DbError::ChainMoved) {
                     std::time::Duration::ZERO
                 } else {
-                    retry.wait_before(attempt)
+                    // A lease must not run out while this instance waits, still
+                    // counting itself the leader.
+                    let left = pass.leader.time_left().unwrap_or(std::time::Duration::MAX);
+                    retry.wait_before(attempt).min(left)
                 };
                 tracing::warn!(
                     policy = %p.name, table = %work.target.table_name, attempt, of = retry.attempts,

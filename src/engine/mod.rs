@@ -473,8 +473,10 @@ pub async fn run_pass(
     db.fence_with(Some(&leader));
     let report = run_pass_as_leader(db, config, opts, policies, &mut leader).await;
     db.fence_with(None);
-    leader.release().await;
+    // Not the leader any more before another instance can be: the metric never
+    // shows two at once.
     opts.leader.store(false, Ordering::SeqCst);
+    leader.release().await;
     report
 }
 

@@ -24,6 +24,7 @@ mod faults;
 mod files;
 mod forms;
 mod fuzz;
+mod galera;
 mod guards;
 mod holds;
 mod init;

@@ -37,6 +37,13 @@ impl Server {
     /// process too: it finds it by the pid file.
     #[allow(dead_code)]
     pub fn crash_and_restart_mariadb(&self) {
+        self.kill_mariadb();
+        self.start_mariadb_again();
+    }
+
+    /// Kills a MariaDB server with SIGKILL; returns once its port is closed.
+    #[allow(dead_code)]
+    pub fn kill_mariadb(&self) {
         let pid_file = self.dir.join("mysqld.pid");
         let pid = std::fs::read_to_string(&pid_file).expect("mysqld.pid");
         let killed = Command::new("kill")
@@ -52,6 +59,12 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Starts a killed MariaDB server again on its data; returns once it answers.
+    #[allow(dead_code)]
+    pub fn start_mariadb_again(&self) {
+        let started = Instant::now();
         // Started in the background by a shell that returns at once: the server
         // outlives it, and the supervisor stops it by its pid file.
         let log = self.dir.join("restarted.log");
@@ -65,7 +78,7 @@ impl Server {
         assert!(status.success());
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
-                started.elapsed() < Duration::from_secs(60),
+                started.elapsed() < Duration::from_secs(90),
                 "MariaDB did not come back"
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -485,6 +498,60 @@ pub async fn mariadb_pair(delay_s: u32) -> (Server, Server) {
     .expect("start replication");
     c.close().await.ok();
     (primary, replica)
+}
+
+/// A MariaDB Galera cluster of `nodes` nodes on loopback (Debian's `galera-4`),
+/// each its own server: node 1 starts a new cluster, the others join it by rsync
+/// state transfer. A node killed and started again rejoins the cluster.
+#[allow(dead_code)]
+pub fn galera_cluster(nodes: usize, extra: &[&str]) -> Vec<Server> {
+    let provider = ensure_installed(
+        &|| Some(PathBuf::from("/usr/lib/galera/libgalera_smm.so")).filter(|p| p.exists()),
+        "galera-4",
+    )
+    .unwrap_or_else(|e| {
+        panic!("Galera is needed for this test: {e}\n{INSTALL_HINT} galera-4 rsync")
+    });
+    ensure_installed(
+        &|| Some(PathBuf::from("/usr/bin/rsync")).filter(|p| p.exists()),
+        "rsync",
+    )
+    .unwrap_or_else(|e| panic!("rsync is needed for Galera's state transfer: {e}"));
+    let ports: Vec<[u16; 3]> = (0..nodes)
+        .map(|_| [0; 3].map(|_| free_port().expect("a free port")))
+        .collect();
+    let members: Vec<String> = ports
+        .iter()
+        .map(|[g, _, _]| format!("127.0.0.1:{g}"))
+        .collect();
+    let mut cluster = Vec::with_capacity(nodes);
+    for (i, [gcomm, ist, sst]) in ports.iter().enumerate() {
+        let mut args: Vec<String> = vec![
+            "--binlog-format=ROW".into(),
+            "--innodb-autoinc-lock-mode=2".into(),
+            "--wsrep-on=ON".into(),
+            format!("--wsrep-provider={}", provider.display()),
+            "--wsrep-cluster-name=retentiond-test".into(),
+            format!("--wsrep-cluster-address=gcomm://{}", members.join(",")),
+            format!("--wsrep-node-name=node{}", i + 1),
+            format!("--wsrep-node-address=127.0.0.1:{gcomm}"),
+            format!(
+                "--wsrep-provider-options=base_port={gcomm};gmcast.listen_addr=tcp://127.0.0.1:{gcomm};ist.recv_addr=127.0.0.1:{ist}"
+            ),
+            format!("--wsrep-sst-receive-address=127.0.0.1:{sst}"),
+            "--wsrep-sst-method=rsync".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        if i == 0 {
+            args.push("--wsrep-new-cluster".into());
+        }
+        let mut node = start_mariadb_with(&args)
+            .unwrap_or_else(|e| panic!("Galera node {} could not be started: {e}", i + 1));
+        // Started again after a kill, node 1 joins the others.
+        node.argv.retain(|a| a != "--wsrep-new-cluster");
+        cluster.push(node);
+    }
+    cluster
 }
 
 fn start_mariadb() -> Result<Server, String> {
