@@ -37,6 +37,9 @@ pub struct Cluster {
     /// `gcs.fc_limit`: write sets a node's receive queue holds before it pauses
     /// the cluster (flow control).
     pub fc_limit: Option<u64>,
+    /// `evs.suspect_timeout`: how long the nodes hold every commit when one of
+    /// them stops answering, before they give up on it.
+    pub suspect_timeout: Option<Duration>,
 }
 
 /// One node's flow control as read now.
@@ -142,7 +145,10 @@ pub(super) async fn cluster(c: &mut MySqlConnection) -> Result<Option<Cluster>, 
         max_ws_size: number(&vars, "wsrep_max_ws_size"),
         fc_limit: vars
             .get("wsrep_provider_options")
-            .and_then(|o| provider_option(o, "gcs.fc_limit")),
+            .and_then(|o| provider_option(o, "gcs.fc_limit")?.parse().ok()),
+        suspect_timeout: vars
+            .get("wsrep_provider_options")
+            .and_then(|o| iso_duration(provider_option(o, "evs.suspect_timeout")?)),
     }))
 }
 
@@ -173,11 +179,30 @@ pub(super) async fn flow(c: &mut MySqlConnection) -> Result<Option<Flow>, DbErro
 }
 
 /// A value of `wsrep_provider_options` ("a = 1; b = x; ...").
-fn provider_option(options: &str, name: &str) -> Option<u64> {
+fn provider_option<'a>(options: &'a str, name: &str) -> Option<&'a str> {
     options.split(';').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().parse().ok())?
+        (k.trim() == name).then(|| v.trim())
     })
+}
+
+/// Galera's ISO 8601 durations, as its options use them: `PT5S`, `PT1.5S`, `PT1M`,
+/// `PT1H30M`.
+fn iso_duration(text: &str) -> Option<Duration> {
+    let mut rest = text.strip_prefix("PT")?;
+    let mut seconds = 0.0;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| c.is_ascii_alphabetic())?;
+        let n: f64 = rest[..end].parse().ok()?;
+        seconds += n * match &rest[end..=end] {
+            "H" => 3600.0,
+            "M" => 60.0,
+            "S" => 1.0,
+            _ => return None,
+        };
+        rest = &rest[end + 1..];
+    }
+    Some(Duration::from_secs_f64(seconds))
 }
 
 /// Takes the lease for `holder` when it is free, expired or already theirs.
@@ -297,10 +322,14 @@ mod tests {
 
     #[test]
     fn provider_options_are_read_by_name() {
-        let o = "base_port = 4567; gcs.fc_debug = 0; gcs.fc_factor = 1.0; gcs.fc_limit = 16; gcs.fc_master_slave = no";
-        assert_eq!(provider_option(o, "gcs.fc_limit"), Some(16));
-        assert_eq!(provider_option(o, "gcs.fc_factor"), None);
+        let o = "base_port = 4567; evs.suspect_timeout = PT5S; gcs.fc_limit = 16; gcs.fc_master_slave = no";
+        assert_eq!(provider_option(o, "gcs.fc_limit"), Some("16"));
         assert_eq!(provider_option(o, "gcs.fc_missing"), None);
+        let suspect = provider_option(o, "evs.suspect_timeout").and_then(iso_duration);
+        assert_eq!(suspect, Some(Duration::from_secs(5)));
+        assert_eq!(iso_duration("PT1H30M"), Some(Duration::from_secs(5400)));
+        assert_eq!(iso_duration("PT1.5S"), Some(Duration::from_millis(1500)));
+        assert_eq!(iso_duration("P1D"), None);
     }
 
     #[test]

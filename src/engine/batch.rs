@@ -214,7 +214,7 @@ async fn check_may_go_on(
     }
     if !pass.leader.keep().await {
         return Err(Stop::failed(format!(
-            "policy `{}`: the connection holding the pass lock is gone; stopping so that another instance can take over",
+            "policy `{}`: this instance lost the pass lock (the connection holding it is gone, or its lease on the cluster ran out); stopping so that another instance can take over",
             p.name
         )));
     }

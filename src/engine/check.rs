@@ -156,6 +156,16 @@ fn cluster_findings(config: &Config, c: &db::Cluster) -> (Vec<String>, Vec<Strin
             c.state
         ));
     }
+    let lease = config.database.timeouts.lease;
+    if let Some(suspect) = c.suspect_timeout
+        && lease < suspect * 2
+    {
+        warnings.push(format!(
+            "{path}: [database] lease_time {} s is under twice the cluster's evs.suspect_timeout ({} s): when any node dies, the others hold every commit that long, and the leader's lease may run out and stop its pass",
+            lease.as_secs_f64(),
+            suspect.as_secs_f64()
+        ));
+    }
     if let (Some(max), Some(size)) = (c.max_ws_rows, config.limits.batch_size)
         && u64::from(size) + 2 > max
     {

@@ -176,6 +176,15 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str, &'static str)> {
             "valid: legal_obligation",
         ),
         (
+            "lease shorter than a renewal",
+            with(
+                "url = \"sqlite://shop.db\"",
+                "url = \"sqlite://shop.db\"\nlease_time = \"1s\"",
+            ),
+            "3:14",
+            "from \"3s\" to \"10min\"",
+        ),
+        (
             "batch size zero",
             appended("\n[limits]\nbatch_size = 0\n"),
             "12:14",

@@ -600,6 +600,9 @@ fn start_mariadb_with(extra: &[String]) -> Result<Server, String> {
         .args([
             "--no-defaults",
             &format!("--datadir={}", data.display()),
+            // Its own temporary files in its own directory: bootstraps run at
+            // once in one /tmp have removed each other's.
+            &format!("--tmpdir={}", dir.display()),
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
             "--skip-name-resolve",
@@ -620,6 +623,7 @@ fn start_mariadb_with(extra: &[String]) -> Result<Server, String> {
         format!("--datadir={}", data.display()),
         format!("--socket={}", dir.join("mysqld.sock").display()),
         format!("--pid-file={}", dir.join("mysqld.pid").display()),
+        format!("--tmpdir={}", dir.display()),
         format!("--port={port}"),
         "--bind-address=127.0.0.1".into(),
         "--skip-name-resolve".into(),
