@@ -34,6 +34,7 @@ mod lag;
 mod mail;
 mod migrations;
 mod partitions;
+mod patroni;
 mod print;
 mod processors;
 mod receiver;

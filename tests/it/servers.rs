@@ -184,7 +184,7 @@ pub fn database_name() -> String {
     )
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -196,7 +196,7 @@ fn is_root() -> bool {
 }
 
 /// (uid, gid) of a system user, from /etc/passwd.
-fn user(name: &str) -> Option<(u32, u32)> {
+pub(crate) fn user(name: &str) -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
@@ -205,7 +205,7 @@ fn user(name: &str) -> Option<(u32, u32)> {
     })
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
@@ -246,7 +246,7 @@ pub fn ensure_installed(
 }
 
 /// A temporary directory owned by `owner` (when root).
-fn server_dir(owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
+pub(crate) fn server_dir(owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
     let dir = tempfile::Builder::new()
         .prefix("retentiond-test-")
         .tempdir()
@@ -267,7 +267,7 @@ fn as_user(cmd: &mut Command, owner: Option<(u32, u32)>) -> &mut Command {
 }
 
 /// Starts `server` (argv) under the supervisor and waits for `ready` in its log.
-fn supervise(
+pub(crate) fn supervise(
     dir: &Path,
     owner: Option<(u32, u32)>,
     server: &[String],
@@ -318,7 +318,7 @@ fn supervise(
     }
 }
 
-fn newest(glob_dir: &str, suffix: &str) -> Option<PathBuf> {
+pub(crate) fn newest(glob_dir: &str, suffix: &str) -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(glob_dir)
         .ok()?
         .filter_map(|e| e.ok())
