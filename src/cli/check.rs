@@ -29,6 +29,11 @@ pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) 
                 "wsrep_max_ws_size": c.max_ws_size,
                 "gcs_fc_limit": c.fc_limit,
             })),
+            "streaming": report.streaming.as_ref().map(|s| json!({
+                "standby": s.standby,
+                "standbys": s.standbys,
+                "synchronous": s.synchronous,
+            })),
             "ok": fits,
             "policies": report.policies,
             "problems": report.problems,
@@ -67,6 +72,13 @@ fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> S
             out,
             "cluster   MariaDB Galera cluster {:?}: {} node(s), {} component, this node {}{rows}; pass lock: a lease in retention_lease",
             c.name, c.size, c.status, c.state
+        );
+    }
+    if let Some(s) = report.streaming.as_ref().filter(|s| s.standbys > 0) {
+        let _ = writeln!(
+            out,
+            "cluster   PostgreSQL primary streaming to {} standby(s), {} synchronous; a failover to an asynchronous standby may lose the last batches, each with its audit event",
+            s.standbys, s.synchronous
         );
     }
     for p in &report.policies {

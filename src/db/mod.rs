@@ -31,7 +31,7 @@ use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use galera::{Cluster, Lease};
 pub use leader::{Leader, instance_name};
-pub use replica::{Lag, ReplicaLag, Replicas};
+pub use replica::{Lag, ReplicaLag, Replicas, Streaming};
 pub use sqlite::RebuildRoom;
 pub use store::{
     Delivery, ErasureEntry, FileRef, Hold, LastPolicyRun, NewDelivery, NewHold, NewRequest, NewRun,

@@ -34,6 +34,41 @@ pub enum Lag {
     Busy(String),
 }
 
+/// What a PostgreSQL server says of its streaming replication, for `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streaming {
+    /// The server is a standby (`pg_is_in_recovery()`): it refuses writes.
+    pub standby: bool,
+    /// Standbys streaming from it.
+    pub standbys: i64,
+    /// Of those, the ones a commit waits for (`sync` or `quorum`).
+    pub synchronous: i64,
+}
+
+impl Db {
+    /// PostgreSQL's replication as the server sees it; `None` elsewhere.
+    pub async fn streaming(&mut self) -> Result<Option<Streaming>, DbError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let q = Query::new(
+            "SELECT CAST(pg_is_in_recovery() AS int), \
+             (SELECT count(*) FROM pg_stat_replication), \
+             (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))",
+        );
+        let rows = self.fetch(&q).await?;
+        let int = |i: usize| match rows.first().and_then(|r| r.get(i)) {
+            Some(SqlValue::Int(n)) => *n,
+            _ => 0,
+        };
+        Ok(Some(Streaming {
+            standby: int(0) == 1,
+            standbys: int(1),
+            synchronous: int(2),
+        }))
+    }
+}
+
 /// One replica's reading, by the name logs and errors give it (its URL without
 /// the password).
 #[derive(Debug)]

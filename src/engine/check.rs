@@ -37,6 +37,8 @@ pub struct CheckReport {
     pub coverage: super::coverage::Coverage,
     /// The Galera cluster the database's server belongs to.
     pub cluster: Option<db::Cluster>,
+    /// A PostgreSQL server's streaming replication.
+    pub streaming: Option<db::Streaming>,
 }
 
 impl CheckReport {
@@ -80,7 +82,14 @@ async fn check_once(db: &mut Db, config: &Config) -> Result<CheckReport, DbError
         warnings: Vec::new(),
         coverage: Default::default(),
         cluster: db.galera().await?,
+        streaming: db.streaming().await?,
     };
+    if report.streaming.as_ref().is_some_and(|s| s.standby) {
+        report.problems.push(format!(
+            "{}: [database] url names a standby (pg_is_in_recovery() is true), which refuses writes: point it at the primary (under Patroni, HAProxy's port that routes to the primary)",
+            config.path.display()
+        ));
+    }
     if let Some(c) = &report.cluster {
         let (problems, warnings) = cluster_findings(config, c);
         report.problems.extend(problems);

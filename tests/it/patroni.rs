@@ -25,6 +25,8 @@ struct Supervised {
 pub struct Patroni {
     /// HAProxy's port: the primary, whichever node it is.
     pub port: u16,
+    /// Each node's PostgreSQL port.
+    pub nodes_ports: Vec<u16>,
     etcd: String,
     nodes: Vec<Supervised>,
     _etcd: Supervised,
@@ -163,6 +165,7 @@ impl Patroni {
         );
         let cluster = Patroni {
             port,
+            nodes_ports: ports.iter().map(|[_, pg]| *pg).collect(),
             etcd,
             nodes,
             _etcd: etcd_,
@@ -382,6 +385,37 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_and_a_killed_pr
             spawn_daemon(&c, &dir.path().join(format!("d{i}.log")))
         })
         .collect();
+
+    // check names what it sees through HAProxy, and refuses a standby.
+    let streaming = Instant::now();
+    while query_int(&url, "SELECT count(*) FROM pg_stat_replication").await < 2 {
+        assert!(
+            streaming.elapsed() < Duration::from_secs(60),
+            "standbys not streaming"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let check = run_cli(&config("check", ""), dir.path(), &["check"]);
+    assert!(
+        stdout(&check).contains("PostgreSQL primary streaming to 2 standby(s), 0 synchronous"),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    let standby = (cluster.primary() + 1) % NODES;
+    let direct = config("standby", "").with_file_name("standby.toml");
+    let text = std::fs::read_to_string(&direct).unwrap().replace(
+        &format!("127.0.0.1:{}/", cluster.port),
+        &format!("127.0.0.1:{}/", cluster.nodes_ports[standby]),
+    );
+    std::fs::write(&direct, text).unwrap();
+    let check = run_cli(&direct, dir.path(), &["check"]);
+    assert_eq!(check.status.code(), Some(2), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("names a standby"),
+        "{}",
+        stdout(&check)
+    );
 
     let switched = mid_pass(&cluster, &url, &Patroni::switchover).await;
     add_expired(&url, 10_000_000, per_phase).await;
