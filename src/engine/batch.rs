@@ -210,7 +210,8 @@ async fn check_may_go_on(
     }
     if let (Some(watch), Some(replicas)) = (&pass.config.database.replicas, &mut pass.replicas) {
         let waited = &mut outcome.replica_wait_ms;
-        replicas::wait_until_caught_up(db, replicas, p, watch, &pass.opts.stop, waited).await?;
+        let waiting = (&pass.opts.stop, &mut *pass.leader);
+        replicas::wait_until_caught_up(db, replicas, p, watch, waiting, waited).await?;
     }
     if !pass.leader.keep().await {
         return Err(Stop::failed(format!(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{Stop, StopSignal};
 use crate::backend::ReplicaWatch;
-use crate::db::{Db, DbError, Lag, ReplicaLag, Replicas};
+use crate::db::{Db, DbError, Lag, Leader, ReplicaLag, Replicas};
 use crate::policy::Policy;
 
 /// How often the lag is read while waiting.
@@ -30,11 +30,11 @@ pub(super) async fn wait_until_caught_up(
     replicas: &mut Replicas,
     p: &Policy,
     watch: &ReplicaWatch,
-    stop: &StopSignal,
+    (stop, leader): (&StopSignal, &mut Leader),
     waited_ms: &mut u64,
 ) -> Result<(), Stop> {
     let started = Instant::now();
-    let result = wait(db, replicas, p, watch, stop, started).await;
+    let result = wait(db, replicas, p, watch, (stop, leader), started).await;
     *waited_ms += started.elapsed().as_millis() as u64;
     result
 }
@@ -44,11 +44,18 @@ async fn wait(
     replicas: &mut Replicas,
     p: &Policy,
     watch: &ReplicaWatch,
-    stop: &StopSignal,
+    (stop, leader): (&StopSignal, &mut Leader),
     started: Instant,
 ) -> Result<(), Stop> {
     let mut logged: Option<Instant> = None;
     while !stop.is_requested() {
+        // A long wait keeps the pass lock: on a cluster its lease would run out.
+        if !leader.keep().await {
+            return Err(Stop::failed(format!(
+                "policy `{}`: this instance lost the pass lock while it waited for the replicas",
+                p.name
+            )));
+        }
         let readings = replicas.read(db).await;
         let Some(blocked) = first_blocked(readings, watch.max_lag) else {
             if logged.is_some() {
