@@ -59,15 +59,15 @@ impl Flow {
     /// (so that retentiond's own write sets never make the cluster pause).
     pub fn holds_back(&self) -> Option<String> {
         if self.paused {
-            return Some("flow control pauses the cluster".into());
+            return Some("has flow control on: the cluster is paused".into());
         }
         if !self.state.eq_ignore_ascii_case("synced") {
-            return Some(format!("the node is {}, not Synced", self.state));
+            return Some(format!("is {}, not Synced", self.state));
         }
         let limit = self.fc_limit.unwrap_or(16);
         (self.recv_queue * 2 > limit).then(|| {
             format!(
-                "its receive queue holds {} write sets, over half of gcs.fc_limit {limit}",
+                "holds {} write sets in its receive queue, over half of gcs.fc_limit {limit}",
                 self.recv_queue
             )
         })
