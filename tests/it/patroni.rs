@@ -3,8 +3,10 @@
 //! HAProxy (`haproxy`) routing to whichever node Patroni's REST API calls primary
 //! (`OPTIONS /primary`). Three `retentiond run` daemons pointed at HAProxy purge
 //! through a `patronictl switchover` and a `kill -9` of the primary's postmaster in
-//! the middle of a pass: the pass goes on or fails cleanly, the next finishes on the
-//! new primary, rows gone == rows in the audit trail, `audit verify` passes.
+//! the middle of a pass, then the loss of the primary's whole node (Patroni and
+//! postmaster killed; a standby is promoted): the pass goes on or fails cleanly, the
+//! next finishes on the new primary, rows gone == rows in the audit trail, `audit
+//! verify` passes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -253,6 +255,29 @@ impl Patroni {
         ]);
     }
 
+    /// SIGKILL of the primary's Patroni and then its postmaster: the node is gone
+    /// for good, and Patroni promotes a standby once the leader key's ttl ran out.
+    pub fn kill_primary_node(&self) {
+        let node = &self.nodes[self.primary()];
+        let patroni = std::fs::read_to_string(node.dir.join("pid")).unwrap();
+        assert!(
+            Command::new("kill")
+                .args(["-KILL", patroni.trim()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let pid = std::fs::read_to_string(node.dir.join("data/postmaster.pid")).unwrap();
+        let pid = pid.lines().next().unwrap().trim().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-KILL", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     /// SIGKILL of the primary's postmaster; Patroni notices and recovers.
     pub fn kill_primary_postmaster(&self) {
         let node = &self.nodes[self.primary()];
@@ -288,6 +313,20 @@ async fn query_int(url: &str, sql: &str) -> i64 {
     }
 }
 
+/// The last lines of every daemon's log in `dir`, for a failure's message.
+fn log_tails(dir: &Path) -> String {
+    let mut out = String::new();
+    for i in 0..3 {
+        let text = std::fs::read_to_string(dir.join(format!("d{i}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        out.push_str(&format!(
+            "--- d{i}\n{}\n",
+            lines[lines.len().saturating_sub(8)..].join("\n")
+        ));
+    }
+    out
+}
+
 const EXPIRED_LEFT: &str = "SELECT count(*) FROM events WHERE at < now() - interval '1 year'";
 const YOUNG: i64 = 1_000;
 
@@ -305,7 +344,12 @@ async fn add_expired(url: &str, first: i64, n: i64) {
 /// Waits until a pass has committed batches, then does `what` to the cluster,
 /// and waits until every expired row is gone. Returns how long after `what` the
 /// next batch committed, and how long until the last did.
-async fn mid_pass(cluster: &Patroni, url: &str, what: &dyn Fn(&Patroni)) -> (Duration, Duration) {
+async fn mid_pass(
+    cluster: &Patroni,
+    url: &str,
+    what: &dyn Fn(&Patroni),
+    logs: &Path,
+) -> (Duration, Duration) {
     let count = "SELECT count(*) FROM retention_events";
     let events = query_int(url, count).await;
     let started = Instant::now();
@@ -339,7 +383,8 @@ async fn mid_pass(cluster: &Patroni, url: &str, what: &dyn Fn(&Patroni)) -> (Dur
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn three_daemons_behind_haproxy_purge_through_a_switchover_and_a_killed_primary() {
+async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primary_and_a_lost_node()
+{
     let cluster = Patroni::start().await;
     let admin = cluster.url("postgres");
     query_int(&admin, "SELECT count(*) FROM pg_database").await;
@@ -417,9 +462,17 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_and_a_killed_pr
         stdout(&check)
     );
 
-    let switched = mid_pass(&cluster, &url, &Patroni::switchover).await;
+    let switched = mid_pass(&cluster, &url, &Patroni::switchover, dir.path()).await;
     add_expired(&url, 10_000_000, per_phase).await;
-    let killed = mid_pass(&cluster, &url, &Patroni::kill_primary_postmaster).await;
+    let killed = mid_pass(
+        &cluster,
+        &url,
+        &Patroni::kill_primary_postmaster,
+        dir.path(),
+    )
+    .await;
+    add_expired(&url, 20_000_000, per_phase).await;
+    let lost = mid_pass(&cluster, &url, &Patroni::kill_primary_node, dir.path()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(daemons);
 
@@ -431,7 +484,7 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_and_a_killed_pr
     .await;
     assert_eq!(
         counted,
-        2 * per_phase,
+        3 * per_phase,
         "rows gone == rows in the audit trail"
     );
     let mut c = PgConnection::connect(&url).await.unwrap();
@@ -470,15 +523,21 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_and_a_killed_pr
         stderr(&verify)
     );
     eprintln!(
-        "patroni: batches again {:.1} s after a switchover (all purged after {:.1} s), {:.1} s after a killed primary (all purged after {:.1} s); runs {statuses:?}",
+        "patroni: batches again {:.1} s after a switchover (all purged after {:.1} s), {:.1} s after a killed primary postmaster ({:.1} s), {:.1} s after the primary's node was lost ({:.1} s); runs {statuses:?}",
         switched.0.as_secs_f64(),
         switched.1.as_secs_f64(),
         killed.0.as_secs_f64(),
-        killed.1.as_secs_f64()
+        killed.1.as_secs_f64(),
+        lost.0.as_secs_f64(),
+        lost.1.as_secs_f64()
     );
     // Patroni's loop_wait (1 s) and ttl (10 s), HAProxy's checks (1 s), the
     // retries' backoff (8 from 500 ms).
-    for (what, took) in [("switchover", switched.0), ("killed primary", killed.0)] {
-        assert!(took < Duration::from_secs(40), "after the {what}: {took:?}");
+    for (what, took) in [
+        ("switchover", switched.0),
+        ("killed primary", killed.0),
+        ("lost node", lost.0),
+    ] {
+        assert!(took < Duration::from_secs(60), "after the {what}: {took:?}");
     }
 }
