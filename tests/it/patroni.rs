@@ -356,7 +356,8 @@ async fn mid_pass(
     while query_int(url, count).await < events + 3 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "no pass under way"
+            "no pass under way; the daemons' logs end:\n{}",
+            log_tails(logs)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
