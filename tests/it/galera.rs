@@ -279,6 +279,28 @@ async fn daemons_on_a_cluster(n: usize, first: i64) {
     let watch = LeaderWatch::start(ports.clone());
     let started = Instant::now();
 
+    // status through any node names the lease's holder: the purging daemon.
+    let mut leader = None;
+    wait_until("a lease taken", Duration::from_secs(60), async || {
+        leader = lease_holder(&cluster[0], &daemons).await;
+        leader.is_some()
+    })
+    .await;
+    let leader = leader.unwrap();
+    let other = (leader + 1) % n;
+    let pid = daemons[leader].0.as_ref().unwrap().id();
+    let status = run_cli(
+        &dir.path().join(format!("node{other}.toml")),
+        dir.path(),
+        &["status"],
+    );
+    assert!(
+        stdout(&status).contains("pass lock  a lease held by ")
+            && stdout(&status).contains(&format!(":{pid} until ")),
+        "daemon {leader} (pid {pid}) leads: {}",
+        stdout(&status)
+    );
+
     // The leader's node dies mid-pass: another daemon takes the lease over and
     // finishes; the dead node comes back and catches up.
     let (dead, took_over) = kill_a_node_mid_pass(&cluster, &daemons, true).await;
