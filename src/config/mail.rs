@@ -9,7 +9,15 @@ use super::private::check_private;
 use super::walk::{Cx, get, resolve};
 pub use crate::secret::Secret;
 
-const MAIL_KEYS: &[&str] = &["host", "port", "security", "user", "password_file", "from"];
+const MAIL_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "security",
+    "user",
+    "password_file",
+    "from",
+    "ca_file",
+];
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +44,9 @@ pub struct MailSettings {
     pub user: Option<String>,
     pub password: Option<Secret>,
     pub from: String,
+    /// `ca_file`: PEM certificates trusted besides the system's store (a company
+    /// relay's own CA), read when the config is loaded.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// `[mail]`, if present.
@@ -77,7 +88,19 @@ pub(super) fn mail(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<MailS
             None => return None,
         },
     };
+    if security == MailSecurity::None
+        && !super::processors::is_loopback(host.as_deref().unwrap_or("localhost"))
+        && let Some(v) = get(t, "security")
+    {
+        cx.problem(
+            v.span(),
+            "security = \"none\" sends the login and the report in clear text: only to a relay on this host (localhost, 127.0.0.1, ::1)".into(),
+            Some("use security = \"starttls\" (port 587) or \"tls\" (port 465)".into()),
+        );
+    }
     let user = get(t, "user").and_then(|v| cx.string(v, "user"));
+    login_pair(cx, t);
+    let ca_pem = ca_file(cx, t, base_dir);
     let password = match get(t, "password_file") {
         None => None,
         Some(v) => {
@@ -104,7 +127,57 @@ pub(super) fn mail(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<MailS
         user,
         password,
         from: from?,
+        ca_pem,
     })
+}
+
+/// `user` and `password_file` go together: one without the other fails at the
+/// first send, so it fails the config instead.
+fn login_pair(cx: &mut Cx, t: &DeTable) {
+    match (get(t, "user"), get(t, "password_file")) {
+        (Some(v), None) => cx.problem(
+            v.span(),
+            "[mail] `user` without `password_file`".into(),
+            Some("add password_file = \"/run/credentials/retentiond.service/smtp-password\", or remove user".into()),
+        ),
+        (None, Some(v)) => cx.problem(
+            v.span(),
+            "[mail] `password_file` without `user`".into(),
+            Some("add user = \"retentiond@shop.example\", or remove password_file".into()),
+        ),
+        _ => {}
+    }
+}
+
+/// `ca_file`: read and checked to hold PEM certificates.
+fn ca_file(cx: &mut Cx, t: &DeTable, base_dir: &Path) -> Option<Vec<u8>> {
+    let v = get(t, "ca_file")?;
+    let path = resolve(base_dir, &cx.string(v, "ca_file")?);
+    let help = "a file of PEM certificates (-----BEGIN CERTIFICATE-----), the relay's CA";
+    match std::fs::read(&path) {
+        Ok(pem)
+            if lettre::transport::smtp::client::Certificate::from_pem(&pem).is_ok()
+                && String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") =>
+        {
+            Some(pem)
+        }
+        Ok(_) => {
+            cx.problem(
+                v.span(),
+                format!("ca_file {} holds no PEM certificate", path.display()),
+                Some(help.into()),
+            );
+            None
+        }
+        Err(e) => {
+            cx.problem(
+                v.span(),
+                format!("cannot read ca_file {}: {e}", path.display()),
+                Some(help.into()),
+            );
+            None
+        }
+    }
 }
 
 /// `[report] mail_to`: a non-empty list of addresses, each checked for `@`.

@@ -162,14 +162,9 @@ fn url(cx: &mut Cx, v: &Item) -> Option<String> {
         return None;
     }
     let host = parsed.host_str().unwrap_or("");
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|a| a.is_loopback());
     match parsed.scheme() {
         "https" => Some(text),
-        "http" if loopback => Some(text),
+        "http" if is_loopback(host) => Some(text),
         scheme => {
             cx.problem(
                 v.span(),
@@ -377,4 +372,13 @@ fn ca_file(cx: &mut Cx, v: &Item, base_dir: &Path) -> Option<Vec<u8>> {
             None
         }
     }
+}
+
+/// Whether `host` names this machine: `localhost` or a loopback address.
+pub(super) fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
 }

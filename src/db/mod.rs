@@ -30,7 +30,7 @@ pub use crate::backend::Backend;
 use crate::backend::{DatabaseSettings, Retry, Timeouts, redact_url};
 
 pub use galera::{Cluster, Lease};
-pub use leader::{Leader, instance_name};
+pub use leader::{Leader, host_name, instance_name};
 pub use replica::{Lag, ReplicaLag, Replicas, Streaming};
 pub use sqlite::RebuildRoom;
 pub use store::{

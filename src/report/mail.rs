@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::ReportError;
@@ -50,12 +52,13 @@ pub async fn mail_due(
         error,
     };
     let subject = format!("retentiond purge report {label} ({from} to {to})");
+    let sender = mail
+        .from
+        .parse::<Mailbox>()
+        .map_err(|e| failed(format!("from: {e}")))?;
     let mut builder = Message::builder()
-        .from(
-            mail.from
-                .parse::<Mailbox>()
-                .map_err(|e| failed(format!("from: {e}")))?,
-        )
+        .message_id(Some(message_id(&label, sender.email.domain(), now)))
+        .from(sender)
         .subject(subject);
     for to in &settings.mail_to {
         builder = builder.to(to
@@ -83,16 +86,36 @@ fn content_type(text: &str) -> ContentType {
     ContentType::parse(text).unwrap_or(ContentType::TEXT_PLAIN)
 }
 
+/// A Message-ID unique per report and attempt, in the sender's domain.
+fn message_id(label: &str, domain: &str, now: DateTime<Utc>) -> String {
+    let nanos = now.timestamp_nanos_opt().unwrap_or_default();
+    format!(
+        "<retentiond.{label}.{nanos}.{}@{domain}>",
+        std::process::id()
+    )
+}
+
+/// The SMTP connection: TLS checked against the system's trust store (and
+/// `SSL_CERT_FILE`) plus `ca_file`'s certificates, this host's name in EHLO.
 fn transport(mail: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let builder = match mail.security {
-        MailSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.host)
-            .map_err(|e| e.to_string())?,
-        MailSecurity::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.host).map_err(|e| e.to_string())?
+    let tls = |wrap: fn(TlsParameters) -> Tls| -> Result<Tls, String> {
+        let mut params = TlsParameters::builder(mail.host.clone());
+        if let Some(pem) = &mail.ca_pem {
+            let ca = Certificate::from_pem(pem).map_err(|e| format!("ca_file: {e}"))?;
+            params = params.add_root_certificate(ca);
         }
-        MailSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.host),
+        Ok(wrap(params.build_rustls().map_err(|e| e.to_string())?))
     };
-    let mut builder = builder.port(mail.port).timeout(Some(SEND_TIMEOUT));
+    let security = match mail.security {
+        MailSecurity::StartTls => tls(Tls::Required)?,
+        MailSecurity::Tls => tls(Tls::Wrapper)?,
+        MailSecurity::None => Tls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.host)
+        .tls(security)
+        .hello_name(ClientId::Domain(crate::db::host_name()))
+        .port(mail.port)
+        .timeout(Some(SEND_TIMEOUT));
     if let Some(user) = &mail.user {
         let password = mail
             .password

@@ -185,6 +185,30 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str, &'static str)> {
             "from \"3s\" to \"10min\"",
         ),
         (
+            "mail in clear text to a remote relay",
+            appended(
+                "\n[mail]\nhost = \"smtp.example\"\nfrom = \"r@shop.example\"\nsecurity = \"none\"\n",
+            ),
+            "14:12",
+            "clear text",
+        ),
+        (
+            "mail user without a password",
+            appended(
+                "\n[mail]\nhost = \"smtp.example\"\nfrom = \"r@shop.example\"\nuser = \"r\"\n",
+            ),
+            "14:8",
+            "without `password_file`",
+        ),
+        (
+            "mail ca_file without a certificate",
+            appended(
+                "\n[mail]\nhost = \"smtp.example\"\nfrom = \"r@shop.example\"\nca_file = \"/proc/version\"\n",
+            ),
+            "14:11",
+            "holds no PEM certificate",
+        ),
+        (
             "batch size zero",
             appended("\n[limits]\nbatch_size = 0\n"),
             "12:14",
