@@ -73,10 +73,12 @@ pub async fn mail_due(
             Attachment::new(name("json")).body(read("json")?, content_type("application/json")),
         );
     let message = builder.multipart(body).map_err(|e| failed(e.to_string()))?;
-    transport(mail)
-        .map_err(failed)?
-        .send(message)
+    // A bound on the whole exchange, not only each read: a relay that stalls
+    // mid-dialogue must not hold the daemon's loop.
+    let smtp = transport(mail).map_err(failed)?;
+    tokio::time::timeout(SEND_TIMEOUT, smtp.send(message))
         .await
+        .map_err(|_| failed(format!("no answer within {} s", SEND_TIMEOUT.as_secs())))?
         .map_err(|e| failed(e.to_string()))?;
     record_sent(&sent, &settings.mail_to, now);
     Ok(Some(label))

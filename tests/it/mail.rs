@@ -134,3 +134,188 @@ async fn the_periodic_report_is_mailed_once_and_retried_after_a_refusal() {
         "{register}"
     );
 }
+
+/// A CA of the test's own and a certificate it signed for `localhost`, made with
+/// openssl: (CA file, certificate, key).
+fn company_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Shop Internal CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "relay.key",
+        "-out",
+        "relay.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName = DNS:localhost\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "relay.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "relay.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("relay.pem"),
+        dir.join("relay.key"),
+    )
+}
+
+/// A relay as companies run them: STARTTLS required, then AUTH (login
+/// `retentiond`, password `relay-secret`), its certificate from `company_ca`.
+fn company_relay(port: u16, maildir: &Path, cert: &Path, key: &Path) -> KillOnDrop {
+    let script = format!(
+        "import ssl, time\n\
+         from aiosmtpd.controller import Controller\n\
+         from aiosmtpd.handlers import Mailbox\n\
+         from aiosmtpd.smtp import AuthResult\n\
+         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)\n\
+         ctx.load_cert_chain({cert:?}, {key:?})\n\
+         def check(server, session, envelope, mechanism, data):\n\
+         \x20   return AuthResult(success=data.login == b'retentiond' and data.password == b'relay-secret')\n\
+         c = Controller(Mailbox({maildir:?}), hostname='127.0.0.1', port={port}, tls_context=ctx,\n\
+         \x20   require_starttls=True, auth_required=True, auth_require_tls=True, authenticator=check)\n\
+         c.start()\n\
+         while True:\n\
+         \x20   time.sleep(3600)\n",
+        cert = cert.display().to_string(),
+        key = key.display().to_string(),
+        maildir = maildir.display().to_string(),
+    );
+    let child = Command::new(python_with_aiosmtpd())
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the relay");
+    wait_for("the relay", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    KillOnDrop(Some(child))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, base) = demo_shop(dir.path());
+    let (_, cert, key) = company_ca(dir.path());
+    let port = free_port();
+    let maildir = dir.path().join("maildir");
+    let _relay = company_relay(port, &maildir, &cert, &key);
+    let password = dir.path().join("smtp-password");
+    crate::support::write_key(&password, b"relay-secret\n");
+    let with_mail = |extra: &str| {
+        every_second(
+            &base,
+            &format!(
+                "[report]\ndir = \"reports\"\nformats = [\"html\"]\nmail_to = [\"dpo@shop.example\"]\n\n\
+                 [mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
+                 from = \"retentiond@shop.example\"\nuser = \"retentiond\"\npassword_file = \"smtp-password\"\n{extra}"
+            ),
+        )
+    };
+    let (_, last_month) = retentiond::report::last_full_month(chrono::Utc::now().date_naive());
+    let sent = dir.path().join(format!(
+        "reports/retentiond-report-{}.sent",
+        last_month.format("%Y-%m")
+    ));
+    let log = dir.path().join("daemon.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // The relay's CA in no trust store: refused, and said why.
+    std::fs::write(&config, with_mail("")).unwrap();
+    let running = spawn_daemon(&config, &log);
+    wait_for("a refused send", Duration::from_secs(30), || {
+        read_log().contains("mailing the periodic report failed")
+    });
+    drop(running);
+    assert!(read_log().contains("UnknownIssuer"), "{}", read_log());
+    assert!(
+        !read_log().contains("relay-secret"),
+        "the password is never logged"
+    );
+    assert!(!sent.exists());
+
+    // ca_file names it, but the password is wrong: the relay refuses the login
+    // and then stalls the dialogue; the send gives up within its bound, says so,
+    // and the daemon goes on with its passes.
+    std::fs::write(&config, with_mail("ca_file = \"ca.pem\"")).unwrap();
+    crate::support::write_key(&password, b"not-the-secret\n");
+    let running = spawn_daemon(&config, &log);
+    wait_for(
+        "a refused login, then a pass",
+        Duration::from_secs(60),
+        || {
+            let text = read_log();
+            text.contains("mailing the periodic report failed")
+                && text.contains("\"pass finished\"")
+        },
+    );
+    drop(running);
+    assert!(
+        read_log().contains("cannot mail the report"),
+        "{}",
+        read_log()
+    );
+    assert!(
+        !read_log().contains("not-the-secret"),
+        "the password is never logged"
+    );
+    assert!(!sent.exists());
+
+    // The right password: STARTTLS, AUTH, delivered.
+    crate::support::write_key(&password, b"relay-secret\n");
+    let running = spawn_daemon(&config, &log);
+    wait_for("the report mailed", Duration::from_secs(30), || {
+        sent.exists()
+    });
+    drop(running);
+    let arrived = messages(&maildir);
+    assert_eq!(arrived.len(), 1);
+    assert!(
+        arrived[0].contains("Message-ID: <retentiond."),
+        "{}",
+        arrived[0]
+    );
+}
