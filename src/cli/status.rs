@@ -125,6 +125,32 @@ fn status_json(
     })
 }
 
+/// The pass lock as `status` says it: a cluster's lease, the instance and pass
+/// holding the lock, or free.
+fn pass_lock_line(recorded: &Recorded) -> String {
+    match (&recorded.holder, recorded.lock_held) {
+        _ if let Some(l) = &recorded.lease => format!(
+            "pass lock  a lease held by {} until {}{}",
+            l.holder,
+            l.expires_at,
+            recorded.holder.as_ref().map_or(String::new(), |r| format!(
+                " (pass #{} since {})",
+                r.id, r.started_at
+            ))
+        ),
+        (Some(r), true) => format!(
+            "pass lock  held by {} (pass #{} since {})",
+            r.instance
+                .as_deref()
+                .unwrap_or("an instance that did not record its name"),
+            r.id,
+            r.started_at
+        ),
+        (None, true) => "pass lock  held (its pass is not recorded yet)".into(),
+        (_, false) => "pass lock  free: no pass is running".into(),
+    }
+}
+
 fn print_text(
     config: &Config,
     db: &Db,
@@ -148,27 +174,7 @@ fn print_text(
         ),
         None => println!("last pass  none recorded in {}", db.label()),
     }
-    match (&recorded.holder, recorded.lock_held) {
-        _ if let Some(l) = &recorded.lease => println!(
-            "pass lock  a lease held by {} until {}{}",
-            l.holder,
-            l.expires_at,
-            recorded.holder.as_ref().map_or(String::new(), |r| format!(
-                " (pass #{} since {})",
-                r.id, r.started_at
-            ))
-        ),
-        (Some(r), true) => println!(
-            "pass lock  held by {} (pass #{} since {})",
-            r.instance
-                .as_deref()
-                .unwrap_or("an instance that did not record its name"),
-            r.id,
-            r.started_at
-        ),
-        (None, true) => println!("pass lock  held (its pass is not recorded yet)"),
-        (_, false) => println!("pass lock  free: no pass is running"),
-    }
+    println!("{}", pass_lock_line(recorded));
     match (&config.schedule, next) {
         (Some(s), Some(n)) => println!(
             "next pass  {} ({} {})",

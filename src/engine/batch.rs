@@ -137,35 +137,7 @@ pub(super) async fn run_all(
             }
             Err(e) if e.is_retryable() && attempt < retry.attempts => {
                 attempt += 1;
-                // A chain that moved is read again at once; the rest wait for the
-                // database.
-                let wait = if matches!(e, DbError::ChainMoved) {
-                    std::time::Duration::ZERO
-                } else {
-                    // A lease must not run out while this instance waits, still
-                    // counting itself the leader.
-                    let left = pass.leader.time_left().unwrap_or(std::time::Duration::MAX);
-                    retry.wait_before(attempt).min(left)
-                };
-                tracing::warn!(
-                    policy = %p.name, table = %work.target.table_name, attempt, of = retry.attempts,
-                    wait_ms = wait.as_millis() as u64, error = %e,
-                    "batch rolled back; retrying"
-                );
-                tokio::time::sleep(wait).await;
-                if e.is_timeout() {
-                    // On a cluster a conflict may mean the lease went to another
-                    // instance: the next batch looks first.
-                    pass.leader.recheck();
-                }
-                if e.is_connection_lost() {
-                    // The pass lock's connection may have died with this one: look
-                    // again before the next batch, not a second later.
-                    pass.leader.recheck();
-                    if let Err(e) = db.reconnect().await {
-                        tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
-                    }
-                }
+                before_retry(db, pass, work, &e, attempt).await;
             }
             Err(e) => {
                 return Err(Stop::failed(format!(
@@ -173,6 +145,46 @@ pub(super) async fn run_all(
                     p.name, work.target.table_name
                 )));
             }
+        }
+    }
+}
+
+/// Waits before trying a rolled-back batch again, and looks at the pass lock and
+/// the connection where the error says they may be gone.
+async fn before_retry(
+    db: &mut Db,
+    pass: &mut Pass<'_>,
+    work: &Work<'_>,
+    e: &DbError,
+    attempt: u32,
+) {
+    let (p, retry) = (work.policy, pass.config.database.retry);
+    // A chain that moved is read again at once; the rest wait for the database.
+    let wait = if matches!(e, DbError::ChainMoved) {
+        std::time::Duration::ZERO
+    } else {
+        // A lease must not run out while this instance waits, still counting
+        // itself the leader.
+        let left = pass.leader.time_left().unwrap_or(std::time::Duration::MAX);
+        retry.wait_before(attempt).min(left)
+    };
+    tracing::warn!(
+        policy = %p.name, table = %work.target.table_name, attempt, of = retry.attempts,
+        wait_ms = wait.as_millis() as u64, error = %e,
+        "batch rolled back; retrying"
+    );
+    tokio::time::sleep(wait).await;
+    if e.is_timeout() {
+        // On a cluster a conflict may mean the lease went to another instance:
+        // the next batch looks first.
+        pass.leader.recheck();
+    }
+    if e.is_connection_lost() {
+        // The pass lock's connection may have died with this one: look again
+        // before the next batch, not a second later.
+        pass.leader.recheck();
+        if let Err(e) = db.reconnect().await {
+            tracing::warn!(policy = %p.name, error = %e, "reconnecting failed");
         }
     }
 }
