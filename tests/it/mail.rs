@@ -318,4 +318,32 @@ async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth(
         "{}",
         arrived[0]
     );
+
+    // No ca_file, the CA in SSL_CERT_FILE, as for a store the system points at:
+    // delivered too (the register removed, so that the report is due again).
+    std::fs::remove_file(&sent).unwrap();
+    std::fs::write(&config, with_mail("")).unwrap();
+    let running = KillOnDrop(Some(
+        Command::new(env!("CARGO_BIN_EXE_retentiond"))
+            .args([
+                "-c",
+                config.to_str().unwrap(),
+                "--log-format",
+                "json",
+                "run",
+            ])
+            .env("SSL_CERT_FILE", dir.path().join("ca.pem"))
+            .env_remove("NOTIFY_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for(
+        "the report mailed through SSL_CERT_FILE's CA",
+        Duration::from_secs(30),
+        || sent.exists(),
+    );
+    drop(running);
+    assert_eq!(messages(&maildir).len(), 2);
 }
