@@ -44,6 +44,9 @@ pub enum Command {
         /// Treat warnings (a timestamp without an index, unreadable timestamps) as errors
         #[arg(long)]
         deny_warnings: bool,
+        /// Also connect to [mail]'s relay (EHLO, STARTTLS, AUTH) without sending
+        #[arg(long)]
+        mail: bool,
     },
     /// Dry run: per policy, the cutoff and how many rows would be purged; writes nothing
     Plan {

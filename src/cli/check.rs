@@ -4,15 +4,29 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{EXIT_USAGE, Format, Outcome, print_json};
+use super::{EXIT_FAILURE, EXIT_USAGE, Format, Outcome, print_json};
 use crate::config::Config;
 use crate::db::{self, Access, Db};
 use crate::engine;
 
-pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) -> Outcome {
+pub(super) async fn check(
+    config: &Config,
+    format: Format,
+    deny_warnings: bool,
+    mail: bool,
+) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
     let report = engine::check(&mut db, config).await?;
     let fits = report.fits(deny_warnings);
+    // The relay, only when asked: it is another host, and slow to answer.
+    let relay = match (mail, &config.mail) {
+        (false, _) => None,
+        (true, None) => Some(Err(format!(
+            "--mail: {} has no [mail] section",
+            config.path.display()
+        ))),
+        (true, Some(m)) => Some(crate::report::test_relay(m).await),
+    };
     match format {
         Format::Json => print_json(&json!({
             "config": config.path.display().to_string(),
@@ -42,10 +56,25 @@ pub(super) async fn check(config: &Config, format: Format, deny_warnings: bool) 
             "orphaned_by_deletes": report.coverage.orphans,
             "deleted_by_the_database": report.coverage.uncounted,
             "not_sampled": report.coverage.not_sampled,
+            "mail": relay.as_ref().map(|r| match r {
+                Ok(said) => json!({"ok": true, "said": said}),
+                Err(error) => json!({"ok": false, "error": error}),
+            }),
         })),
-        Format::Text => print!("{}", text(config, &db, &report, fits)),
+        Format::Text => {
+            print!("{}", text(config, &db, &report, fits));
+            match &relay {
+                Some(Ok(said)) => println!("mail      {said}"),
+                Some(Err(error)) => println!("error: mail: {error}"),
+                None => {}
+            }
+        }
     }
-    Ok(if fits { 0 } else { EXIT_USAGE })
+    Ok(match (fits, &relay) {
+        (false, _) => EXIT_USAGE,
+        (true, Some(Err(_))) => EXIT_FAILURE,
+        (true, _) => 0,
+    })
 }
 
 fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> String {

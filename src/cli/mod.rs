@@ -92,7 +92,8 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Check {
             format,
             deny_warnings,
-        } => check::check(&load(explicit)?, format, deny_warnings).await,
+            mail,
+        } => check::check(&load(explicit)?, format, deny_warnings, mail).await,
         Command::Plan { policy, format } => {
             pass::plan(&load(explicit)?, policy.as_deref(), format).await
         }

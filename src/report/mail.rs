@@ -88,6 +88,32 @@ fn content_type(text: &str) -> ContentType {
     ContentType::parse(text).unwrap_or(ContentType::TEXT_PLAIN)
 }
 
+/// `check --mail`: connects to the relay as a send would (EHLO, STARTTLS or TLS,
+/// AUTH when `user` is set), sends no message, and says what it did.
+pub async fn test_relay(mail: &MailSettings) -> Result<String, String> {
+    let smtp = transport(mail)?;
+    let connected = tokio::time::timeout(SEND_TIMEOUT, smtp.test_connection())
+        .await
+        .map_err(|_| format!("no answer within {} s", SEND_TIMEOUT.as_secs()))?
+        .map_err(|e| e.to_string())?;
+    if !connected {
+        return Err("the relay closed the connection after the greeting".into());
+    }
+    let tls = match mail.security {
+        MailSecurity::StartTls => ", STARTTLS",
+        MailSecurity::Tls => ", TLS",
+        MailSecurity::None => ", no TLS",
+    };
+    let auth = mail
+        .user
+        .as_ref()
+        .map_or(String::new(), |u| format!(", AUTH as {u}"));
+    Ok(format!(
+        "{}:{}: EHLO{tls}{auth}: ok, nothing sent",
+        mail.host, mail.port
+    ))
+}
+
 /// A Message-ID unique per report and attempt, in the sender's domain.
 fn message_id(label: &str, domain: &str, now: DateTime<Utc>) -> String {
     let nanos = now.timestamp_nanos_opt().unwrap_or_default();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::daemon::{KillOnDrop, demo_shop, every_second, free_port, spawn_daemon, wait_for};
 use crate::servers::ensure_installed;
+use crate::support::{run_cli, stdout};
 
 fn python_with_aiosmtpd() -> PathBuf {
     let found = || {
@@ -265,6 +266,18 @@ async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth(
 
     // The relay's CA in no trust store: refused, and said why.
     std::fs::write(&config, with_mail("")).unwrap();
+    let checked = run_cli(&config, dir.path(), &["check", "--mail"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains("error: mail: "),
+        "{}",
+        stdout(&checked)
+    );
+    assert!(
+        stdout(&checked).contains("UnknownIssuer"),
+        "{}",
+        stdout(&checked)
+    );
     let running = spawn_daemon(&config, &log);
     wait_for("a refused send", Duration::from_secs(30), || {
         read_log().contains("mailing the periodic report failed")
@@ -304,8 +317,19 @@ async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth(
     );
     assert!(!sent.exists());
 
-    // The right password: STARTTLS, AUTH, delivered.
+    // The right password: check --mail logs in and sends nothing; then the
+    // report is delivered.
     crate::support::write_key(&password, b"relay-secret\n");
+    let checked = run_cli(&config, dir.path(), &["check", "--mail"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains(&format!(
+            "mail      localhost:{port}: EHLO, STARTTLS, AUTH as retentiond: ok, nothing sent"
+        )),
+        "{}",
+        stdout(&checked)
+    );
+    assert!(messages(&maildir).is_empty(), "check --mail sends nothing");
     let running = spawn_daemon(&config, &log);
     wait_for("the report mailed", Duration::from_secs(30), || {
         sent.exists()
