@@ -377,10 +377,11 @@ async fn write_reports(config: &Config) {
         }
     }
     match crate::report::mail_due(config, settings, Utc::now()).await {
-        Ok(Some(period)) => {
-            tracing::info!(period = %period, to = %settings.mail_to.join(", "), "report mailed")
+        Ok(periods) => {
+            for period in periods {
+                tracing::info!(period = %period, to = %settings.mail_to.join(", "), "report mailed")
+            }
         }
-        Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "mailing the periodic report failed"),
     }
 }

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::db::{self, Access, Db, Delivery, LastPolicyRun, Leader, PrivacyRequest, Run};
 use crate::engine;
 use crate::outcome::{RequestKind, RunStatus};
-use crate::report::written_reports;
+use crate::report::{unsent_reports, written_reports};
 use crate::scheduler;
 
 /// What `status` reads from retentiond's tables (nothing when they do not exist).
@@ -116,7 +116,7 @@ fn status_json(
         }),
         "next_run": next.map(db::rfc3339),
         "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
-        "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir)})),
+        "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir), "unsent": unsent_reports(r, Utc::now())})),
         "open_erasure_requests": recorded.open_requests.iter().filter(|r| r.received.kind == RequestKind::Erasure).map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
         "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.overdue(&now_text)})).collect::<Vec<_>>(),
         "files_queued": recorded.files_queued,
@@ -224,6 +224,9 @@ fn print_text(
                 .map(|f| format!(", newest {f}"))
                 .unwrap_or_default()
         );
+        for label in unsent_reports(r, Utc::now()) {
+            println!("unsent     report {label}: not mailed yet, tried again after each pass");
+        }
     }
     println!(
         "{:<20} {:<20} {:<26} {:<12} {:>9}",

@@ -26,7 +26,7 @@ use crate::spelling::spelled;
 pub use csv::{csv, json};
 pub use gather::gather;
 pub use html::html;
-pub use mail::{mail_due, test_relay};
+pub use mail::{mail_due, test_relay, unsent_reports};
 pub use markdown::markdown;
 pub use periodic::{last_period, write_due, written_reports};
 pub use requests::{ExportLine, ReappliedLine, RequestTally};

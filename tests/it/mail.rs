@@ -371,3 +371,76 @@ async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth(
     drop(running);
     assert_eq!(messages(&maildir).len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_unsent_report_is_mailed_once_the_relay_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, base) = demo_shop(dir.path());
+    let port = free_port();
+    std::fs::write(
+        &config,
+        every_second(
+            &base,
+            &format!(
+                "[report]\ndir = \"reports\"\nformats = [\"html\"]\nmail_to = [\"dpo@shop.example\"]\n\n\
+                 [mail]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"retentiond@shop.example\""
+            ),
+        ),
+    )
+    .unwrap();
+    let (_, last_month) = retentiond::report::last_full_month(chrono::Utc::now().date_naive());
+    let label = last_month.format("%Y-%m").to_string();
+    let (_, month_before) = retentiond::report::last_full_month(last_month);
+    let older = month_before.format("%Y-%m").to_string();
+    let reports = dir.path().join("reports");
+    let log = dir.path().join("daemon.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // Nothing listens: last month's report is written, and stays unsent.
+    let running = spawn_daemon(&config, &log);
+    wait_for("a failed send", Duration::from_secs(30), || {
+        read_log().contains("mailing the periodic report failed")
+    });
+    drop(running);
+    // The month before's report, written when its mailing kept failing too.
+    for ext in ["html", "csv", "json"] {
+        let from = reports.join(format!("retentiond-report-{label}.{ext}"));
+        if from.exists() {
+            std::fs::copy(
+                &from,
+                reports.join(format!("retentiond-report-{older}.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    let status = stdout(&run_cli(&config, dir.path(), &["status"]));
+    for l in [&older, &label] {
+        assert!(
+            status.contains(&format!("unsent     report {l}: not mailed yet")),
+            "{status}"
+        );
+    }
+
+    // The relay answers: both are mailed, the older first, and status has none left.
+    let maildir = dir.path().join("maildir");
+    let _smtp = smtp_server(port, &maildir);
+    let running = spawn_daemon(&config, &log);
+    wait_for("both reports mailed", Duration::from_secs(30), || {
+        [&older, &label]
+            .iter()
+            .all(|l| reports.join(format!("retentiond-report-{l}.sent")).exists())
+    });
+    drop(running);
+    let arrived = messages(&maildir);
+    assert_eq!(arrived.len(), 2);
+    for l in [&older, &label] {
+        assert!(
+            arrived
+                .iter()
+                .any(|m| m.contains(&format!("Subject: retentiond purge report {l}"))),
+            "{l} mailed"
+        );
+    }
+    let status = stdout(&run_cli(&config, dir.path(), &["status"]));
+    assert!(!status.contains("unsent"), "{status}");
+}
