@@ -297,6 +297,9 @@ impl Daemon {
     async fn refresh_gauges(&self) {
         let now = Utc::now();
         self.metrics.set_config(&self.config, now);
+        let unsent = self.config.report.as_ref();
+        self.metrics
+            .set_reports_unsent(unsent.map_or(0, |r| crate::report::unsent_reports(r, now).len()));
         let open = async {
             let mut db = Db::open(&self.config.database, Access::ReadOnly).await?;
             let open = db.open_requests().await;

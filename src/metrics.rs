@@ -45,7 +45,7 @@ struct StatusLabel {
 }
 
 /// Each metric's name (after the `retentiond_` prefix) and help text.
-const HELP: [(&str, &str); 15] = [
+const HELP: [(&str, &str); 16] = [
     (
         "rows_purged",
         "Rows deleted or anonymised, per policy and action",
@@ -94,6 +94,10 @@ const HELP: [(&str, &str); 15] = [
         "deliveries_failing",
         "Answered requests a processor has not accepted for over a day, per processor",
     ),
+    (
+        "reports_unsent",
+        "Periodic reports written and not mailed yet (mail_to set); tried again after each pass",
+    ),
 ];
 
 /// `metric`, registered under `name` with its help from [`HELP`].
@@ -123,6 +127,7 @@ pub struct Metrics {
     files: Family<FileLabel, Counter>,
     deliveries: Family<OutcomeLabel, Counter>,
     deliveries_failing: Family<ProcessorLabel, Gauge>,
+    reports_unsent: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -171,6 +176,7 @@ impl Metrics {
             files: registered(&mut r, "files", Family::default()),
             deliveries: registered(&mut r, "deliveries", Family::default()),
             deliveries_failing: registered(&mut r, "deliveries_failing", Family::default()),
+            reports_unsent: registered(&mut r, "reports_unsent", Gauge::default()),
         };
         *m.registry.lock().unwrap_or_else(|e| e.into_inner()) = r;
         m
@@ -247,6 +253,11 @@ impl Metrics {
                 })
                 .set(n as i64);
         }
+    }
+
+    pub fn set_reports_unsent(&self, n: usize) {
+        self.reports_unsent
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     pub fn set_leader(&self, held: bool) {
