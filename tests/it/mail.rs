@@ -203,9 +203,29 @@ fn company_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// A relay as companies run them: STARTTLS required, then AUTH (login
-/// `retentiond`, password `relay-secret`), its certificate from `company_ca`.
-fn company_relay(port: u16, maildir: &Path, cert: &Path, key: &Path) -> KillOnDrop {
+/// How a test relay speaks.
+#[derive(Clone, Copy)]
+enum Relay {
+    /// STARTTLS required, then AUTH: as companies run them.
+    StartTls,
+    /// TLS from the first byte, then AUTH.
+    Implicit,
+    /// No TLS offered, no AUTH.
+    Plain,
+}
+
+/// A relay on `port` that logs in `retentiond` with the password
+/// `relay-secret`, its certificate from `company_ca`.
+fn company_relay(port: u16, maildir: &Path, (cert, key): (&Path, &Path), how: Relay) -> KillOnDrop {
+    let options = match how {
+        Relay::StartTls => {
+            "tls_context=ctx, require_starttls=True, auth_required=True, auth_require_tls=True, authenticator=check"
+        }
+        Relay::Implicit => {
+            "ssl_context=ctx, auth_required=True, auth_require_tls=False, authenticator=check"
+        }
+        Relay::Plain => "auth_required=False",
+    };
     let script = format!(
         "import ssl, time\n\
          from aiosmtpd.controller import Controller\n\
@@ -215,8 +235,7 @@ fn company_relay(port: u16, maildir: &Path, cert: &Path, key: &Path) -> KillOnDr
          ctx.load_cert_chain({cert:?}, {key:?})\n\
          def check(server, session, envelope, mechanism, data):\n\
          \x20   return AuthResult(success=data.login == b'retentiond' and data.password == b'relay-secret')\n\
-         c = Controller(Mailbox({maildir:?}), hostname='127.0.0.1', port={port}, tls_context=ctx,\n\
-         \x20   require_starttls=True, auth_required=True, auth_require_tls=True, authenticator=check)\n\
+         c = Controller(Mailbox({maildir:?}), hostname='127.0.0.1', port={port}, {options})\n\
          c.start()\n\
          while True:\n\
          \x20   time.sleep(3600)\n",
@@ -237,13 +256,80 @@ fn company_relay(port: u16, maildir: &Path, cert: &Path, key: &Path) -> KillOnDr
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn check_mail_logs_in_over_implicit_tls_and_refuses_a_relay_without_starttls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cert, key) = company_ca(dir.path());
+    crate::support::write_key(&dir.path().join("smtp-password"), b"relay-secret\n");
+    let maildir = dir.path().join("maildir");
+    let config = dir.path().join("retention.toml");
+    let write = |port: u16, security: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[database]\nurl = \"sqlite://shop.db\"\n\n[[policy]]\nname = \"p\"\ntable = \"t\"\n\
+                 timestamp = \"at\"\nkeep = \"1 year\"\naction = \"delete\"\n\n\
+                 [mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"{security}\"\n\
+                 from = \"retentiond@shop.example\"\nuser = \"retentiond\"\npassword_file = \"smtp-password\"\n\
+                 ca_file = \"ca.pem\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    create_shop(&dir.path().join("shop.db")).await;
+
+    let port = free_port();
+    let _tls = company_relay(port, &maildir, (&cert, &key), Relay::Implicit);
+    write(port, "tls");
+    let checked = run_cli(&config, dir.path(), &["check", "--mail"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains(&format!(
+            "localhost:{port}: EHLO, TLS, AUTH as retentiond: ok"
+        )),
+        "{}",
+        stdout(&checked)
+    );
+
+    let port = free_port();
+    let _plain = company_relay(port, &maildir, (&cert, &key), Relay::Plain);
+    write(port, "starttls");
+    let checked = run_cli(&config, dir.path(), &["check", "--mail"]);
+    let out = stdout(&checked);
+    assert_eq!(checked.status.code(), Some(1), "{out}");
+    assert!(out.contains("error: mail: "), "{out}");
+    assert!(
+        !out.contains("relay-secret"),
+        "the password is never printed"
+    );
+    assert!(messages(&maildir).is_empty(), "nothing sent");
+}
+
+/// A SQLite shop with the one table the config above names.
+async fn create_shop(path: &Path) {
+    use sqlx::{ConnectOptions, Connection};
+    let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at TEXT NOT NULL); CREATE INDEX t_at ON t (at);",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth() {
     let dir = tempfile::tempdir().unwrap();
     let (config, base) = demo_shop(dir.path());
     let (_, cert, key) = company_ca(dir.path());
     let port = free_port();
     let maildir = dir.path().join("maildir");
-    let _relay = company_relay(port, &maildir, &cert, &key);
+    let _relay = company_relay(port, &maildir, (&cert, &key), Relay::StartTls);
     let password = dir.path().join("smtp-password");
     crate::support::write_key(&password, b"relay-secret\n");
     let with_mail = |extra: &str| {
