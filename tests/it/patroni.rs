@@ -16,7 +16,7 @@ use sqlx::{Connection, PgConnection, Row};
 
 use crate::daemon::{KillOnDrop, free_port, spawn_daemon};
 use crate::servers::{ensure_installed, is_root, newest, server_dir, supervise, user};
-use crate::support::{run_cli, stderr, stdout};
+use crate::support::{assert_runs_in_blocks, run_cli, stderr, stdout};
 
 /// A process under the servers' supervisor: it stops when this is dropped.
 struct Supervised {
@@ -259,38 +259,22 @@ impl Patroni {
     /// for good, and Patroni promotes a standby once the leader key's ttl ran out.
     pub fn kill_primary_node(&self) {
         let node = &self.nodes[self.primary()];
-        let patroni = std::fs::read_to_string(node.dir.join("pid")).unwrap();
-        assert!(
-            Command::new("kill")
-                .args(["-KILL", patroni.trim()])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let pid = std::fs::read_to_string(node.dir.join("data/postmaster.pid")).unwrap();
-        let pid = pid.lines().next().unwrap().trim().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-KILL", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        kill_by_pid_file(&node.dir.join("pid"));
+        kill_by_pid_file(&node.dir.join("data/postmaster.pid"));
     }
 
     /// SIGKILL of the primary's postmaster; Patroni notices and recovers.
     pub fn kill_primary_postmaster(&self) {
-        let node = &self.nodes[self.primary()];
-        let pid = std::fs::read_to_string(node.dir.join("data/postmaster.pid")).unwrap();
-        let pid = pid.lines().next().unwrap().trim().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-KILL", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        kill_by_pid_file(&self.nodes[self.primary()].dir.join("data/postmaster.pid"));
     }
+}
+
+/// SIGKILL of the process whose id is the first line of `file`.
+fn kill_by_pid_file(file: &Path) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let pid = text.lines().next().unwrap().trim();
+    let killed = Command::new("kill").args(["-KILL", pid]).status().unwrap();
+    assert!(killed.success(), "kill -KILL {pid} ({})", file.display());
 }
 
 async fn query_int(url: &str, sql: &str) -> i64 {
@@ -425,13 +409,6 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primar
         path
     };
     let every_second = "[schedule]\ncron = \"* * * * * *\"\ntimezone = \"UTC\"\n";
-    let daemons: Vec<KillOnDrop> = (0..3)
-        .map(|i| {
-            let c = config(&format!("d{i}"), every_second);
-            spawn_daemon(&c, &dir.path().join(format!("d{i}.log")))
-        })
-        .collect();
-
     // check names what it sees through HAProxy, and refuses a standby.
     let streaming = Instant::now();
     while query_int(&url, "SELECT count(*) FROM pg_stat_replication").await < 2 {
@@ -462,6 +439,15 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primar
         "{}",
         stdout(&check)
     );
+
+    // The daemons start only now: a first pass that began while check ran
+    // could be over before the switchover waits for one under way.
+    let daemons: Vec<KillOnDrop> = (0..3)
+        .map(|i| {
+            let c = config(&format!("d{i}"), every_second);
+            spawn_daemon(&c, &dir.path().join(format!("d{i}.log")))
+        })
+        .collect();
 
     let switched = mid_pass(&cluster, &url, &Patroni::switchover, dir.path()).await;
     add_expired(&url, 10_000_000, per_phase).await;
@@ -496,17 +482,7 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primar
         .iter()
         .map(|r| r.get::<i64, _>(0))
         .collect();
-    let mut done = std::collections::BTreeSet::new();
-    for w in runs.windows(2) {
-        if w[0] != w[1] {
-            assert!(
-                done.insert(w[0]),
-                "run {} wrote again after run {}",
-                w[0],
-                w[1]
-            );
-        }
-    }
+    assert_runs_in_blocks(&runs);
     let statuses: Vec<(String, i64)> =
         sqlx::query("SELECT status, count(*) FROM retention_runs GROUP BY status ORDER BY 1")
             .fetch_all(&mut c)
