@@ -5,6 +5,7 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
+use super::network::{is_loopback, read_ca_file};
 use super::private::check_private;
 use super::walk::{Cx, get, resolve};
 pub use crate::secret::Secret;
@@ -89,7 +90,7 @@ pub(super) fn mail(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<MailS
         },
     };
     if security == MailSecurity::None
-        && !super::processors::is_loopback(host.as_deref().unwrap_or("localhost"))
+        && !is_loopback(host.as_deref().unwrap_or("localhost"))
         && let Some(v) = get(t, "security")
     {
         cx.problem(
@@ -100,7 +101,10 @@ pub(super) fn mail(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<MailS
     }
     let user = get(t, "user").and_then(|v| cx.string(v, "user"));
     login_pair(cx, t);
-    let ca_pem = ca_file(cx, t, base_dir);
+    let ca_pem = get(t, "ca_file").and_then(|v| {
+        let help = "a file of PEM certificates (-----BEGIN CERTIFICATE-----), the relay's CA";
+        read_ca_file(cx, v, base_dir, help)
+    });
     let password = match get(t, "password_file") {
         None => None,
         Some(v) => {
@@ -146,37 +150,6 @@ fn login_pair(cx: &mut Cx, t: &DeTable) {
             Some("add user = \"retentiond@shop.example\", or remove password_file".into()),
         ),
         _ => {}
-    }
-}
-
-/// `ca_file`: read and checked to hold PEM certificates.
-fn ca_file(cx: &mut Cx, t: &DeTable, base_dir: &Path) -> Option<Vec<u8>> {
-    let v = get(t, "ca_file")?;
-    let path = resolve(base_dir, &cx.string(v, "ca_file")?);
-    let help = "a file of PEM certificates (-----BEGIN CERTIFICATE-----), the relay's CA";
-    match std::fs::read(&path) {
-        Ok(pem)
-            if lettre::transport::smtp::client::Certificate::from_pem(&pem).is_ok()
-                && String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") =>
-        {
-            Some(pem)
-        }
-        Ok(_) => {
-            cx.problem(
-                v.span(),
-                format!("ca_file {} holds no PEM certificate", path.display()),
-                Some(help.into()),
-            );
-            None
-        }
-        Err(e) => {
-            cx.problem(
-                v.span(),
-                format!("cannot read ca_file {}: {e}", path.display()),
-                Some(help.into()),
-            );
-            None
-        }
     }
 }
 

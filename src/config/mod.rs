@@ -9,6 +9,7 @@
 
 mod cascade;
 mod mail;
+mod network;
 mod policy;
 mod private;
 mod processors;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
+use super::network::{is_loopback, read_ca_file};
 use super::private::check_private;
 use super::walk::{Cx, Item, get, resolve};
 use crate::outcome::RequestKind;
@@ -111,7 +112,12 @@ fn processor(
         None => Some(DEFAULT_RETRY),
     };
     let ca_pem = match get(t, "ca_file") {
-        Some(v) => Some(ca_file(cx, v, base_dir)?),
+        Some(v) => Some(read_ca_file(
+            cx,
+            v,
+            base_dir,
+            "a PEM file of the CA certificate(s) that signed the processor's certificate",
+        )?),
         None => None,
     };
     Some(ProcessorSettings {
@@ -336,49 +342,4 @@ fn bounded(cx: &mut Cx, v: &Item, key: &str, max: Duration) -> Option<Duration> 
         return None;
     }
     Some(d)
-}
-
-fn ca_file(cx: &mut Cx, v: &Item, base_dir: &Path) -> Option<Vec<u8>> {
-    let file = cx.string(v, "ca_file")?;
-    let path = resolve(base_dir, &file);
-    let help = "a PEM file of the CA certificate(s) that signed the processor's certificate";
-    let pem = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) => {
-            cx.problem(
-                v.span(),
-                format!("cannot read ca_file {}: {e}", path.display()),
-                Some(help.into()),
-            );
-            return None;
-        }
-    };
-    match reqwest::Certificate::from_pem_bundle(&pem) {
-        Ok(certs) if !certs.is_empty() => Some(pem),
-        Ok(_) => {
-            cx.problem(
-                v.span(),
-                format!("ca_file {} holds no certificate", path.display()),
-                Some(help.into()),
-            );
-            None
-        }
-        Err(e) => {
-            cx.problem(
-                v.span(),
-                format!("ca_file {} is not PEM: {e}", path.display()),
-                Some(help.into()),
-            );
-            None
-        }
-    }
-}
-
-/// Whether `host` names this machine: `localhost` or a loopback address.
-pub(super) fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|a| a.is_loopback())
 }

@@ -124,8 +124,10 @@ impl Db {
     }
 }
 
-/// The node's cluster, read from its `wsrep_*` variables and status.
-pub(super) async fn cluster(c: &mut MySqlConnection) -> Result<Option<Cluster>, DbError> {
+/// The node's `wsrep_*` variables and status; `None` when wsrep is off.
+type Readings = (HashMap<String, String>, HashMap<String, String>);
+
+async fn read(c: &mut MySqlConnection) -> Result<Option<Readings>, DbError> {
     let vars = mysql::show_pairs(c, "SHOW GLOBAL VARIABLES LIKE 'wsrep\\_%'").await?;
     if !vars
         .get("wsrep_on")
@@ -134,30 +136,41 @@ pub(super) async fn cluster(c: &mut MySqlConnection) -> Result<Option<Cluster>, 
         return Ok(None);
     }
     let status = mysql::show_pairs(c, "SHOW GLOBAL STATUS LIKE 'wsrep\\_%'").await?;
+    Ok(Some((vars, status)))
+}
+
+/// The node's cluster, read from its `wsrep_*` variables and status.
+pub(super) async fn cluster(c: &mut MySqlConnection) -> Result<Option<Cluster>, DbError> {
+    Ok(read(c)
+        .await?
+        .map(|(vars, status)| cluster_of(&vars, &status)))
+}
+
+fn cluster_of(vars: &HashMap<String, String>, status: &HashMap<String, String>) -> Cluster {
     let number = |m: &HashMap<String, String>, k: &str| m.get(k).and_then(|v| v.parse().ok());
     let text = |m: &HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
-    Ok(Some(Cluster {
-        name: text(&vars, "wsrep_cluster_name"),
-        size: number(&status, "wsrep_cluster_size").unwrap_or(0),
-        status: text(&status, "wsrep_cluster_status"),
-        state: text(&status, "wsrep_local_state_comment"),
-        max_ws_rows: number(&vars, "wsrep_max_ws_rows").filter(|n| *n > 0),
-        max_ws_size: number(&vars, "wsrep_max_ws_size"),
-        fc_limit: vars
-            .get("wsrep_provider_options")
-            .and_then(|o| provider_option(o, "gcs.fc_limit")?.parse().ok()),
-        suspect_timeout: vars
-            .get("wsrep_provider_options")
-            .and_then(|o| iso_duration(provider_option(o, "evs.suspect_timeout")?)),
-    }))
+    let option = |name: &str| {
+        vars.get("wsrep_provider_options")
+            .and_then(|o| provider_option(o, name))
+    };
+    Cluster {
+        name: text(vars, "wsrep_cluster_name"),
+        size: number(status, "wsrep_cluster_size").unwrap_or(0),
+        status: text(status, "wsrep_cluster_status"),
+        state: text(status, "wsrep_local_state_comment"),
+        max_ws_rows: number(vars, "wsrep_max_ws_rows").filter(|n| *n > 0),
+        max_ws_size: number(vars, "wsrep_max_ws_size"),
+        fc_limit: option("gcs.fc_limit").and_then(|v| v.parse().ok()),
+        suspect_timeout: option("evs.suspect_timeout").and_then(iso_duration),
+    }
 }
 
 /// One node's flow control; `None` when the server is not a Galera node.
 pub(super) async fn flow(c: &mut MySqlConnection) -> Result<Option<Flow>, DbError> {
-    let Some(cluster) = cluster(c).await? else {
+    let Some((vars, status)) = read(c).await? else {
         return Ok(None);
     };
-    let status = mysql::show_pairs(c, "SHOW GLOBAL STATUS LIKE 'wsrep\\_%'").await?;
+    let cluster = cluster_of(&vars, &status);
     // MariaDB 10.4+ and Galera 4 say whether flow control is on now; older
     // servers only have the paused fraction since the last reading.
     let paused = match status.get("wsrep_flow_control_active") {

@@ -96,38 +96,34 @@ pub(super) async fn show(
     };
     let mut out = HashMap::new();
     for (i, col) in row.columns().iter().enumerate() {
-        let value = match row.try_get_unchecked::<Option<String>, _>(i) {
-            Ok(v) => v,
-            Err(_) => row
-                .try_get_unchecked::<Option<Vec<u8>>, _>(i)?
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
-        };
-        out.insert(col.name().to_string(), value);
+        out.insert(col.name().to_string(), shown(&row, i)?);
     }
     Ok(Some(out))
 }
 
-/// The rows of a `SHOW ... VARIABLES` or `SHOW ... STATUS` statement as name and
-/// value, over the text protocol.
+/// The rows of a `SHOW ... VARIABLES` or `SHOW ... STATUS` statement as name
+/// (lower case) and value, over the text protocol.
 pub(super) async fn show_pairs(
     c: &mut MySqlConnection,
     sql: &'static str,
 ) -> Result<HashMap<String, String>, DbError> {
-    let rows = sqlx::raw_sql(sql).fetch_all(&mut *c).await?;
-    let text = |row: &sqlx::mysql::MySqlRow, i: usize| -> Result<String, DbError> {
-        Ok(match row.try_get_unchecked::<Option<String>, _>(i) {
-            Ok(v) => v.unwrap_or_default(),
-            Err(_) => row
-                .try_get_unchecked::<Option<Vec<u8>>, _>(i)?
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default(),
-        })
-    };
     let mut out = HashMap::new();
-    for row in &rows {
-        out.insert(text(row, 0)?.to_ascii_lowercase(), text(row, 1)?);
+    for row in &sqlx::raw_sql(sql).fetch_all(&mut *c).await? {
+        let name = shown(row, 0)?.unwrap_or_default().to_ascii_lowercase();
+        out.insert(name, shown(row, 1)?.unwrap_or_default());
     }
     Ok(out)
+}
+
+/// A cell of a `SHOW` statement as text: a string, or bytes under a binary
+/// collation.
+fn shown(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Option<String>, DbError> {
+    Ok(match row.try_get_unchecked::<Option<String>, _>(i) {
+        Ok(v) => v,
+        Err(_) => row
+            .try_get_unchecked::<Option<Vec<u8>>, _>(i)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+    })
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");

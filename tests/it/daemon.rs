@@ -81,7 +81,13 @@ pub(crate) fn every_second(base: &str, extra: &str) -> String {
 
 /// `retentiond run` on `config`, outside systemd, its JSON log into `log`.
 pub(crate) fn spawn_daemon(config: &Path, log: &Path) -> KillOnDrop {
+    spawn_daemon_with(config, log, &[])
+}
+
+/// [`spawn_daemon`] with `env` set in the daemon's environment.
+pub(crate) fn spawn_daemon_with(config: &Path, log: &Path, env: &[(&str, &Path)]) -> KillOnDrop {
     let child = Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .envs(env.iter().copied())
         .args([
             "-c",
             config.to_str().unwrap(),

@@ -14,7 +14,7 @@ use sqlx::{Connection, MySqlConnection, Row};
 
 use crate::daemon::{KillOnDrop, free_port, spawn_daemon};
 use crate::servers::{self, Server};
-use crate::support::{run_cli, stderr, stdout};
+use crate::support::{assert_runs_in_blocks, run_cli, stderr, stdout};
 
 const YOUNG: i64 = 1_000;
 
@@ -59,20 +59,41 @@ async fn exec(node: &Server, sql: &str) {
     c.close().await.ok();
 }
 
-/// `n` expired events after id `first`, in one transaction.
-async fn add_expired(node: &Server, first: i64, n: i64) {
-    exec(
-        node,
-        &format!(
-            "INSERT INTO events (id, at, ip) SELECT {first} + seq, \
-             UTC_TIMESTAMP() - INTERVAL 2 YEAR - INTERVAL seq SECOND, '203.0.113.7' \
-             FROM seq_1_to_{n}"
-        ),
-    )
-    .await;
+/// `n` events after id `first`, two years old (`expired`) or a day old, in
+/// transactions of at most `piece` rows (a cluster with `wsrep_max_ws_rows`
+/// refuses more in one).
+async fn add_rows(node: &Server, (first, n): (i64, i64), piece: i64, expired: bool) {
+    let age = if expired {
+        "INTERVAL 2 YEAR - INTERVAL seq SECOND"
+    } else {
+        "INTERVAL 1 DAY"
+    };
+    for from in (0..n).step_by(piece as usize) {
+        let rows = piece.min(n - from);
+        exec(
+            node,
+            &format!(
+                "INSERT INTO events (id, at, ip) SELECT {first} + {from} + seq, \
+                 UTC_TIMESTAMP() - {age}, '203.0.113.7' FROM seq_1_to_{rows}"
+            ),
+        )
+        .await;
+    }
 }
 
-async fn new_shop(node: &Server, expired: i64) {
+/// `n` expired events after id `first`, in one transaction.
+async fn add_expired(node: &Server, first: i64, n: i64) {
+    add_rows(node, (first, n), n, true).await;
+}
+
+/// `n` expired events after id `first`, in transactions of 500 rows.
+async fn add_in_pieces(node: &Server, first: i64, n: i64) {
+    add_rows(node, (first, n), 500, true).await;
+}
+
+/// The shop: `YOUNG` events a day old, then `expired` ones, in transactions of at
+/// most `piece` rows.
+async fn new_shop(node: &Server, expired: i64, piece: i64) {
     let mut c = MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}/mysql", node.port))
         .await
         .unwrap();
@@ -87,15 +108,8 @@ async fn new_shop(node: &Server, expired: i64) {
          ip VARCHAR(45), KEY events_at (at)) ENGINE = InnoDB",
     )
     .await;
-    exec(
-        node,
-        &format!(
-            "INSERT INTO events (id, at, ip) SELECT seq, UTC_TIMESTAMP() - INTERVAL 1 DAY, \
-             '203.0.113.7' FROM seq_1_to_{YOUNG}"
-        ),
-    )
-    .await;
-    add_expired(node, YOUNG, expired).await;
+    add_rows(node, (0, YOUNG), piece.min(YOUNG), false).await;
+    add_rows(node, (YOUNG, expired), piece.min(expired), true).await;
 }
 
 fn config(dir: &Path, name: &str, node: &Server, rest: &str) -> PathBuf {
@@ -263,7 +277,7 @@ async fn two_daemons_on_three_nodes_purge_one_at_a_time_through_killed_nodes() {
 /// while the leader's node is killed, then more while another node is.
 async fn daemons_on_a_cluster(n: usize, first: i64) {
     let cluster = servers::galera_cluster(3, &[]);
-    new_shop(&cluster[0], first).await;
+    new_shop(&cluster[0], first, first).await;
     let dir = tempfile::tempdir().unwrap();
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let daemons: Vec<KillOnDrop> = (0..n)
@@ -365,18 +379,7 @@ async fn daemons_on_a_cluster(n: usize, first: i64) {
         .iter()
         .map(|r| r.get::<i64, _>(0))
         .collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for w in runs.windows(2) {
-        if w[0] != w[1] {
-            assert!(
-                seen.insert(w[0]),
-                "run {} wrote again after run {}",
-                w[0],
-                w[1]
-            );
-            assert!(!seen.contains(&w[1]), "run {} came back", w[1]);
-        }
-    }
+    assert_runs_in_blocks(&runs);
     let failed = int(
         node,
         "SELECT count(*) FROM retention_runs WHERE status = 'failed'",
@@ -422,7 +425,7 @@ async fn daemons_on_a_cluster(n: usize, first: i64) {
 async fn batches_stay_under_wsrep_max_ws_rows_and_wait_for_flow_control() {
     let cluster = servers::galera_cluster(2, &["--wsrep-max-ws-rows=1000"]);
     let expired = 20_000;
-    new_shop_in_pieces(&cluster[0], expired).await;
+    new_shop(&cluster[0], expired, 500).await;
     let dir = tempfile::tempdir().unwrap();
     let watch_node2 = format!(
         "max_replica_lag = \"1s\"\nreplica_urls = [\"mysql://root@127.0.0.1:{}/shop\"]",
@@ -539,40 +542,4 @@ async fn batches_stay_under_wsrep_max_ws_rows_and_wait_for_flow_control() {
     );
     assert_eq!(expired_left(node0).await, 0);
     eprintln!("galera: held back while node 2 did not apply: {said}");
-}
-
-/// The shop with `expired` old rows, inserted in transactions of 500 rows: the
-/// cluster refuses more in one.
-async fn new_shop_in_pieces(node: &Server, expired: i64) {
-    let mut c = MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}/mysql", node.port))
-        .await
-        .unwrap();
-    sqlx::raw_sql("CREATE DATABASE shop")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    c.close().await.ok();
-    exec(
-        node,
-        "CREATE TABLE events (id BIGINT NOT NULL PRIMARY KEY, at DATETIME NOT NULL, \
-         ip VARCHAR(45), KEY events_at (at)) ENGINE = InnoDB",
-    )
-    .await;
-    for from in (0..YOUNG).step_by(500) {
-        exec(
-            node,
-            &format!(
-                "INSERT INTO events (id, at, ip) SELECT {from} + seq, UTC_TIMESTAMP() - INTERVAL 1 DAY, \
-                 '203.0.113.7' FROM seq_1_to_500"
-            ),
-        )
-        .await;
-    }
-    add_in_pieces(node, YOUNG, expired).await;
-}
-
-async fn add_in_pieces(node: &Server, first: i64, n: i64) {
-    for from in (0..n).step_by(500) {
-        add_expired(node, first + from, 500).await;
-    }
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::daemon::{KillOnDrop, demo_shop, every_second, free_port, spawn_daemon, wait_for};
+use crate::daemon::{
+    KillOnDrop, demo_shop, every_second, free_port, spawn_daemon, spawn_daemon_with, wait_for,
+};
 use crate::servers::ensure_installed;
 use crate::support::{run_cli, stdout};
 
@@ -25,10 +27,27 @@ fn python_with_aiosmtpd() -> PathBuf {
 
 /// An SMTP server on `port` that stores each message in the Maildir `maildir`.
 fn smtp_server(port: u16, maildir: &Path) -> KillOnDrop {
+    let listen = format!("127.0.0.1:{port}");
+    let maildir = maildir.to_str().unwrap();
+    aiosmtpd(
+        port,
+        &[
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &listen,
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            maildir,
+        ],
+    )
+}
+
+/// Python with `args` (an aiosmtpd server), once it listens on `port`.
+fn aiosmtpd(port: u16, args: &[&str]) -> KillOnDrop {
     let child = Command::new(python_with_aiosmtpd())
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -243,16 +262,7 @@ fn company_relay(port: u16, maildir: &Path, (cert, key): (&Path, &Path), how: Re
         key = key.display().to_string(),
         maildir = maildir.display().to_string(),
     );
-    let child = Command::new(python_with_aiosmtpd())
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the relay");
-    wait_for("the relay", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    KillOnDrop(Some(child))
+    aiosmtpd(port, &["-c", &script])
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -433,22 +443,8 @@ async fn a_company_relay_with_its_own_ca_gets_the_report_over_starttls_and_auth(
     // delivered too (the register removed, so that the report is due again).
     std::fs::remove_file(&sent).unwrap();
     std::fs::write(&config, with_mail("")).unwrap();
-    let running = KillOnDrop(Some(
-        Command::new(env!("CARGO_BIN_EXE_retentiond"))
-            .args([
-                "-c",
-                config.to_str().unwrap(),
-                "--log-format",
-                "json",
-                "run",
-            ])
-            .env("SSL_CERT_FILE", dir.path().join("ca.pem"))
-            .env_remove("NOTIFY_SOCKET")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    ));
+    let ca = dir.path().join("ca.pem");
+    let running = spawn_daemon_with(&config, &log, &[("SSL_CERT_FILE", &ca)]);
     wait_for(
         "the report mailed through SSL_CERT_FILE's CA",
         Duration::from_secs(30),

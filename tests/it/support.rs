@@ -384,3 +384,21 @@ pub fn seeded_rng(what: &str) -> rand::rngs::StdRng {
     eprintln!("{what} seed {seed} (set RETENTIOND_TEST_SEED to replay)");
     rand::rngs::StdRng::seed_from_u64(seed)
 }
+
+/// The audit events' run ids in event order form one block per run: no run wrote
+/// while another did, and none wrote again after another had begun.
+#[allow(dead_code)]
+pub fn assert_runs_in_blocks(runs: &[i64]) {
+    let mut ended = std::collections::BTreeSet::new();
+    for w in runs.windows(2) {
+        if w[0] != w[1] {
+            assert!(
+                ended.insert(w[0]),
+                "run {} wrote again after run {}",
+                w[0],
+                w[1]
+            );
+            assert!(!ended.contains(&w[1]), "run {} came back", w[1]);
+        }
+    }
+}
