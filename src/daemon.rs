@@ -117,6 +117,8 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
     };
     daemon.sender = Sender::new(&daemon.config.processors);
     daemon.deliver().await;
+    // Gauges first: the endpoint never serves a zero it has not read.
+    daemon.refresh_gauges().await;
     daemon.start_services().await?;
     let now = Utc::now();
     let first = scheduler::next_after(&daemon.schedule, now);

@@ -102,7 +102,22 @@ impl Db {
     }
 
     /// The pass lease on a Galera cluster; `None` when no instance ever took it.
+    /// A causal read: a node that has not yet applied the holder's write waits
+    /// for it, so that no node calls a held lease free.
     pub async fn pass_lease(&mut self) -> Result<Option<Lease>, DbError> {
+        let before = self
+            .fetch_one_int(&Query::new("SELECT @@SESSION.wsrep_sync_wait"))
+            .await?;
+        self.execute(&Query::new("SET SESSION wsrep_sync_wait = 1"))
+            .await?;
+        let lease = self.read_pass_lease().await;
+        let mut restore = Query::new("SET SESSION wsrep_sync_wait = ");
+        restore.bind(SqlValue::Int(before));
+        self.execute(&restore).await?;
+        lease
+    }
+
+    async fn read_pass_lease(&mut self) -> Result<Option<Lease>, DbError> {
         let mut q = Query::new(
             "SELECT holder, DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%s.%fZ'), \
              CAST(expires_at > UTC_TIMESTAMP(6) AS SIGNED) FROM retention_lease WHERE id = ",
