@@ -325,17 +325,39 @@ async fn add_expired(url: &str, first: i64, n: i64) {
     .await;
 }
 
-/// Waits until a pass has committed batches, then does `what` to the cluster,
-/// and waits until every expired row is gone. Returns how long after `what` the
-/// next batch committed, and how long until the last did.
+/// Adds `n` expired rows while the daemons are stopped (SIGSTOP), and counts the
+/// audit events then: no pass can purge the rows before they are counted, however
+/// long a query through HAProxy takes on a loaded machine.
+async fn add_expired_paused(url: &str, first: i64, n: i64, daemons: &[KillOnDrop]) -> i64 {
+    let signal = |sig: &str| {
+        for d in daemons.iter().filter_map(|d| d.0.as_ref()) {
+            let ok = std::process::Command::new("kill")
+                .args([sig, &d.id().to_string()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "kill {sig} {}", d.id());
+        }
+    };
+    signal("-STOP");
+    add_expired(url, first, n).await;
+    let events = query_int(url, "SELECT count(*) FROM retention_events").await;
+    signal("-CONT");
+    events
+}
+
+/// Waits until a pass has committed batches after the `events`-th audit event,
+/// then does `what` to the cluster, and waits until every expired row is gone.
+/// Returns how long after `what` the next batch committed, and how long until the
+/// last did.
 async fn mid_pass(
     cluster: &Patroni,
     url: &str,
+    events: i64,
     what: &dyn Fn(&Patroni),
     logs: &Path,
 ) -> (Duration, Duration) {
     let count = "SELECT count(*) FROM retention_events";
-    let events = query_int(url, count).await;
     let started = Instant::now();
     while query_int(url, count).await < events + 3 {
         assert!(
@@ -449,17 +471,26 @@ async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primar
         })
         .collect();
 
-    let switched = mid_pass(&cluster, &url, &Patroni::switchover, dir.path()).await;
-    add_expired(&url, 10_000_000, per_phase).await;
+    // No audit event before the daemons' first pass.
+    let switched = mid_pass(&cluster, &url, 0, &Patroni::switchover, dir.path()).await;
+    let events = add_expired_paused(&url, 10_000_000, per_phase, &daemons).await;
     let killed = mid_pass(
         &cluster,
         &url,
+        events,
         &Patroni::kill_primary_postmaster,
         dir.path(),
     )
     .await;
-    add_expired(&url, 20_000_000, per_phase).await;
-    let lost = mid_pass(&cluster, &url, &Patroni::kill_primary_node, dir.path()).await;
+    let events = add_expired_paused(&url, 20_000_000, per_phase, &daemons).await;
+    let lost = mid_pass(
+        &cluster,
+        &url,
+        events,
+        &Patroni::kill_primary_node,
+        dir.path(),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(daemons);
 
