@@ -29,4 +29,5 @@ pub mod secret;
 mod spelling;
 pub mod suggest;
 pub mod tls;
+pub mod tokens;
 pub mod value;

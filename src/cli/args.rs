@@ -174,6 +174,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The request API's bearer tokens ([http] tokens_file)
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Create a sample shop on SQLite with 12 years of data and purge it with the config
     Demo {
         /// Where to create the shop [default: the SQLite file the config's url names]
@@ -247,6 +252,47 @@ pub enum HoldCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// The file tokens live in when --file is not given (the Debian package's).
+pub const TOKENS_FILE: &str = "/etc/retentiond/api-tokens";
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token, print it once, and store its hash
+    Add {
+        /// Who holds it: shown in the audit events of what it changes
+        name: String,
+        /// app: file requests and read them; dpo: everything but the config; ops: status and metrics
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        #[arg(long, value_name = "PATH", default_value = TOKENS_FILE)]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The tokens' names and roles (never the tokens)
+    List {
+        #[arg(long, value_name = "PATH", default_value = TOKENS_FILE)]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Remove a token; refused once the daemon reloads
+    Remove {
+        name: String,
+        #[arg(long, value_name = "PATH", default_value = TOKENS_FILE)]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    App,
+    Dpo,
+    Ops,
 }
 
 #[derive(Debug, Subcommand)]

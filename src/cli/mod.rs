@@ -13,6 +13,7 @@ mod init;
 mod pass;
 mod report;
 mod status;
+mod token;
 
 use std::path::Path;
 
@@ -24,7 +25,7 @@ use crate::engine::{EngineError, PassOptions, Status, Trigger};
 
 pub use args::{
     AuditCommand, Cli, Command, ExportFormat, ExportReason, Format, Generated, HoldCommand,
-    LogFormat, ReportFormat,
+    LogFormat, ReportFormat, TokenCommand, TokenRole,
 };
 
 /// A failure with the exit code it maps to.
@@ -182,6 +183,7 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Generate { what, out_dir } => generate(what, out_dir.as_deref()),
         Command::Init { url, output, force } => init::init(&url, &output, force).await,
         Command::Demo { db, format } => demo::run_demo(explicit, db.as_deref(), format).await,
+        Command::Token { command } => token::token(command),
     }
 }
 

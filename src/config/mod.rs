@@ -8,6 +8,7 @@
 //! the policies. Nothing here knows about the database.
 
 mod cascade;
+mod http;
 mod mail;
 mod network;
 mod policy;
@@ -27,6 +28,7 @@ use crate::backend::DatabaseSettings;
 use crate::policy::{HmacKey, Limits, Loc, Policy};
 use walk::Cx;
 
+pub use http::{HttpSettings, Listen, TlsFiles};
 pub use mail::{MailSecurity, MailSettings, Secret};
 pub use walk::{ident_problem, parse_duration};
 
@@ -59,6 +61,7 @@ const TOP_KEYS: &[&str] = &[
     "stores",
     "policy",
     "processor",
+    "http",
 ];
 
 #[derive(Debug, Clone)]
@@ -86,6 +89,8 @@ pub struct Config {
     pub stores: Vec<crate::files::StoreSettings>,
     /// `[[processor]]`: who is told of an answered request.
     pub processors: Vec<crate::processors::ProcessorSettings>,
+    /// `[http]`: the request API and the review page, off when absent.
+    pub http: Option<HttpSettings>,
 }
 
 /// `[erasure]`.
@@ -312,6 +317,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
     let report = sections::report(&mut cx, root, &base_dir);
     let erasure = sections::erasure(&mut cx, root, &base_dir);
     let mail = mail::mail(&mut cx, root, &base_dir);
+    let http = http::http(&mut cx, root, &base_dir);
     if report.as_ref().is_some_and(|r| !r.mail_to.is_empty()) && mail.is_none() {
         let at = walk::get(root, "report")
             .map(|i| i.span().start)
@@ -338,6 +344,7 @@ pub fn parse(path: &Path, bytes: &[u8], env_url: Option<String>) -> Result<Confi
             mail,
             stores,
             processors,
+            http,
         }),
         _ => Err(cx.into_error(path)),
     }

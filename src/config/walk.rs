@@ -22,7 +22,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let valid = "a whole number and a unit: ms, s, m or h (\"500ms\", \"5s\", \"2m\")";
+    let valid = "a whole number and a unit: ms, s, m, h or d (\"500ms\", \"5s\", \"2m\", \"7d\")";
     let n: u64 = number
         .parse()
         .map_err(|_| format!("invalid duration `{text}`: expected {valid}"))?;
@@ -31,6 +31,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" | "days" => Duration::from_secs(n.saturating_mul(86_400)),
         _ => return Err(format!("invalid duration `{text}`: expected {valid}")),
     };
     Ok(d)
