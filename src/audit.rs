@@ -43,6 +43,8 @@ spelled! {
         Exported = "exported", FilesRemoved = "files_removed",
         Forwarded = "forwarded", ForwardFailed = "forward_failed",
         ForwardSkipped = "forward_skipped",
+        ExportDownloaded = "export_downloaded", ExportExpired = "export_expired",
+        ReportSigned = "report_signed",
     }
 }
 

@@ -27,6 +27,7 @@ pub mod scheduler;
 pub mod schema;
 pub mod secret;
 mod spelling;
+pub mod status;
 pub mod suggest;
 pub mod tls;
 pub mod tokens;

@@ -25,6 +25,8 @@ pub(super) async fn erase(config: &Config, request: Request, format: Format) -> 
         subject: request.subject,
         reason: request.reason,
         reference: request.reference,
+        received_at: None,
+        actor: engine::Actor::CommandLine,
     };
     let registered = engine::register_request(&mut db, config, args).await?;
     let (answer, deliveries) = if registered.answer_now(request.now) {

@@ -71,6 +71,8 @@ pub(super) async fn export(
                 subject,
                 reason: None,
                 reference,
+                received_at: None,
+                actor: engine::Actor::CommandLine,
             };
             let registered = engine::register_request(&mut db, config, args).await?;
             if register_only {

@@ -31,6 +31,7 @@ pub(super) async fn hold(config: &Config, command: HoldCommand) -> Outcome {
                 reason,
                 policy: policy.clone(),
                 until,
+                actor: engine::Actor::CommandLine,
             };
             let added = engine::add_hold(&mut db, config, request).await?;
             let until = added.until.as_deref().unwrap_or("released");
@@ -48,7 +49,8 @@ pub(super) async fn hold(config: &Config, command: HoldCommand) -> Outcome {
         }
         HoldCommand::List { format } => list(&mut db, format).await?,
         HoldCommand::Release { id, reason, format } => {
-            let released_at = engine::release_hold(&mut db, id, reason).await?;
+            let released_at =
+                engine::release_hold(&mut db, id, reason, &engine::Actor::CommandLine).await?;
             match format {
                 Format::Json => print_json(&json!({"id": id, "released_at": released_at})),
                 Format::Text => {

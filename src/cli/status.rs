@@ -6,123 +6,20 @@ use serde_json::json;
 
 use super::{EXIT_FAILURE, Format, Outcome, print_json};
 use crate::config::Config;
-use crate::db::{self, Access, Db, Delivery, LastPolicyRun, Leader, PrivacyRequest, Run};
+use crate::db::{self, Access, Db};
 use crate::engine;
-use crate::outcome::{RequestKind, RunStatus};
+use crate::outcome::RunStatus;
+use crate::report::signoff::{self, FileState, SignedFile};
 use crate::report::{unsent_reports, written_reports};
-use crate::scheduler;
-
-/// What `status` reads from retentiond's tables (nothing when they do not exist).
-#[derive(Default)]
-struct Recorded {
-    last: Option<Run>,
-    per_policy: Vec<LastPolicyRun>,
-    open_requests: Vec<PrivacyRequest>,
-    /// Whether an instance holds the pass lock, and its pass when recorded.
-    lock_held: bool,
-    holder: Option<Run>,
-    /// On a Galera cluster, the pass lease: whose it is and until when.
-    lease: Option<db::Lease>,
-    /// Files of purged rows still waiting for their store.
-    files_queued: i64,
-    /// Deliveries to processors failing for over a day.
-    failing: Vec<Delivery>,
-}
+use crate::status::{Recorded, StatusView};
 
 pub(super) async fn status(config: &Config, format: Format) -> Outcome {
-    let mut db = Db::open(&config.database, Access::ReadOnly).await?;
-    let lock_held = Leader::is_held(&mut db, &config.database).await?;
-    let lease = match db.galera().await? {
-        Some(_) if db.has_own_tables().await? => db.pass_lease().await?.filter(|l| l.live),
-        _ => None,
-    };
-    let recorded = if db.has_own_tables().await? {
-        Recorded {
-            last: db.last_run().await?,
-            per_policy: db.last_policy_runs().await?,
-            open_requests: overdue_first(db.open_requests().await?, db.now().await?),
-            lock_held,
-            // On a cluster, the run of the lease's holder only: another node's
-            // run left marked running is not the pass that holds the lock.
-            holder: if lock_held {
-                db.running_run().await?.filter(|r| {
-                    lease
-                        .as_ref()
-                        .is_none_or(|l| r.instance.as_deref() == Some(l.holder.as_str()))
-                })
-            } else {
-                None
-            },
-            lease,
-            files_queued: db.count_queued_files().await?,
-            failing: engine::failing_deliveries(&mut db, Utc::now()).await?,
-        }
-    } else {
-        Recorded {
-            lock_held,
-            ..Recorded::default()
-        }
-    };
-    let next = config
-        .schedule
-        .as_ref()
-        .and_then(|s| scheduler::next_after(s, Utc::now()));
-    let policies: Vec<serde_json::Value> = config
-        .policies
-        .iter()
-        .map(|p| {
-            let last = recorded.per_policy.iter().find(|l| l.run.policy == p.name);
-            json!({
-                "name": p.name,
-                "table": p.table.name,
-                "action": p.action,
-                "last_run_id": last.map(|l| l.run.run_id),
-                "last_run_at": last.map(|l| l.started_at.clone()),
-                "last_status": last.map(|l| l.run.status),
-                "last_rows": last.map(|l| l.run.rows),
-                "last_error": last.and_then(|l| l.run.error.clone()),
-            })
-        })
-        .collect();
+    let view = crate::status::gather(config).await?;
     match format {
-        Format::Json => print_json(&status_json(config, &db, &recorded, next, policies)),
-        Format::Text => print_text(config, &db, &recorded, next, &policies),
+        Format::Json => print_json(&crate::status::json(config, &view)),
+        Format::Text => print_text(config, &view),
     }
     Ok(0)
-}
-
-fn status_json(
-    config: &Config,
-    db: &Db,
-    recorded: &Recorded,
-    next: Option<chrono::DateTime<Utc>>,
-    policies: Vec<serde_json::Value>,
-) -> serde_json::Value {
-    let now_text = db::rfc3339(Utc::now());
-    json!({
-        "database": db.label(),
-        "last_run": recorded.last.as_ref().map(|r| json!({
-            "id": r.id, "trigger": r.trigger, "started_at": r.started_at,
-            "finished_at": r.finished_at, "status": r.status, "rows": r.rows_purged,
-            "success": r.status == RunStatus::Ok,
-        })),
-        "pass_lock": json!({
-            "held": recorded.lock_held,
-            "instance": recorded.holder.as_ref().and_then(|r| r.instance.clone()),
-            "run_id": recorded.holder.as_ref().map(|r| r.id),
-            "since": recorded.holder.as_ref().map(|r| r.started_at.clone()),
-            "lease_holder": recorded.lease.as_ref().map(|l| l.holder.clone()),
-            "lease_expires_at": recorded.lease.as_ref().map(|l| l.expires_at.clone()),
-        }),
-        "next_run": next.map(db::rfc3339),
-        "schedule": config.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone.name()})),
-        "reports": config.report.as_ref().map(|r| json!({"dir": r.dir.display().to_string(), "files": written_reports(&r.dir), "unsent": unsent_reports(r, Utc::now())})),
-        "open_erasure_requests": recorded.open_requests.iter().filter(|r| r.received.kind == RequestKind::Erasure).map(|r| json!({"id": r.id, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor})).collect::<Vec<_>>(),
-        "open_requests": recorded.open_requests.iter().map(|r| json!({"id": r.id, "kind": r.received.kind, "received_at": r.received.received_at, "due_at": r.received.due_at, "minor": r.received.minor, "overdue": r.overdue(&now_text)})).collect::<Vec<_>>(),
-        "files_queued": recorded.files_queued,
-        "deliveries_failing": recorded.failing.iter().map(|d| json!({"request": d.request_id, "processor": d.processor, "attempts": d.attempts, "first_failed_at": d.first_failed_at, "next_attempt_at": d.next_attempt_at, "last_error": d.last_error})).collect::<Vec<_>>(),
-        "policies": policies,
-    })
 }
 
 /// The pass lock as `status` says it: a cluster's lease, the instance and pass
@@ -151,13 +48,8 @@ fn pass_lock_line(recorded: &Recorded) -> String {
     }
 }
 
-fn print_text(
-    config: &Config,
-    db: &Db,
-    recorded: &Recorded,
-    next: Option<chrono::DateTime<Utc>>,
-    policies: &[serde_json::Value],
-) {
+fn print_text(config: &Config, view: &StatusView) {
+    let (recorded, next, policies) = (&view.recorded, view.next, &view.policies);
     match &recorded.last {
         Some(r) => println!(
             "last pass  #{} ({}) started {}, {}, {} rows{}",
@@ -172,7 +64,7 @@ fn print_text(
                 " (not a success)"
             }
         ),
-        None => println!("last pass  none recorded in {}", db.label()),
+        None => println!("last pass  none recorded in {}", view.database),
     }
     println!("{}", pass_lock_line(recorded));
     match (&config.schedule, next) {
@@ -247,20 +139,22 @@ fn print_text(
     }
 }
 
-/// Open requests, the overdue ones first, each group oldest first.
-fn overdue_first(mut open: Vec<PrivacyRequest>, now: chrono::DateTime<Utc>) -> Vec<PrivacyRequest> {
-    let now = db::rfc3339(now);
-    open.sort_by_key(|r| (!r.overdue(&now), r.received.due_at.clone()));
-    open
-}
-
 pub(super) async fn audit_verify(config: &Config, format: Format) -> Outcome {
     let mut db = Db::open(&config.database, Access::ReadOnly).await?;
     let (verifier, broken) = db.verify_chain().await?;
     let ledger = engine::check_ledger(&mut db, config).await?;
+    let sign_offs = signoff::sign_offs(&mut db).await?;
+    let signed = config
+        .report
+        .as_ref()
+        .map(|r| signoff::check(r, &sign_offs))
+        .unwrap_or_default();
+    let changed = signed.iter().any(|f| f.state == FileState::Changed);
     match format {
         Format::Json => print_json(&json!({
-            "ok": broken.is_none() && ledger.broken.is_none(),
+            "ok": broken.is_none() && ledger.broken.is_none() && !changed,
+            "sign_offs": sign_offs.len(),
+            "signed_files": signed,
             "verified": verifier.verified,
             "head": verifier.head(),
             "broken": broken.as_ref().map(|b| b.to_string()),
@@ -283,9 +177,10 @@ pub(super) async fn audit_verify(config: &Config, format: Format) -> Outcome {
                 ),
             }
             print_ledger(&ledger);
+            print_signed(sign_offs.len(), &signed);
         }
     }
-    let intact = broken.is_none() && ledger.broken.is_none();
+    let intact = broken.is_none() && ledger.broken.is_none() && !changed;
     Ok(if intact { 0 } else { EXIT_FAILURE })
 }
 
@@ -312,5 +207,31 @@ fn print_ledger(l: &engine::LedgerCheck) {
             ids.join(", "),
             l.newest_missing_at.as_deref().unwrap_or("-")
         );
+    }
+}
+
+fn print_signed(sign_offs: usize, signed: &[SignedFile]) {
+    if sign_offs == 0 {
+        return;
+    }
+    let intact = signed
+        .iter()
+        .filter(|f| f.state == FileState::Intact)
+        .count();
+    println!(
+        "report sign-offs: {sign_offs}, {intact} of {} signed file(s) as signed",
+        signed.len()
+    );
+    for f in signed.iter().filter(|f| f.state != FileState::Intact) {
+        match f.state {
+            FileState::Changed => println!(
+                "  report {}: {} CHANGED after its sign-off",
+                f.label, f.file
+            ),
+            _ => println!(
+                "  report {}: {} is no longer in the report folder (cannot be checked)",
+                f.label, f.file
+            ),
+        }
     }
 }

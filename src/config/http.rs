@@ -19,6 +19,7 @@ const HTTP_KEYS: &[&str] = &[
     "max_body_bytes",
     "requests_per_minute",
     "export_keep",
+    "export_dir",
 ];
 
 /// Where the API listens.
@@ -62,6 +63,9 @@ pub struct HttpSettings {
     pub requests_per_minute: u32,
     /// How long an answered access request's export waits to be downloaded.
     pub export_keep: Duration,
+    /// Where those exports wait (mode 0700): `$STATE_DIRECTORY/exports`, or
+    /// `exports` beside the config.
+    pub export_dir: PathBuf,
 }
 
 impl HttpSettings {
@@ -112,8 +116,16 @@ pub(super) fn http(cx: &mut Cx, root: &DeTable, base_dir: &Path) -> Option<HttpS
         Some(v) => cx.duration(v, "export_keep")?,
         None => Duration::from_secs(7 * 24 * 3600),
     };
+    let export_dir = match get(t, "export_dir") {
+        Some(v) => resolve(base_dir, &cx.string(v, "export_dir")?),
+        None => std::env::var_os("STATE_DIRECTORY")
+            .and_then(|dirs| std::env::split_paths(&dirs).next())
+            .unwrap_or_else(|| base_dir.to_path_buf())
+            .join("exports"),
+    };
     Some(HttpSettings {
         listen: listen?,
+        export_dir,
         tokens_file,
         tokens,
         tls,

@@ -19,6 +19,7 @@ pub struct HoldRequest {
     pub policy: Option<String>,
     /// The last day the hold applies, `YYYY-MM-DD`; `None`: until released.
     pub until: Option<String>,
+    pub actor: super::Actor,
 }
 
 /// A hold added: its id and when it ends (RFC 3339), if it does by itself.
@@ -96,8 +97,9 @@ pub async fn add_hold(
         .clone()
         .unwrap_or_else(|| "every policy with a subject column".into());
     let detail = format!(
-        "hold #{id} added for {scope}, until {}",
-        until.as_deref().unwrap_or("released")
+        "hold #{id} added for {scope}, until {}{}",
+        until.as_deref().unwrap_or("released"),
+        request.actor.words()
     );
     let event = journal::outside_pass(
         EventAction::HoldAdded,
@@ -125,6 +127,7 @@ pub async fn release_hold(
     db: &mut Db,
     id: i64,
     reason: Option<String>,
+    actor: &super::Actor,
 ) -> Result<String, HoldError> {
     db.ensure_own_tables().await?;
     let now = db::rfc3339(Utc::now());
@@ -141,7 +144,7 @@ pub async fn release_hold(
         EventAction::HoldReleased,
         policy.as_deref(),
         &now,
-        format!("hold #{id} released"),
+        format!("hold #{id} released{}", actor.words()),
     );
     journal::append(db, event).await?;
     Ok(now)

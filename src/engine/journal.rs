@@ -111,6 +111,25 @@ pub(super) fn policy_stopped(run_id: i64, o: &PolicyOutcome) -> NewEvent {
     }
 }
 
+/// Who asked for a change made outside a pass; named in its audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The command line, on the database's host.
+    CommandLine,
+    /// The request API or the review page, with the name of the token presented.
+    Token(String),
+}
+
+impl Actor {
+    /// What an event's detail says of who asked, after what was done.
+    pub fn words(&self) -> String {
+        match self {
+            Actor::CommandLine => String::new(),
+            Actor::Token(name) => format!(", through the API by token `{name}`"),
+        }
+    }
+}
+
 /// An event outside a pass (a hold added or released, a request registered), for
 /// `policy` or for every policy.
 pub(super) fn outside_pass(
@@ -136,6 +155,17 @@ pub(super) fn outside_pass(
 pub(super) async fn append_in_tx(db: &mut Db, event: NewEvent) -> Result<(), DbError> {
     let e = event.chain(db.chain_head().await?);
     db.insert_event(&e).await
+}
+
+/// Records an event for every policy outside a pass, now: for the modules above
+/// the engine (a report's sign-off) that add to the chain.
+pub async fn record_outside_pass(
+    db: &mut Db,
+    action: EventAction,
+    detail: String,
+) -> Result<(), DbError> {
+    let now = crate::db::rfc3339(chrono::Utc::now());
+    append(db, outside_pass(action, None, &now, detail)).await
 }
 
 /// Appends `event` in a transaction of its own, serialised with every batch by the

@@ -11,6 +11,7 @@ mod batch;
 mod check;
 mod coverage;
 mod deliveries;
+mod downloads;
 mod erasure;
 mod expiry;
 mod export;
@@ -46,6 +47,10 @@ pub use crate::outcome::{Status, Trigger};
 pub use check::{CheckReport, CheckedPolicy, check};
 pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
 pub use deliveries::{DeliveryCounts, FAILING_AFTER, failing as failing_deliveries};
+pub use downloads::{
+    DownloadError, Waiting, answer_for_download, download_path, sweep as sweep_downloads,
+    take as take_download, waiting as waiting_download,
+};
 pub use erasure::ErasureAnswer;
 pub use export::{
     ExportAnswer, ExportError, ExportHeader, ExportedFile, Governing, PAGE_ROWS, Sink,
@@ -55,6 +60,7 @@ pub use files::FileCounts;
 pub use holds::{
     AddedHold, HoldError, HoldListing, HoldRequest, add_hold, list_holds, release_hold,
 };
+pub use journal::{Actor, record_outside_pass};
 pub use reapply::{LedgerCheck, Reapplied, ReapplyRun, check_ledger};
 pub use requests::{
     MINOR, REQUEST_DAYS, RegisteredRequest, RequestArgs, RequestError, register_request,

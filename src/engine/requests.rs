@@ -23,6 +23,10 @@ pub struct RequestArgs {
     pub subject: String,
     pub reason: Option<String>,
     pub reference: Option<String>,
+    /// When it reached the shop, if before now (a letter, a call to customer
+    /// service): the 30 days count from then. `None`: now.
+    pub received_at: Option<DateTime<Utc>>,
+    pub actor: super::Actor,
 }
 
 /// A request as registered.
@@ -50,6 +54,8 @@ pub enum RequestError {
     NoSubjectPolicy(String),
     #[error("there is no privacy request #{0}")]
     Unknown(i64),
+    #[error("received_at {0} is in the future")]
+    ReceivedInFuture(String),
     #[error("request #{id} is {found}, not an access or portability request")]
     NotAnExport { id: i64, found: RequestKind },
     #[error("request #{0} was answered already, at {1}")]
@@ -74,8 +80,13 @@ pub async fn register_request(
         ));
     }
     let minor = args.kind == RequestKind::Erasure && args.reason.as_deref() == Some(MINOR);
+    let now = Utc::now();
+    let received = args.received_at.unwrap_or(now);
+    // A minute's grace for the sender's clock.
+    if received > now + TimeDelta::minutes(1) {
+        return Err(RequestError::ReceivedInFuture(db::rfc3339(received)));
+    }
     db.ensure_own_tables().await?;
-    let received = Utc::now();
     let due = received + TimeDelta::days(REQUEST_DAYS);
     let id = db
         .insert_request(&NewRequest {
@@ -89,16 +100,17 @@ pub async fn register_request(
         })
         .await?;
     let detail = format!(
-        "{} request #{id} registered{}, due {}",
+        "{} request #{id} registered{}, due {}{}",
         args.kind,
         if minor { " (minor)" } else { "" },
-        db::rfc3339(due)
+        db::rfc3339(due),
+        args.actor.words()
     );
     let action = match args.kind {
         RequestKind::Erasure => EventAction::ErasureRegistered,
         RequestKind::Access | RequestKind::Portability => EventAction::ExportRegistered,
     };
-    let event = journal::outside_pass(action, None, &db::rfc3339(received), detail);
+    let event = journal::outside_pass(action, None, &db::rfc3339(now), detail);
     journal::append(db, event).await?;
     Ok(RegisteredRequest {
         id,

@@ -12,6 +12,7 @@ mod mail;
 mod markdown;
 mod periodic;
 mod requests;
+pub mod signoff;
 
 use std::collections::BTreeMap;
 

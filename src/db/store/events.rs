@@ -151,6 +151,17 @@ impl Db {
         c.decode(self.fetch(&q).await?, decode_event)
     }
 
+    /// Every event recorded with `action`, in id order.
+    pub async fn events_with_action(&mut self, action: &str) -> Result<Vec<Event>, DbError> {
+        let c = event_columns();
+        let mut q = Query::new(format!(
+            "SELECT {} FROM retention_events WHERE action = ",
+            c.list()
+        ));
+        q.bind(SqlValue::Text(action.into())).push(" ORDER BY id");
+        c.decode(self.fetch(&q).await?, decode_event)
+    }
+
     /// The events of batches (deletes and anonymisations) in [`from`, `to`).
     pub async fn purge_events_between(
         &mut self,
