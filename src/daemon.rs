@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sd_notify::NotifyState;
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{self, Config, ConfigError, Schedule};
 use crate::db::{self, Access, Db, DbError};
@@ -33,6 +34,8 @@ pub enum DaemonError {
     },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+    #[error(transparent)]
+    Api(#[from] crate::api::ServeError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -71,6 +74,10 @@ struct Daemon {
     sender: Sender,
     /// When the next delivery to a processor is due, if one is waiting.
     next_delivery: Option<DateTime<Utc>>,
+    /// The config the API serves with, replaced at each reload.
+    published: watch::Sender<Arc<Config>>,
+    /// Erasures the API asks to answer now; `None` without `[http]`.
+    answers: Option<mpsc::UnboundedReceiver<i64>>,
 }
 
 /// Runs until SIGTERM or SIGINT. `config` was loaded from `path`, which SIGHUP reads
@@ -103,6 +110,7 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
         Err(e) => tracing::warn!(error = %e, "cannot remove the files an earlier pass left queued"),
     }
     db.close().await?;
+    let config_for_api = config.clone();
     let mut daemon = Daemon {
         path,
         config,
@@ -114,6 +122,8 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
         status_line: "no pass yet".to_string(),
         sender: Sender::new(&[]),
         next_delivery: None,
+        published: watch::Sender::new(Arc::new(Config::clone(&config_for_api))),
+        answers: None,
     };
     daemon.sender = Sender::new(&daemon.config.processors);
     daemon.deliver().await;
@@ -166,7 +176,7 @@ pub async fn run(path: PathBuf, config: Config) -> Result<(), DaemonError> {
 
 impl Daemon {
     /// The metrics endpoint and systemd's watchdog, as tasks of their own.
-    async fn start_services(&self) -> Result<(), DaemonError> {
+    async fn start_services(&mut self) -> Result<(), DaemonError> {
         if let Some(addr) = self.config.metrics_listen {
             let listener = metrics::bind(addr)
                 .await
@@ -174,6 +184,12 @@ impl Daemon {
             tracing::info!(%addr, "serving metrics at /metrics");
             tokio::spawn(self.metrics.clone().serve(listener, self.leader.clone()));
         }
+        self.answers = crate::api::start(
+            self.published.subscribe(),
+            self.metrics.clone(),
+            self.leader.clone(),
+        )
+        .await?;
         if let Some(interval) = sd_notify::watchdog_enabled() {
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(interval / 2);
@@ -213,9 +229,13 @@ impl Daemon {
                 _ = self.signals.int.recv() => { self.stopping.request(); return None; }
                 _ = self.signals.hup.recv() => {
                     if reload(&self.path, &mut self.config, &mut self.schedule) {
-                        self.sender = Sender::new(&self.config.processors);
+                        self.reloaded();
                         return None;
                     }
+                }
+                Some(id) = next_answer(&mut self.answers) => {
+                    self.answer_erasure(id).await;
+                    continue;
                 }
             }
         }
@@ -247,11 +267,12 @@ impl Daemon {
             }
         };
         if reload_after_pass && reload(&self.path, &mut self.config, &mut self.schedule) {
-            self.sender = Sender::new(&self.config.processors);
+            self.reloaded();
         }
         self.record(&result, started.elapsed().as_secs_f64());
         // The pass sent what was due; this learns when the retries are.
         self.deliver().await;
+        self.sweep_downloads().await;
         write_reports(&self.config).await;
         self.refresh_gauges().await;
         let skipped = scheduler::ticks_between(&self.schedule, scheduled_at, Utc::now());
@@ -291,6 +312,55 @@ impl Daemon {
                 tracing::warn!(error = %e, "cannot pass the answered requests on to the processors; trying again in a minute");
                 self.next_delivery = Some(Utc::now() + chrono::TimeDelta::minutes(1));
             }
+        }
+    }
+
+    /// What follows a reload: new processor clients, and the API's config.
+    fn reloaded(&mut self) {
+        self.sender = Sender::new(&self.config.processors);
+        self.published.send_replace(Arc::new(self.config.clone()));
+    }
+
+    /// An erasure the API asked to answer now (a minor's, or the officer's),
+    /// between passes, under the pass lock like any pass.
+    async fn answer_erasure(&mut self, id: i64) {
+        let mut opts = PassOptions::new(Trigger::Manual);
+        opts.erasure_only = Some(id);
+        opts.stop = self.stopping.clone();
+        opts.leader = self.leader.clone();
+        match one_pass(&self.config, &opts).await {
+            Ok(r) => tracing::info!(
+                request = id,
+                status = r.status.as_str(),
+                "an erasure asked through the API was answered"
+            ),
+            Err(e) => {
+                tracing::warn!(request = id, error = %e, "an erasure asked through the API failed; the next pass answers it")
+            }
+        }
+        self.deliver().await;
+        self.refresh_gauges().await;
+    }
+
+    /// Exports waiting for download past `export_keep` are deleted.
+    async fn sweep_downloads(&self) {
+        let Some(http) = &self.config.http else {
+            return;
+        };
+        let swept = async {
+            let mut db = Db::open(&self.config.database, Access::ReadWrite).await?;
+            let n = engine::sweep_downloads(&mut db, &http.export_dir, http.export_keep).await;
+            let _ = db.close().await;
+            n
+        }
+        .await;
+        match swept {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deleted = n,
+                "exports not downloaded within export_keep were deleted"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot delete the expired exports"),
         }
     }
 
@@ -400,6 +470,14 @@ async fn one_pass(config: &Config, opts: &PassOptions) -> Result<PassReport, Eng
         tracing::debug!(error = %e, "closing the connection after the pass");
     }
     report
+}
+
+/// The next erasure the API asks for; never, without `[http]`.
+async fn next_answer(answers: &mut Option<mpsc::UnboundedReceiver<i64>>) -> Option<i64> {
+    match answers {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Reads the config file again. A file with problems is refused, each problem logged

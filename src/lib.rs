@@ -4,6 +4,7 @@
 //! `report`. `db` is the only module that writes SQL; ARCHITECTURE.md maps the rest.
 
 pub mod anonymize;
+pub mod api;
 pub mod audit;
 pub mod backend;
 pub mod cli;

@@ -196,6 +196,8 @@ pub enum Generated {
     CompleteBash,
     CompleteZsh,
     CompleteFish,
+    /// The request API's OpenAPI document ([http]), JSON
+    Openapi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -244,6 +244,10 @@ fn generate(what: Generated, out_dir: Option<&Path>) -> Outcome {
         (Generated::CompleteBash, _) => Shell::Bash,
         (Generated::CompleteZsh, _) => Shell::Zsh,
         (Generated::CompleteFish, _) => Shell::Fish,
+        (Generated::Openapi, _) => {
+            println!("{}", crate::api::openapi_document());
+            return Ok(0);
+        }
     };
     clap_complete::generate(shell, &mut cmd, "retentiond", &mut out);
     Ok(0)

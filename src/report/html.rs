@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 
 use super::{Report, Verdict};
 
-fn html_escape(s: &str) -> String {
+/// Text made safe inside HTML elements and quoted attributes.
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 const PALETTE: [&str; 8] = [

@@ -26,10 +26,10 @@ use crate::spelling::spelled;
 
 pub use csv::{csv, json};
 pub use gather::gather;
-pub use html::html;
+pub use html::{html, html_escape};
 pub use mail::{mail_due, test_relay, unsent_reports};
 pub use markdown::markdown;
-pub use periodic::{last_period, write_due, written_reports};
+pub use periodic::{label_of, last_period, write_due, written_reports};
 pub use requests::{ExportLine, ReappliedLine, RequestTally};
 
 /// What a purge cannot reach, said once in every report.

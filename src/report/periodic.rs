@@ -92,6 +92,13 @@ pub async fn write_due(
     Ok(written)
 }
 
+/// The period a report file is of: `2026-11` of `retentiond-report-2026-11.html`.
+pub fn label_of(file: &str) -> Option<String> {
+    let rest = file.strip_prefix(FILE_PREFIX)?;
+    let (label, _ext) = rest.rsplit_once('.')?;
+    Some(label.to_string())
+}
+
 /// The report files written into `dir`, sorted by name (so by period).
 pub fn written_reports(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
