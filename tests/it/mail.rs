@@ -157,7 +157,7 @@ async fn the_periodic_report_is_mailed_once_and_retried_after_a_refusal() {
 
 /// A CA of the test's own and a certificate it signed for `localhost`, made with
 /// openssl: (CA file, certificate, key).
-fn company_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+pub(crate) fn company_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
