@@ -138,7 +138,7 @@ impl Client {
 
 /// Starts the daemon and waits until its API answers.
 pub(crate) async fn start(shop: &Shop, client: &Client, token: &str) -> KillOnDrop {
-    let daemon = spawn_daemon(&shop.config_path, &shop.path("daemon.log"));
+    let mut daemon = spawn_daemon(&shop.config_path, &shop.path("daemon.log"));
     let started = std::time::Instant::now();
     loop {
         let up = client
@@ -151,9 +151,10 @@ pub(crate) async fn start(shop: &Shop, client: &Client, token: &str) -> KillOnDr
             return daemon;
         }
         let log = std::fs::read_to_string(shop.path("daemon.log")).unwrap_or_default();
+        let exited = daemon.0.as_mut().and_then(|c| c.try_wait().ok().flatten());
         assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the API did not start:\n{log}"
+            exited.is_none() && started.elapsed() < Duration::from_secs(30),
+            "the API did not start ({exited:?}):\n{log}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
