@@ -176,8 +176,9 @@ pub struct ReportView {
     /// The period: `2026-11`, `2026-W47`, or `FROM_TO`.
     pub label: String,
     pub files: Vec<String>,
-    /// Not mailed yet (tried again after each pass).
-    pub unsent: bool,
+    /// `sent`, `unsent` (tried again after each pass), or `not_mailed` (no
+    /// `[report] mail_to`).
+    pub mail: String,
     pub sign_offs: Vec<SignOffView>,
 }
 
@@ -221,7 +222,12 @@ impl ApiState {
             .into_iter()
             .map(|label| ReportView {
                 files: signoff::period_files(settings, &label),
-                unsent: unsent.contains(&label),
+                mail: match (settings.mail_to.is_empty(), unsent.contains(&label)) {
+                    (true, _) => "not_mailed",
+                    (false, true) => "unsent",
+                    (false, false) => "sent",
+                }
+                .into(),
                 sign_offs: signed
                     .iter()
                     .filter(|s| s.label == label)

@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod batches;
 mod boundaries;
+mod browser;
 mod cascade;
 mod cascade_links;
 mod cli;

@@ -11,7 +11,7 @@ use crate::support::{run_cli, stderr};
 
 /// Chromium without a sandbox (the tests may run as root) and without the
 /// background services that reach for the network.
-const CHROMIUM_FLAGS: &[&str] = &[
+pub(crate) const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -25,7 +25,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
 
 /// The program, installed from Debian's `package` when missing (as the servers
 /// are); `None` where that is not possible outside CI. Under CI it must be there.
-fn tool(name: &str, package: &str) -> Option<String> {
+pub(crate) fn tool(name: &str, package: &str) -> Option<String> {
     let path = format!("/usr/bin/{name}");
     let found = || Path::new(&path).exists().then(|| path.clone().into());
     match crate::servers::ensure_installed(&found, package) {

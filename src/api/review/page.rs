@@ -252,10 +252,10 @@ fn reports(h: &mut String, all: &[ReportView], csrf: &str) {
              <button id=\"sign-{l}\">Sign off</button></form></td></tr>",
             l = esc(&r.label),
             files = files.join(" "),
-            mail = if r.unsent {
-                "<span class=\"bad\">not sent yet</span>"
-            } else {
-                "sent or not mailed"
+            mail = match r.mail.as_str() {
+                "unsent" => "<span class=\"bad\">not sent yet</span>",
+                "sent" => "sent",
+                _ => "not mailed (no mail_to)",
             },
             signed = if signed.is_empty() {
                 "none".to_string()
