@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod api_load;
 mod audit;
 mod batches;
 mod boundaries;
