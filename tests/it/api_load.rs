@@ -99,8 +99,7 @@ async fn filed_under_load_while_a_pass_runs_every_request_is_recorded_once(backe
     took.sort();
     let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
     eprintln!(
-        "api load ({}): {REQUESTS} POST /v1/requests, {AT_ONCE} at a time, during a pass ({} rows deleted meanwhile): {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        format!("{backend:?}"),
+        "api load ({backend:?}): {REQUESTS} POST /v1/requests, {AT_ONCE} at a time, during a pass ({} rows deleted meanwhile): {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         before - after,
         REQUESTS as f64 / elapsed.as_secs_f64(),
         at(0.50).as_secs_f64() * 1e3,
