@@ -397,7 +397,7 @@ impl ApiState {
 /// audit trail; a second call gets 410.
 #[utoipa::path(get, path = "/v1/requests/{id}/export", tag = "requests",
     params(("id" = i64, Path, description = "The request's number")),
-    responses((status = 200, description = "The export (JSON)", content_type = "application/json"),
+    responses((status = 200, description = "The export: JSON, or a ZIP of it and the person's files when rows point to files", content_type = "application/json"),
         (status = 410, description = "Downloaded already, expired, or never answered here", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn download(
@@ -419,8 +419,8 @@ pub async fn download(
         taken
     })
     .await;
-    let bytes = match taken {
-        Ok(b) => b,
+    let download = match taken {
+        Ok(d) => d,
         Err(DownloadError::NoneWaiting(_)) => {
             return Err(ApiError::Gone(taken.unwrap_err().to_string()));
         }
@@ -430,11 +430,16 @@ pub async fn download(
             return Err(ApiError::Unavailable);
         }
     };
-    tracing::info!(request = id, bytes = bytes.len(), token = %caller.name, "an export was downloaded and deleted");
-    let disposition = format!("attachment; filename=\"request-{id}.json\"");
+    tracing::info!(request = id, bytes = download.bytes.len(), token = %caller.name, "an export was downloaded and deleted");
+    let (ext, content_type) = match download.zip {
+        true => ("zip", "application/zip"),
+        false => ("json", "application/json"),
+    };
+    let disposition = format!("attachment; filename=\"request-{id}.{ext}\"");
+    let bytes = download.bytes;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],

@@ -78,6 +78,14 @@ pub fn waiting(dir: &Path, id: i64, keep: Duration) -> Option<Waiting> {
     })
 }
 
+/// An export handed out: the JSON document, or a ZIP of it and the person's
+/// files when rows pointed to files.
+#[derive(Debug)]
+pub struct Download {
+    pub bytes: Vec<u8>,
+    pub zip: bool,
+}
+
 /// Hands out request `id`'s export and deletes it (and the folder of the person's
 /// files beside it): a second download finds nothing. Recorded with who took it.
 pub async fn take(
@@ -86,10 +94,22 @@ pub async fn take(
     id: i64,
     keep: Duration,
     actor: &Actor,
-) -> Result<Vec<u8>, DownloadError> {
+) -> Result<Download, DownloadError> {
     let w = waiting(dir, id, keep).ok_or(DownloadError::NoneWaiting(id))?;
     let io = |error| DownloadError::Io { id, error };
-    let bytes = std::fs::read(&w.path).map_err(io)?;
+    let files = files_dir(&w.path);
+    let download = if files.is_dir() {
+        Download {
+            bytes: zip_with_files(&w.path, &files).map_err(io)?,
+            zip: true,
+        }
+    } else {
+        Download {
+            bytes: std::fs::read(&w.path).map_err(io)?,
+            zip: false,
+        }
+    };
+    let bytes = &download.bytes;
     // Removed before it is sent: a download cut short is not offered again, as
     // the promise is "once".
     remove(&w.path).map_err(io)?;
@@ -101,12 +121,49 @@ pub async fn take(
     let now = db::rfc3339(Utc::now());
     let event = journal::outside_pass(EventAction::ExportDownloaded, None, &now, detail);
     journal::append(db, event).await?;
-    Ok(bytes)
+    Ok(download)
+}
+
+fn files_dir(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.files", path.display()))
+}
+
+/// The document and every file under `files`, stored (the scans and PDFs a
+/// person's rows point to are compressed already), named as on disk.
+fn zip_with_files(json: &Path, files: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let base = json.parent().unwrap_or(Path::new("."));
+    let mut todo = vec![json.to_path_buf()];
+    let mut dirs = vec![files.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                todo.push(p);
+            }
+        }
+    }
+    for p in todo {
+        let name = p
+            .strip_prefix(base)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .into_owned();
+        zip.start_file(name, options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(&std::fs::read(&p)?)?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }
 
 fn remove(path: &Path) -> std::io::Result<()> {
     std::fs::remove_file(path)?;
-    let files = PathBuf::from(format!("{}.files", path.display()));
+    let files = files_dir(path);
     match std::fs::remove_dir_all(&files) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

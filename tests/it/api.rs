@@ -724,3 +724,63 @@ async fn an_erasure_and_an_export_through_the_api(backend: Backend) {
     let verify = shop.cli(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_with_the_persons_files_is_one_zip_downloaded_once() {
+    let shop = Shop::new(&format!(
+        "{SCHEMA}
+CREATE TABLE documents (id INTEGER PRIMARY KEY, customer_id INTEGER, verified_at VARCHAR(30), scan_path VARCHAR(250));
+INSERT INTO documents VALUES (1, 1, '2026-06-01T00:00:00Z', 'kyc/1.pdf'), (2, 2, '2026-06-01T00:00:00Z', 'kyc/2.pdf');"
+    ))
+    .await;
+    for n in [1, 2] {
+        let p = shop.path(&format!("uploads/kyc/{n}.pdf"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, format!("%PDF passport scan {n}")).unwrap();
+    }
+    let t = add_tokens(shop.dir.path());
+    let port = free_port();
+    api_config(
+        &shop,
+        &format!("127.0.0.1:{port}"),
+        "\n[stores.uploads]\nurl = \"file://uploads\"\n\n[[policy]]\nname = \"kyc\"\ntable = \"documents\"\n\
+         timestamp = \"verified_at\"\nkeep = \"7 years\"\nbasis = \"legal_obligation\"\nsubject = \"customer_id\"\n\
+         action = \"delete\"\nfiles = { scan_path = \"uploads\" }\n",
+    );
+    let api = Client::new(&format!("http://127.0.0.1:{port}"));
+    let _daemon = start(&shop, &api, &t.ops).await;
+    let r = api
+        .post(
+            "/v1/requests",
+            &t.app,
+            json!({"kind": "access", "subject": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let url = r.json()["export"]["url"].as_str().unwrap().to_string();
+    let got = api.get(&url, &t.app).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.headers["content-type"], "application/zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(got.body.clone())).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    let id = url.split('/').nth(3).unwrap();
+    let doc_name = format!("request-{id}.json");
+    assert!(names.contains(&doc_name), "{names:?}");
+    let scan = names
+        .iter()
+        .find(|n| n.starts_with(&format!("{doc_name}.files/")) && n.ends_with("1.pdf"))
+        .unwrap_or_else(|| panic!("no scan in {names:?}"))
+        .clone();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name(&scan).unwrap(), &mut bytes).unwrap();
+    assert_eq!(bytes, b"%PDF passport scan 1");
+    assert!(
+        !names.iter().any(|n| n.ends_with("2.pdf")),
+        "only the person's own files: {names:?}"
+    );
+    assert_eq!(api.get(&url, &t.app).await.status, 410);
+    // Nothing of it is left on the server; the shop's own file is untouched.
+    let left: Vec<_> = std::fs::read_dir(shop.path("exports")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(shop.path("uploads/kyc/1.pdf").exists());
+}

@@ -72,3 +72,42 @@ fn the_code_map_names_only_files_that_exist() {
         missing.join("\n")
     );
 }
+
+/// docs/api.md's copy of the OpenAPI document is the one the binary generates.
+/// `UPDATE_DOCS=1 cargo test docs::` writes it there.
+#[test]
+fn the_api_document_in_the_docs_is_the_generated_one() {
+    let path = Path::new(ROOT).join("docs/api.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = (
+        "<!-- openapi:begin -->\n```json\n",
+        "\n```\n<!-- openapi:end -->",
+    );
+    let from = text.find(begin).expect("an openapi:begin marker") + begin.len();
+    let to = text.find(end).expect("an openapi:end marker");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_retentiond"))
+        .args(["generate", "openapi"])
+        .output()
+        .unwrap();
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let generated = generated.trim_end();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{generated}{}", &text[..from], &text[to..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert!(
+        &text[from..to] == generated,
+        "docs/api.md's OpenAPI document is not the generated one; run: UPDATE_DOCS=1 cargo test --test it docs::"
+    );
+    let doc: serde_json::Value = serde_json::from_str(generated).unwrap();
+    for path in [
+        "/v1/requests",
+        "/v1/requests/{id}/export",
+        "/v1/holds",
+        "/v1/reports/{label}/sign",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} in the document");
+    }
+}
