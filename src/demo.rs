@@ -48,9 +48,9 @@ pub enum DemoError {
     Db(#[from] DbError),
 }
 
-/// Creates the HMAC key the config names if it does not exist yet: the demo should
-/// run on a fresh clone without manual steps. Only `demo` does this.
-pub fn ensure_key(config_path: &Path) -> Result<Option<PathBuf>, DemoError> {
+/// The file `[section] key` names in the config at `config_path`, resolved
+/// against its folder; read before the config is loaded, which needs the file.
+fn named_file(config_path: &Path, section: &str, key: &str) -> Result<Option<PathBuf>, DemoError> {
     let text = std::fs::read_to_string(config_path).map_err(|error| DemoError::Key {
         path: config_path.display().to_string(),
         error,
@@ -58,25 +58,57 @@ pub fn ensure_key(config_path: &Path) -> Result<Option<PathBuf>, DemoError> {
     let Ok(root) = toml::de::DeTable::parse(&text) else {
         return Ok(None);
     };
-    let key_file = root
+    let value = root
         .get_ref()
         .iter()
-        .find(|(k, _)| k.get_ref() == "anonymize")
+        .find(|(k, _)| k.get_ref() == section)
         .and_then(|(_, v)| match v.get_ref() {
             toml::de::DeValue::Table(t) => t
                 .iter()
-                .find(|(k, _)| k.get_ref() == "key_file")
+                .find(|(k, _)| k.get_ref() == key)
                 .map(|(_, v)| v.get_ref().clone()),
             _ => None,
         });
-    let Some(toml::de::DeValue::String(file)) = key_file else {
+    let Some(toml::de::DeValue::String(file)) = value else {
         return Ok(None);
     };
     let base = config_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let path = base.join(file.as_ref());
+    Ok(Some(base.join(file.as_ref())))
+}
+
+/// Tokens the demo made for the API: name, role and the token, shown once.
+pub type DemoTokens = Vec<(String, crate::tokens::Role, String)>;
+
+/// Creates the API's token file, with an `app` and a `dpo` token, when `[http]`
+/// names one that does not exist yet. Only `demo` does this.
+pub fn ensure_tokens(config_path: &Path) -> Result<DemoTokens, DemoError> {
+    use crate::tokens::Role;
+    let Some(path) = named_file(config_path, "http", "tokens_file")? else {
+        return Ok(Vec::new());
+    };
+    if path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut made = Vec::new();
+    for (name, role) in [("demo-app", Role::App), ("demo-dpo", Role::Dpo)] {
+        let token = crate::tokens::add(&path, name, role).map_err(|e| DemoError::Key {
+            path: path.display().to_string(),
+            error: std::io::Error::other(e.to_string()),
+        })?;
+        made.push((name.to_string(), role, token));
+    }
+    Ok(made)
+}
+
+/// Creates the HMAC key the config names if it does not exist yet: the demo should
+/// run on a fresh clone without manual steps. Only `demo` does this.
+pub fn ensure_key(config_path: &Path) -> Result<Option<PathBuf>, DemoError> {
+    let Some(path) = named_file(config_path, "anonymize", "key_file")? else {
+        return Ok(None);
+    };
     if path.exists() {
         return Ok(None);
     }

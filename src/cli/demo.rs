@@ -42,6 +42,7 @@ pub(super) async fn run_demo(
         None => PathBuf::from("retention.toml"),
     };
     let created_key = demo::ensure_key(&config_path)?;
+    let tokens = demo::ensure_tokens(&config_path)?;
     let mut config = config::load(&config_path)?;
     let path = match db_path {
         Some(p) => p.to_path_buf(),
@@ -81,6 +82,7 @@ pub(super) async fn run_demo(
             "uploads": data.uploads.as_ref().map(|(dir, n)| json!({"directory": dir.display().to_string(), "files": n})),
             "pass": report,
             "audit": {"ok": broken.is_none(), "verified": verifier.verified, "head": verifier.head()},
+            "http": config.http.as_ref().map(|h| json!({"api": format!("{}/v1", h.base_url()), "review": format!("{}/review", h.base_url()), "tokens_created": tokens.iter().map(|(n, r, t)| json!({"name": n, "role": r.as_str(), "token": t})).collect::<Vec<_>>()})),
             "generate_ms": generated.as_millis() as u64,
             "total_ms": elapsed.as_millis() as u64,
         })),
@@ -122,7 +124,34 @@ pub(super) async fn run_demo(
             println!(
                 "next: retentiond status; retentiond plan (0 rows left to purge); retentiond audit verify"
             );
+            if let Some(h) = &config.http {
+                print_http(h, &tokens);
+            }
         }
     }
     Ok(exit_for(report.status).max(if broken.is_some() { EXIT_FAILURE } else { 0 }))
+}
+
+/// Where `retentiond run` serves the API and the review page, and the tokens
+/// the demo made (shown this once).
+fn print_http(h: &crate::config::HttpSettings, tokens: &demo::DemoTokens) {
+    println!();
+    println!(
+        "with `retentiond run`: the request API at {url}/v1, the review page at {url}/review (docs/api.md)",
+        url = h.base_url()
+    );
+    for (name, role, token) in tokens {
+        println!("  token {name} (role {role}): {token}");
+    }
+    if tokens.is_empty() {
+        println!(
+            "  tokens: retentiond token list --file {}",
+            h.tokens_file.display()
+        );
+    } else {
+        println!(
+            "  (shown once; only their hashes are kept in {})",
+            h.tokens_file.display()
+        );
+    }
 }

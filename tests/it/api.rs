@@ -784,3 +784,61 @@ INSERT INTO documents VALUES (1, 1, '2026-06-01T00:00:00Z', 'kyc/1.pdf'), (2, 2,
     assert!(left.is_empty(), "{left:?}");
     assert!(shop.path("uploads/kyc/1.pdf").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_with_http_on_prints_where_and_tokens_that_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("retention.toml");
+    let port = free_port();
+    let base =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/retention.toml")).unwrap();
+    let on = base
+        .replace("# [http]\n", "[http]\n")
+        .replace(
+            "# listen = \"127.0.0.1:8750\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
+        .replace("# tokens_file = ", "tokens_file = ");
+    assert_ne!(on, base, "retention.toml has the [http] lines to uncomment");
+    std::fs::write(&config, &on).unwrap();
+    let out = crate::support::run_cli(&config, dir.path(), &["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("the request API at http://127.0.0.1:{port}/v1, the review page at http://127.0.0.1:{port}/review")),
+        "{text}"
+    );
+    let token = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("token {name} (role ")))
+            .and_then(|rest| rest.split(": ").nth(1))
+            .unwrap_or_else(|| panic!("no {name} token in:\n{text}"))
+            .to_string()
+    };
+    let (app, dpo) = (token("demo-app"), token("demo-dpo"));
+    // A second demo keeps the tokens and says where they are.
+    let again = stdout(&crate::support::run_cli(&config, dir.path(), &["demo"]));
+    assert!(
+        again.contains("tokens: retentiond token list --file"),
+        "{again}"
+    );
+
+    let daemon = spawn_daemon(&config, &dir.path().join("daemon.log"));
+    let api = Client::new(&format!("http://127.0.0.1:{port}"));
+    wait_for("the API", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let r = api
+        .post(
+            "/v1/requests",
+            &app,
+            json!({"kind": "erasure", "subject": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = api.get("/v1/requests?status=open", &dpo).await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1, "{}", r.text());
+    let login = api.call("GET", "/review/login", None, None).await;
+    assert_eq!(login.status, 200);
+    drop(daemon);
+}
