@@ -82,7 +82,7 @@ impl ApiState {
         let Some(http) = config.http.as_ref() else {
             return;
         };
-        match engine::answer_for_download(db, &config, &http.export_dir, id).await {
+        match answer_for_download(db, &config, &http.export_dir, id).await {
             Ok(a) => tracing::info!(
                 request = id,
                 rows = a.rows(),
@@ -109,6 +109,21 @@ where
         Ok(t) => t,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
+}
+
+/// Answers open request `id` into `dir`, where it waits to be downloaded once.
+async fn answer_for_download(
+    db: &mut Db,
+    config: &Config,
+    dir: &std::path::Path,
+    id: i64,
+) -> Result<engine::ExportAnswer, engine::ExportError> {
+    engine::create_private_dir(dir)?;
+    let path = engine::download_path(dir, id);
+    let mut file = crate::export::JsonFile::create(&path)?;
+    let answer = engine::answer_export(db, config, id, file.sink()).await?;
+    file.persist(&path)?;
+    Ok(answer)
 }
 
 fn router(state: Arc<ApiState>, max_body: usize) -> Router {

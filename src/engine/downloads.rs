@@ -7,12 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::export::{ExportAnswer, ExportError, answer_export};
 use super::journal::{self, Actor};
 use crate::audit::EventAction;
-use crate::config::Config;
 use crate::db::{self, Db, DbError};
-use crate::export::JsonFile;
 
 /// Where request `id`'s export waits.
 pub fn download_path(dir: &Path, id: i64) -> PathBuf {
@@ -38,23 +35,8 @@ pub enum DownloadError {
     Db(#[from] DbError),
 }
 
-/// Answers open request `id` into `dir` (created 0700), where it waits to be
-/// downloaded.
-pub async fn answer_for_download(
-    db: &mut Db,
-    config: &Config,
-    dir: &Path,
-    id: i64,
-) -> Result<ExportAnswer, ExportError> {
-    create_private_dir(dir)?;
-    let path = download_path(dir, id);
-    let mut file = JsonFile::create(&path)?;
-    let answer = answer_export(db, config, id, file.sink()).await?;
-    file.persist(&path)?;
-    Ok(answer)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Creates `dir` mode 0700 if need be: where answers wait.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     match std::fs::DirBuilder::new()
         .recursive(true)

@@ -48,7 +48,7 @@ pub use check::{CheckReport, CheckedPolicy, check};
 pub use coverage::{Coverage, Finding, Orphaned, Uncovered, coverage, uncovered};
 pub use deliveries::{DeliveryCounts, FAILING_AFTER, failing as failing_deliveries};
 pub use downloads::{
-    Download, DownloadError, Waiting, answer_for_download, download_path, sweep as sweep_downloads,
+    Download, DownloadError, Waiting, create_private_dir, download_path, sweep as sweep_downloads,
     take as take_download, waiting as waiting_download,
 };
 pub use erasure::ErasureAnswer;
