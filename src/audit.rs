@@ -44,7 +44,7 @@ spelled! {
         Forwarded = "forwarded", ForwardFailed = "forward_failed",
         ForwardSkipped = "forward_skipped",
         ExportDownloaded = "export_downloaded", ExportExpired = "export_expired",
-        ReportSigned = "report_signed",
+        ReportSigned = "report_signed", AnswerAsked = "answer_asked",
     }
 }
 

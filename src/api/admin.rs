@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Body, ErrorBody, Id};
 use super::{ApiState, in_engine};
 use crate::db::{Access, Db};
 use crate::engine::{self, HoldRequest};
@@ -66,7 +66,7 @@ pub(super) fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Ap
 pub async fn add_hold(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    bytes: axum::body::Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     caller.allow(&[Role::Dpo])?;
     let b: NewHoldBody = body(&bytes)?;
@@ -114,8 +114,8 @@ pub async fn list_holds(
 pub async fn release_hold(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<i64>,
-    bytes: axum::body::Bytes,
+    Id(id): Id,
+    Body(bytes): Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.allow(&[Role::Dpo])?;
     let b: ReleaseBody = if bytes.is_empty() {
@@ -307,7 +307,7 @@ pub async fn sign(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(label): Path<String>,
-    bytes: axum::body::Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     caller.allow(&[Role::Dpo])?;
     let b: SignBody = body(&bytes)?;

@@ -3,6 +3,9 @@
 //! carries no detail (a URL or a table name is not the caller's business).
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -45,6 +48,8 @@ pub enum ApiError {
     Unavailable,
     #[error("the form has expired or did not come from this page; reload it")]
     Csrf,
+    #[error("the body is larger than [http] max_body_bytes")]
+    TooLarge,
 }
 
 impl ApiError {
@@ -58,6 +63,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -124,6 +130,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let field = match &self {
             ApiError::BadInput { field, .. } => Some(field.clone()),
+            ApiError::TooLarge => Some("body".into()),
             _ => None,
         };
         let body = ErrorBody {
@@ -145,5 +152,36 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// A request's body; one over `max_body_bytes` is refused with a JSON 413.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Body, ApiError> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
+            Err(e) => Err(ApiError::bad("body", e.body_text())),
+        }
+    }
+}
+
+/// The number in a route's path (`/v1/requests/{id}`), named when it is none.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Id, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad("id", e.body_text()))?;
+        text.parse()
+            .map(Id)
+            .map_err(|_| ApiError::bad("id", format!("`{text}` is not a number")))
     }
 }

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -15,8 +14,9 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Body, ErrorBody, Id};
 use super::{ApiState, in_engine};
+use crate::audit::EventAction;
 use crate::db::{self, Access, Db, PrivacyRequest};
 use crate::engine::{self, DownloadError, RequestArgs};
 use crate::outcome::{RequestKind, RequestStatus};
@@ -242,7 +242,7 @@ fn text(map: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiErro
 pub async fn file(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     caller.allow(FILERS)?;
     let mut args = parse_new(&body)?;
@@ -281,7 +281,7 @@ async fn read_view(state: &ApiState, db: &mut Db, id: i64) -> Result<RequestView
 pub async fn one(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
     caller.allow(FILERS)?;
     let mut db = Db::open(&state.config().database, Access::ReadOnly).await?;
@@ -354,21 +354,29 @@ impl ApiState {
 pub async fn answer(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     caller.allow(&[Role::Dpo])?;
-    let view = state.answer(id).await?;
+    let view = state.answer(id, &caller).await?;
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
 }
 
 impl ApiState {
     /// Answers open request `id`: the API's and the review page's one way.
-    pub(super) async fn answer(self: &Arc<Self>, id: i64) -> Result<RequestView, ApiError> {
-        let this = self.clone();
-        in_engine(move || async move { this.answer_in_engine(id).await }).await
+    pub(super) async fn answer(
+        self: &Arc<Self>,
+        id: i64,
+        caller: &Caller,
+    ) -> Result<RequestView, ApiError> {
+        let (this, actor) = (self.clone(), caller.actor());
+        in_engine(move || async move { this.answer_in_engine(id, &actor).await }).await
     }
 
-    async fn answer_in_engine(&self, id: i64) -> Result<RequestView, ApiError> {
+    async fn answer_in_engine(
+        &self,
+        id: i64,
+        actor: &engine::Actor,
+    ) -> Result<RequestView, ApiError> {
         let mut db = Db::open(&self.config().database, Access::ReadWrite).await?;
         let r = db
             .privacy_request(id)
@@ -380,6 +388,12 @@ impl ApiState {
                 "request #{id} was answered already, at {at}"
             )));
         }
+        let detail = format!(
+            "{} request #{id} asked to be answered now{}",
+            r.received.kind,
+            actor.words()
+        );
+        engine::record_outside_pass(&mut db, EventAction::AnswerAsked, detail).await?;
         if r.received.kind.is_export() {
             self.answer_export(&mut db, id).await;
         } else {
@@ -403,7 +417,7 @@ impl ApiState {
 pub async fn download(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     caller.allow(FILERS)?;
     let config = state.config();

@@ -235,13 +235,13 @@ async fn requests_are_filed_read_and_answered_by_role_with_bad_input_named() {
         r#"{{"kind":"erasure","subject":"1","reference":"{}"}}"#,
         "x".repeat(4096)
     );
-    assert_eq!(
-        api.call("POST", "/v1/requests", Some(&t.app), Some(huge.as_bytes()))
-            .await
-            .status,
-        413
-    );
+    let r = api
+        .call("POST", "/v1/requests", Some(&t.app), Some(huge.as_bytes()))
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.json()["field"], "body");
     assert_field(&api.get("/v1/requests?status=lost", &t.app).await, "status");
+    assert_field(&api.get("/v1/requests/abc", &t.app).await, "id");
     assert_eq!(api.get("/v1/requests/999", &t.app).await.status, 404);
     assert_eq!(api.get("/v1/nothing", &t.app).await.status, 404);
     assert_eq!(
@@ -384,6 +384,10 @@ async fn requests_are_filed_read_and_answered_by_role_with_bad_input_named() {
         .int("SELECT count(*) FROM retention_events WHERE action = 'export_downloaded' AND detail LIKE '%token `shop-app`%'")
         .await;
     assert_eq!(downloaded, 1);
+    let asked = shop
+        .int("SELECT count(*) FROM retention_events WHERE action = 'answer_asked' AND detail LIKE '%token `dpo-anna`%'")
+        .await;
+    assert_eq!(asked, 1, "the officer's answer is recorded with the token");
     let verify = shop.cli(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     // Nothing personal in the daemon's log.

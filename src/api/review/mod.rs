@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq;
 use super::ApiState;
 use super::admin::ReportParams;
 use super::auth::{Caller, Peer};
-use super::error::ApiError;
+use super::error::{ApiError, Id};
 use crate::tokens::{self, Role};
 
 const COOKIE_NAME: &str = "retentiond_review";
@@ -250,11 +250,11 @@ fn outcome<T>(result: Result<T, ApiError>, done: impl FnOnce(T) -> String) -> St
 async fn answer(
     State(state): State<Arc<ApiState>>,
     r: Reviewer,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     r.check(&f.csrf)?;
-    let result = state.answer(id).await;
+    let result = state.answer(id, &r.caller).await;
     let message = outcome(result, |v| match v.export {
         Some(_) => {
             format!("Request #{id} answered: its export waits to be downloaded by the shop's app.")
@@ -276,7 +276,7 @@ struct ReleaseForm {
 async fn release(
     State(state): State<Arc<ApiState>>,
     r: Reviewer,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Form(f): Form<ReleaseForm>,
 ) -> Result<Response, ApiError> {
     r.check(&f.csrf)?;
