@@ -48,19 +48,26 @@ const FIELDS: [&str; 5] = ["kind", "subject", "reason", "reference", "received_a
 /// A request as recorded.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestView {
+    /// The request's number, for `GET /v1/requests/{id}`.
     pub id: i64,
+    /// `erasure`, `access` or `portability`.
     pub kind: String,
+    /// `open`, `completed` or `partially_retained`.
+    pub status: String,
+    /// The person's id, as filed.
     pub subject: String,
+    /// Open past its due date, or answered after it.
+    pub overdue: bool,
+    /// Why, as filed; `minor` marks a minor's data.
     pub reason: Option<String>,
+    /// The shop's own reference, as filed.
     pub reference: Option<String>,
+    /// A minor's erasure: answered at once.
     pub minor: bool,
+    /// When the shop received it (RFC 3339).
     pub received_at: String,
     /// 30 days after it was received.
     pub due_at: String,
-    /// `open`, `completed` or `partially_retained`.
-    pub status: String,
-    /// Open past its due date, or answered after it.
-    pub overdue: bool,
     pub answered_at: Option<String>,
     /// The answer in words: `no data found`, or what was erased, kept or exported.
     pub answer: Option<String>,
