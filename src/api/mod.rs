@@ -23,7 +23,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, HttpSettings};
-use crate::db::Db;
+use crate::db::{Access, Db};
 use crate::engine;
 use crate::metrics::Metrics;
 use crate::tokens::ApiToken;
@@ -31,6 +31,9 @@ use crate::tokens::ApiToken;
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
 pub use server::ServeError;
+
+/// How many connections the API keeps open between requests.
+const KEPT_CONNECTIONS: usize = 8;
 
 /// What every handler shares.
 pub struct ApiState {
@@ -43,6 +46,9 @@ pub struct ApiState {
     /// the daemon's loop, which runs them between passes: one purger at a time.
     answer_tx: mpsc::UnboundedSender<i64>,
     limiter: DefaultKeyedRateLimiter<String>,
+    /// Connections kept between requests, with the URL they were opened for:
+    /// opening one costs PostgreSQL a process, and the app files in bursts.
+    idle: std::sync::Mutex<Vec<(String, Db)>>,
     sessions: review::Sessions,
     /// Cookies marked Secure: the page is served over TLS.
     secure: bool,
@@ -64,6 +70,34 @@ impl ApiState {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 ApiError::RateLimited(wait.as_secs().max(1))
             })
+    }
+
+    /// A connection to the database in force: one kept from an earlier request,
+    /// checked alive and told to read the chain's head afresh, or a new one.
+    async fn db(&self) -> Result<Db, ApiError> {
+        let settings = self.config().database.clone();
+        let kept = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            // After a reload that moved the database, the old ones go.
+            idle.retain(|(url, _)| *url == settings.url);
+            idle.pop()
+        };
+        if let Some((_, mut db)) = kept {
+            db.forget_chain();
+            if db.ensure_connected(settings.retry).await.is_ok() {
+                return Ok(db);
+            }
+        }
+        Ok(Db::open(&settings, Access::ReadWrite).await?)
+    }
+
+    /// Keeps `db` for the next request, up to [`KEPT_CONNECTIONS`].
+    fn keep(&self, db: Db) {
+        let url = self.config().database.url.clone();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < KEPT_CONNECTIONS {
+            idle.push((url, db));
+        }
     }
 
     fn answer_now(&self, id: i64) {
@@ -167,6 +201,7 @@ pub async fn start(
         leader,
         answer_tx,
         limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        idle: std::sync::Mutex::new(Vec::new()),
         sessions: review::Sessions::default(),
         secure: tls.is_some(),
     });

@@ -256,7 +256,7 @@ pub async fn file(
     args.actor = caller.actor();
     let view = in_engine(move || async move {
         let config = state.config();
-        let mut db = Db::open(&config.database, Access::ReadWrite).await?;
+        let mut db = state.db().await?;
         let registered = engine::register_request(&mut db, &config, args).await?;
         tracing::info!(request = registered.id, kind = %registered.kind, token = %caller.name, "a privacy request was filed through the API");
         if registered.kind.is_export() {
@@ -265,7 +265,7 @@ pub async fn file(
             state.answer_now(registered.id);
         }
         let view = read_view(&state, &mut db, registered.id).await;
-        let _ = db.close().await;
+        state.keep(db);
         view
     })
     .await?;
@@ -291,14 +291,14 @@ pub async fn one(
     Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
     caller.allow(FILERS)?;
-    let mut db = Db::open(&state.config().database, Access::ReadOnly).await?;
+    let mut db = state.db().await?;
     if !db.has_own_tables().await? {
         return Err(ApiError::NotFound(format!(
             "there is no privacy request #{id}"
         )));
     }
     let view = read_view(&state, &mut db, id).await;
-    let _ = db.close().await;
+    state.keep(db);
     Ok(Json(view?))
 }
 
@@ -333,13 +333,13 @@ impl ApiState {
         &self,
         keep: fn(&PrivacyRequest, &str) -> bool,
     ) -> Result<Vec<RequestView>, ApiError> {
-        let mut db = Db::open(&self.config().database, Access::ReadOnly).await?;
+        let mut db = self.db().await?;
         let all = if db.has_own_tables().await? {
             db.privacy_requests().await?
         } else {
             Vec::new()
         };
-        let _ = db.close().await;
+        self.keep(db);
         let now = Utc::now();
         let text = db::rfc3339(now);
         let sorted = crate::status::overdue_first(all, now);

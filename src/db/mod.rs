@@ -251,6 +251,12 @@ impl Db {
         Ok(())
     }
 
+    /// Forgets the audit chain's head this connection last saw, for a connection
+    /// kept between requests while others wrote to the chain.
+    pub fn forget_chain(&mut self) {
+        self.chain.forget();
+    }
+
     /// Opens a SQLite file, creating it if needed: for `demo` only.
     pub async fn create_sqlite(path: &Path) -> Result<Db, DbError> {
         let conn = sqlite::create(path).await?;
