@@ -56,6 +56,12 @@ pub(super) async fn check(
             "orphaned_by_deletes": report.coverage.orphans,
             "deleted_by_the_database": report.coverage.uncounted,
             "not_sampled": report.coverage.not_sampled,
+            "http": config.http.as_ref().map(|h| json!({
+                "listen": h.listen.to_string(),
+                "url": h.base_url(),
+                "tls": h.tls.is_some(),
+                "tokens": h.tokens.iter().map(|t| json!({"name": t.name, "role": t.role.as_str()})).collect::<Vec<_>>(),
+            })),
             "mail": relay.as_ref().map(|r| match r {
                 Ok(said) => json!({"ok": true, "said": said}),
                 Err(error) => json!({"ok": false, "error": error}),
@@ -93,6 +99,23 @@ fn text(config: &Config, db: &Db, report: &engine::CheckReport, fits: bool) -> S
         db.label(),
         db::rfc3339(report.database_now)
     );
+    if let Some(h) = &config.http {
+        let roles: Vec<String> = crate::tokens::Role::ALL
+            .iter()
+            .map(|r| {
+                let n = h.tokens.iter().filter(|t| t.role == *r).count();
+                format!("{n} {r}")
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "http      {}/v1 and {}/review, {} token(s): {}",
+            h.base_url(),
+            h.base_url(),
+            h.tokens.len(),
+            roles.join(", ")
+        );
+    }
     if let Some(c) = &report.cluster {
         let rows = c
             .max_ws_rows

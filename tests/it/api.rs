@@ -403,6 +403,11 @@ async fn holds_status_reports_sign_offs_metrics_and_the_document() {
     let t = add_tokens(shop.dir.path());
     let port = free_port();
     api_config(&shop, &format!("127.0.0.1:{port}"), "");
+    let check = shop.cli(&["check"]);
+    let expected = format!(
+        "http      http://127.0.0.1:{port}/v1 and http://127.0.0.1:{port}/review, 3 token(s): 1 app, 1 dpo, 1 ops"
+    );
+    assert!(stdout(&check).contains(&expected), "{}", stdout(&check));
     let api = Client::new(&format!("http://127.0.0.1:{port}"));
     let _daemon = start(&shop, &api, &t.dpo).await;
 
