@@ -392,6 +392,7 @@ async fn mid_pass(
 #[tokio::test(flavor = "multi_thread")]
 async fn three_daemons_behind_haproxy_purge_through_a_switchover_a_killed_primary_and_a_lost_node()
 {
+    let _alone = crate::servers::ONE_CLUSTER.lock().await;
     let cluster = Patroni::start().await;
     let admin = cluster.url("postgres");
     query_int(&admin, "SELECT count(*) FROM pg_database").await;

@@ -153,6 +153,11 @@ async fn new_database(server: &str, admin_database: &str) -> String {
 static POSTGRES: OnceLock<Result<Server, String>> = OnceLock::new();
 static MARIADB: OnceLock<Result<Server, String>> = OnceLock::new();
 static INSTALL: Mutex<()> = Mutex::new(());
+/// Held by each test that starts a cluster (Galera's three MariaDB nodes,
+/// Patroni's three PostgreSQL servers with etcd and HAProxy): two of them at
+/// once on a 2-core machine starve the nodes until their timeouts fire, which
+/// tests the machine rather than retentiond.
+pub(crate) static ONE_CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static DATABASES: AtomicU32 = AtomicU32::new(0);
 
 const INSTALL_HINT: &str = "install the servers with: apt-get install postgresql mariadb-server";
