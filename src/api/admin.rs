@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::error::{ApiError, Body, ErrorBody, Id};
-use super::{ApiState, in_engine};
 use crate::db::{Access, Db};
 use crate::engine::{self, HoldRequest};
 use crate::report::signoff;
@@ -78,13 +78,9 @@ pub async fn add_hold(
         until: b.until,
         actor: caller.actor(),
     };
-    let added = in_engine(move || async move {
-        let mut db = Db::open(&config.database, Access::ReadWrite).await?;
-        let added = engine::add_hold(&mut db, &config, request).await;
-        let _ = db.close().await;
-        Ok::<_, ApiError>(added?)
-    })
-    .await?;
+    let added = state
+        .with_db(async move |db| Ok(engine::add_hold(db, &config, request).await?))
+        .await?;
     let view = AddedHoldView {
         id: added.id,
         until: added.until,
@@ -128,31 +124,20 @@ pub async fn release_hold(
 }
 
 impl ApiState {
-    pub(super) async fn holds(&self) -> Result<Vec<engine::HoldListing>, ApiError> {
-        let database = self.config().database.clone();
-        in_engine(move || async move {
-            let mut db = Db::open(&database, Access::ReadWrite).await?;
-            let holds = engine::list_holds(&mut db).await;
-            let _ = db.close().await;
-            Ok(holds?)
-        })
-        .await
+    pub(super) async fn holds(self: &Arc<Self>) -> Result<Vec<engine::HoldListing>, ApiError> {
+        self.with_db(async |db| Ok(engine::list_holds(db).await?))
+            .await
     }
 
     pub(super) async fn release(
-        &self,
+        self: &Arc<Self>,
         id: i64,
         reason: Option<String>,
         caller: &Caller,
     ) -> Result<String, ApiError> {
-        let (database, actor) = (self.config().database.clone(), caller.actor());
-        in_engine(move || async move {
-            let mut db = Db::open(&database, Access::ReadWrite).await?;
-            let at = engine::release_hold(&mut db, id, reason, &actor).await;
-            let _ = db.close().await;
-            Ok(at?)
-        })
-        .await
+        let actor = caller.actor();
+        self.with_db(async move |db| Ok(engine::release_hold(db, id, reason, &actor).await?))
+            .await
     }
 }
 
@@ -317,41 +302,41 @@ pub async fn sign(
 
 impl ApiState {
     pub(super) async fn sign(
-        &self,
+        self: &Arc<Self>,
         label: &str,
         reviewer: &str,
         caller: &Caller,
     ) -> Result<SignOffView, ApiError> {
         let config = self.config();
-        let Some(settings) = config.report.as_ref() else {
+        let Some(settings) = config.report.clone() else {
             return Err(ApiError::NotFound("no [report] in the config".into()));
         };
-        let (settings, label_owned, reviewer_owned) =
-            (settings.clone(), label.to_string(), reviewer.to_string());
-        let (database, actor) = (config.database.clone(), caller.actor());
-        let signed = in_engine(move || async move {
-            let mut db = Db::open(&database, Access::ReadWrite).await?;
-            let signed =
-                signoff::sign(&mut db, &settings, &label_owned, &reviewer_owned, &actor).await;
-            let _ = db.close().await;
-            signed
-        })
-        .await;
-        let files = signed.map_err(|e| match e {
-            signoff::SignOffError::NoReport(_) => ApiError::NotFound(e.to_string()),
-            signoff::SignOffError::BadName => ApiError::bad("reviewer", e.to_string()),
-            signoff::SignOffError::Db(e) => e.into(),
-            signoff::SignOffError::Read { .. } => {
-                tracing::warn!(error = %e, "a report could not be signed");
-                ApiError::Unavailable
-            }
-        })?;
+        let (period, name, actor) = (label.to_string(), reviewer.to_string(), caller.actor());
+        let files = self
+            .with_db(async move |db| {
+                signoff::sign(db, &settings, &period, &name, &actor)
+                    .await
+                    .map_err(sign_off_error)
+            })
+            .await?;
         tracing::info!(period = label, token = %caller.name, "a report was signed off");
         Ok(SignOffView {
             by: reviewer.trim().to_string(),
             at: crate::db::rfc3339(chrono::Utc::now()),
             files,
         })
+    }
+}
+
+fn sign_off_error(e: signoff::SignOffError) -> ApiError {
+    match e {
+        signoff::SignOffError::NoReport(_) => ApiError::NotFound(e.to_string()),
+        signoff::SignOffError::BadName => ApiError::bad("reviewer", e.to_string()),
+        signoff::SignOffError::Db(e) => e.into(),
+        signoff::SignOffError::Read { .. } => {
+            tracing::warn!(error = %e, "a report could not be signed");
+            ApiError::Unavailable
+        }
     }
 }
 

@@ -100,6 +100,25 @@ impl ApiState {
         }
     }
 
+    /// Runs `work` with a kept connection on the engine's thread ([`in_engine`]),
+    /// and keeps the connection again when `work` succeeded.
+    async fn with_db<T, W>(self: &Arc<Self>, work: W) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        W: AsyncFnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+    {
+        let this = self.clone();
+        in_engine(move || async move {
+            let mut db = this.db().await?;
+            let done = work(&mut db).await;
+            if done.is_ok() {
+                this.keep(db);
+            }
+            done
+        })
+        .await
+    }
+
     fn answer_now(&self, id: i64) {
         if self.answer_tx.send(id).is_err() {
             tracing::warn!(

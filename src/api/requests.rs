@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiState;
 use super::auth::Caller;
 use super::error::{ApiError, Body, ErrorBody, Id};
-use super::{ApiState, in_engine};
 use crate::audit::EventAction;
-use crate::db::{self, Access, Db, PrivacyRequest};
+use crate::db::{self, Db, PrivacyRequest};
 use crate::engine::{self, DownloadError, RequestArgs};
 use crate::outcome::{RequestKind, RequestStatus};
 use crate::tokens::Role;
@@ -254,21 +254,20 @@ pub async fn file(
     caller.allow(FILERS)?;
     let mut args = parse_new(&body)?;
     args.actor = caller.actor();
-    let view = in_engine(move || async move {
-        let config = state.config();
-        let mut db = state.db().await?;
-        let registered = engine::register_request(&mut db, &config, args).await?;
-        tracing::info!(request = registered.id, kind = %registered.kind, token = %caller.name, "a privacy request was filed through the API");
-        if registered.kind.is_export() {
-            state.answer_export(&mut db, registered.id).await;
-        } else if registered.minor {
-            state.answer_now(registered.id);
-        }
-        let view = read_view(&state, &mut db, registered.id).await;
-        state.keep(db);
-        view
-    })
-    .await?;
+    let this = state.clone();
+    let view = state
+        .with_db(async move |db| {
+            let config = this.config();
+            let registered = engine::register_request(db, &config, args).await?;
+            tracing::info!(request = registered.id, kind = %registered.kind, token = %caller.name, "a privacy request was filed through the API");
+            if registered.kind.is_export() {
+                this.answer_export(db, registered.id).await;
+            } else if registered.minor {
+                this.answer_now(registered.id);
+            }
+            read_view(&this, db, registered.id).await
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -376,15 +375,16 @@ impl ApiState {
         caller: &Caller,
     ) -> Result<RequestView, ApiError> {
         let (this, actor) = (self.clone(), caller.actor());
-        in_engine(move || async move { this.answer_in_engine(id, &actor).await }).await
+        self.with_db(async move |db| this.answer_with(db, id, &actor).await)
+            .await
     }
 
-    async fn answer_in_engine(
+    async fn answer_with(
         &self,
+        db: &mut Db,
         id: i64,
         actor: &engine::Actor,
     ) -> Result<RequestView, ApiError> {
-        let mut db = Db::open(&self.config().database, Access::ReadWrite).await?;
         let r = db
             .privacy_request(id)
             .await?
@@ -400,15 +400,13 @@ impl ApiState {
             r.received.kind,
             actor.words()
         );
-        engine::record_outside_pass(&mut db, EventAction::AnswerAsked, detail).await?;
+        engine::record_outside_pass(db, EventAction::AnswerAsked, detail).await?;
         if r.received.kind.is_export() {
-            self.answer_export(&mut db, id).await;
+            self.answer_export(db, id).await;
         } else {
             self.answer_now(id);
         }
-        let view = read_view(self, &mut db, id).await;
-        let _ = db.close().await;
-        view
+        read_view(self, db, id).await
     }
 }
 
@@ -432,25 +430,13 @@ pub async fn download(
         return Err(ApiError::Gone("the API is off".into()));
     };
     let (dir, keep, actor) = (http.export_dir.clone(), http.export_keep, caller.actor());
-    let database = config.database.clone();
-    let taken = in_engine(move || async move {
-        let mut db = Db::open(&database, Access::ReadWrite).await?;
-        let taken = engine::take_download(&mut db, &dir, id, keep, &actor).await;
-        let _ = db.close().await;
-        taken
-    })
-    .await;
-    let download = match taken {
-        Ok(d) => d,
-        Err(DownloadError::NoneWaiting(_)) => {
-            return Err(ApiError::Gone(taken.unwrap_err().to_string()));
-        }
-        Err(DownloadError::Db(e)) => return Err(e.into()),
-        Err(e @ DownloadError::Io { .. }) => {
-            tracing::warn!(error = %e, "an export could not be handed out");
-            return Err(ApiError::Unavailable);
-        }
-    };
+    let download = state
+        .with_db(async move |db| {
+            engine::take_download(db, &dir, id, keep, &actor)
+                .await
+                .map_err(download_error)
+        })
+        .await?;
     tracing::info!(request = id, bytes = download.bytes.len(), token = %caller.name, "an export was downloaded and deleted");
     let (ext, content_type) = match download.zip {
         true => ("zip", "application/zip"),
@@ -467,4 +453,15 @@ pub async fn download(
         bytes,
     )
         .into_response())
+}
+
+fn download_error(e: DownloadError) -> ApiError {
+    match e {
+        DownloadError::NoneWaiting(_) => ApiError::Gone(e.to_string()),
+        DownloadError::Db(e) => e.into(),
+        DownloadError::Io { .. } => {
+            tracing::warn!(error = %e, "an export could not be handed out");
+            ApiError::Unavailable
+        }
+    }
 }

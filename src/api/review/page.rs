@@ -29,7 +29,7 @@ pub struct Data {
 }
 
 impl Data {
-    pub async fn read(state: &ApiState) -> Result<Data, ApiError> {
+    pub async fn read(state: &std::sync::Arc<ApiState>) -> Result<Data, ApiError> {
         // Open ones (overdue first), then the last answered.
         let mut requests = state
             .requests(|r, _| r.status == RequestStatus::Open)
