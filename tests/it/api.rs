@@ -160,6 +160,19 @@ pub(crate) async fn start(shop: &Shop, client: &Client, token: &str) -> KillOnDr
     }
 }
 
+/// Request `id` once the daemon has answered it: polled for up to 30 s, then
+/// returned as it stands (still open: the caller's assertion says so).
+pub(crate) async fn when_answered(api: &Client, id: i64, token: &str) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let r = api.get(&format!("/v1/requests/{id}"), token).await.json();
+        if r["status"] != "open" || started.elapsed() > Duration::from_secs(30) {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// 422 naming `field`.
 fn assert_field(r: &Reply, field: &str) {
     assert_eq!(r.status, 422, "{}", r.text());
@@ -314,14 +327,7 @@ async fn requests_are_filed_read_and_answered_by_role_with_bad_input_named() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["id"].as_i64().unwrap();
-    let mut answered = Value::Null;
-    for _ in 0..200 {
-        answered = api.get(&format!("/v1/requests/{id}"), &t.app).await.json();
-        if answered["status"] != "open" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let answered = when_answered(&api, id, &t.app).await;
     assert_eq!(answered["status"], "partially_retained", "{answered}");
     assert_eq!(
         shop.int("SELECT count(*) FROM customers WHERE id = 2")
@@ -351,20 +357,8 @@ async fn requests_are_filed_read_and_answered_by_role_with_bad_input_named() {
         )
         .await;
     assert_eq!(r.status, 202, "{}", r.text());
-    let mut status = String::new();
-    for _ in 0..200 {
-        status = api
-            .get(&format!("/v1/requests/{}", late["id"]), &t.dpo)
-            .await
-            .json()["status"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        if status != "open" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let late_id = late["id"].as_i64().unwrap();
+    let status = when_answered(&api, late_id, &t.dpo).await["status"].clone();
     assert_eq!(status, "partially_retained");
     let r = api
         .post(
@@ -716,14 +710,7 @@ async fn an_erasure_and_an_export_through_the_api(backend: Backend) {
         )
         .await;
     let id = r.json()["id"].as_i64().unwrap();
-    let mut status = Value::Null;
-    for _ in 0..300 {
-        status = api.get(&format!("/v1/requests/{id}"), &t.app).await.json()["status"].clone();
-        if status != "open" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let status = when_answered(&api, id, &t.app).await["status"].clone();
     assert_eq!(status, "partially_retained");
     assert_eq!(
         shop.int("SELECT count(*) FROM customers WHERE id = 1")

@@ -276,18 +276,7 @@ async fn the_officer_logs_in_answers_an_overdue_request_and_signs_a_report() {
     b.click(&format!("#answer-{late}")).await;
     assert!(b.source().await.contains(&format!("Request #{late}")));
     // The daemon answers it between passes.
-    let mut answered = false;
-    for _ in 0..100 {
-        let r = api
-            .get(&format!("/v1/requests/{late}"), &t.dpo)
-            .await
-            .json();
-        if r["status"] != "open" {
-            answered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let answered = crate::api::when_answered(&api, late, &t.dpo).await["status"] != "open";
     assert!(answered, "the overdue request answered");
 
     let label = api.get("/v1/reports", &t.dpo).await.json()[0]["label"]
