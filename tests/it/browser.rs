@@ -121,6 +121,19 @@ impl Browser {
             .to_string()
     }
 
+    /// The page once it holds `text`: a click's navigation may not have ended
+    /// when the click returns on a loaded machine. Up to 10 s, then as it is.
+    async fn source_with(&self, text: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let page = self.source().await;
+            if page.contains(text) || started.elapsed() > Duration::from_secs(10) {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn screenshot(&self, to: &Path) -> Vec<u8> {
         use base64::Engine;
         let b64 = self.call(None, "/screenshot").await;
@@ -256,7 +269,7 @@ async fn the_officer_logs_in_answers_an_overdue_request_and_signs_a_report() {
     );
     b.type_into("#token", &t.dpo).await;
     b.click("#login").await;
-    let page = b.source().await;
+    let page = b.source_with("Privacy requests:").await;
     assert!(page.contains("2 open, 1 overdue"), "{page}");
     assert!(
         page.contains(&format!("<tr id=\"request-{late}\" class=\"overdue\">")),
@@ -274,7 +287,8 @@ async fn the_officer_logs_in_answers_an_overdue_request_and_signs_a_report() {
     );
 
     b.click(&format!("#answer-{late}")).await;
-    assert!(b.source().await.contains(&format!("Request #{late}")));
+    let page = b.source_with(&format!("Request #{late}")).await;
+    assert!(page.contains(&format!("Request #{late}")), "{page}");
     // The daemon answers it between passes.
     let answered = crate::api::when_answered(&api, late, &t.dpo).await["status"] != "open";
     assert!(answered, "the overdue request answered");
@@ -290,7 +304,9 @@ async fn the_officer_logs_in_answers_an_overdue_request_and_signs_a_report() {
     )
     .await;
     b.click(&format!("#sign-{label}")).await;
-    let page = b.source().await;
+    let page = b
+        .source_with(&format!("Report {label} signed off by"))
+        .await;
     assert!(
         page.contains(&format!("Report {label} signed off by Anna Schmidt")),
         "{page}"
